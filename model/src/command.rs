@@ -1,0 +1,102 @@
+//! A command is exactly what a real server receives: its argument vector.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One Redis command as an argument vector (`["SET", "lock", "A", "NX", "EX", "2"]`).
+///
+/// The model and the live executor send the same vector, so a trace from either side names
+/// the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Command(pub Vec<String>);
+
+impl Command {
+    /// Builds a command from anything that prints as its arguments.
+    pub fn new<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: ToString,
+    {
+        Command(args.into_iter().map(|a| a.to_string()).collect())
+    }
+
+    /// The command name, upper-cased (`"SET"`), or `""` for an empty vector.
+    pub fn name(&self) -> String {
+        self.0.first().map(|s| s.to_ascii_uppercase()).unwrap_or_default()
+    }
+
+    /// The arguments after the name.
+    pub fn args(&self) -> &[String] {
+        self.0.get(1..).unwrap_or(&[])
+    }
+
+    /// Positions (in the full vector) of the arguments that are key names, for the commands the
+    /// model knows. The live executor uses this to namespace keys on a shared server.
+    pub fn key_positions(&self) -> Vec<usize> {
+        let n = self.0.len();
+        match self.name().as_str() {
+            "GET" | "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "GETDEL" | "INCR"
+            | "INCRBY" | "DECR" | "DECRBY" | "EXPIRE" | "PEXPIRE" | "PERSIST" | "TTL" | "PTTL"
+            | "LPUSH" | "RPUSH" | "LPOP" | "RPOP" | "LLEN" | "LRANGE" | "TYPE"
+                if n >= 2 =>
+            {
+                vec![1]
+            }
+            "DEL" | "EXISTS" | "WATCH" | "UNLINK" => (1..n).collect(),
+            // BLPOP key [key ...] timeout
+            "BLPOP" | "BRPOP" if n >= 3 => (1..n - 1).collect(),
+            // EVAL script numkeys key [key ...] arg [arg ...]
+            "EVAL" | "EVALSHA" if n >= 3 => match self.0[2].parse::<usize>() {
+                Ok(k) => (3..(3 + k).min(n)).collect(),
+                Err(_) => vec![],
+            },
+            _ => vec![],
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    /// Prints as redis-cli would accept it: arguments quoted only where needed; a Lua script
+    /// body is abbreviated to its first line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let script_pos = matches!(self.name().as_str(), "EVAL").then_some(1);
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            if Some(i) == script_pos {
+                write!(f, "{}", abbreviate_script(a))?;
+            } else {
+                write!(f, "{}", quote_arg(a))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Quotes an argument the way redis-cli prints one: bare when it is a plain word.
+pub fn quote_arg(a: &str) -> String {
+    let plain = !a.is_empty()
+        && a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:.{}+*/".contains(c));
+    if plain {
+        a.to_string()
+    } else {
+        format!("{a:?}")
+    }
+}
+
+fn abbreviate_script(body: &str) -> String {
+    let lines: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => "\"\"".to_string(),
+        [one] => format!("{one:?}"),
+        [first, ..] => format!("\"{} …\"", first.replace('"', "\\\"")),
+    }
+}

@@ -1,0 +1,99 @@
+//! Keyspace commands: DEL EXISTS TYPE EXPIRE PEXPIRE PERSIST TTL PTTL.
+
+use super::{parse_int, Server};
+use crate::reply::Reply;
+
+impl Server {
+    pub(super) fn del(&mut self, keys: &[String]) -> Reply {
+        let mut n = 0;
+        for k in keys {
+            if self.keys.remove(k).is_some() {
+                self.touch(k);
+                n += 1;
+            }
+        }
+        Reply::Int(n)
+    }
+
+    pub(super) fn exists(&self, keys: &[String]) -> Reply {
+        Reply::Int(keys.iter().filter(|k| self.keys.contains_key(*k)).count() as i64)
+    }
+
+    pub(super) fn type_of(&self, key: &str) -> Reply {
+        let t = self.keys.get(key).map_or("none", |e| e.value.type_name());
+        Reply::Status(t.into())
+    }
+
+    /// EXPIRE/PEXPIRE key n [NX|XX|GT|LT]; a non-positive time deletes the key.
+    pub(super) fn expire(&mut self, a: &[String], now: u64, unit: i64) -> Reply {
+        let n = match parse_int(&a[1]) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        let mut flag: Option<String> = None;
+        for opt in &a[2..] {
+            let o = opt.to_ascii_uppercase();
+            if !matches!(o.as_str(), "NX" | "XX" | "GT" | "LT") {
+                return Reply::err(format!("ERR Unsupported option {opt}"));
+            }
+            if flag.as_deref().is_some_and(|f| f != o) {
+                return Reply::err(
+                    "ERR NX and XX, GT or LT options at the same time are not compatible",
+                );
+            }
+            flag = Some(o);
+        }
+        let cmd = if unit == 1000 { "expire" } else { "pexpire" };
+        let Some(when) = n.checked_mul(unit).and_then(|ms| ms.checked_add(now as i64)) else {
+            return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
+        };
+        let Some(entry) = self.keys.get(&a[0]) else {
+            return Reply::Int(0);
+        };
+        let current = entry.expires_at;
+        let allowed = match flag.as_deref() {
+            None => true,
+            Some("NX") => current.is_none(),
+            Some("XX") => current.is_some(),
+            // A key without a deadline counts as an infinite one.
+            Some("GT") => current.is_some_and(|c| when > c as i64),
+            Some("LT") => current.is_none_or(|c| when < c as i64),
+            _ => unreachable!(),
+        };
+        if !allowed {
+            return Reply::Int(0);
+        }
+        if when <= now as i64 {
+            self.keys.remove(&a[0]);
+        } else if let Some(e) = self.keys.get_mut(&a[0]) {
+            e.expires_at = Some(when as u64);
+        }
+        self.touch(&a[0]);
+        Reply::Int(1)
+    }
+
+    pub(super) fn persist(&mut self, key: &str) -> Reply {
+        match self.keys.get_mut(key) {
+            Some(e) if e.expires_at.is_some() => {
+                e.expires_at = None;
+                self.touch(key);
+                Reply::Int(1)
+            }
+            _ => Reply::Int(0),
+        }
+    }
+
+    /// TTL rounds to the nearest second as Redis does (`(ms + 500) / 1000`).
+    pub(super) fn ttl(&self, key: &str, now: u64, in_ms: bool) -> Reply {
+        match self.keys.get(key) {
+            None => Reply::Int(-2),
+            Some(e) => match e.expires_at {
+                None => Reply::Int(-1),
+                Some(t) => {
+                    let ms = t.saturating_sub(now) as i64;
+                    Reply::Int(if in_ms { ms } else { (ms + 500) / 1000 })
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! List commands: LPUSH RPUSH LPOP RPOP LLEN LRANGE.
+
+use super::{parse_int, Entry, Server, Value, WRONGTYPE};
+use crate::reply::Reply;
+use std::collections::VecDeque;
+
+impl Server {
+    fn read_list(&self, key: &str) -> Result<Option<&VecDeque<String>>, Reply> {
+        match self.keys.get(key) {
+            None => Ok(None),
+            Some(Entry {
+                value: Value::List(l),
+                ..
+            }) => Ok(Some(l)),
+            Some(_) => Err(Reply::err(WRONGTYPE)),
+        }
+    }
+
+    pub(super) fn push(&mut self, key: &str, vals: &[String], left: bool) -> Reply {
+        if let Err(e) = self.read_list(key) {
+            return e;
+        }
+        let entry = self.keys.entry(key.to_string()).or_insert_with(|| Entry {
+            value: Value::List(VecDeque::new()),
+            expires_at: None,
+        });
+        let Value::List(l) = &mut entry.value else {
+            unreachable!("type checked above")
+        };
+        for v in vals {
+            if left {
+                l.push_front(v.clone());
+            } else {
+                l.push_back(v.clone());
+            }
+        }
+        let len = l.len() as i64;
+        self.touch(key);
+        Reply::Int(len)
+    }
+
+    /// Pops up to `n` elements; deletes the key when the list empties. Signals the key.
+    pub(super) fn pop_n(&mut self, key: &str, n: usize, left: bool) -> Vec<String> {
+        let Some(Entry {
+            value: Value::List(l),
+            ..
+        }) = self.keys.get_mut(key)
+        else {
+            return vec![];
+        };
+        let mut out = Vec::new();
+        while out.len() < n {
+            let v = if left { l.pop_front() } else { l.pop_back() };
+            match v {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+        let empty = l.is_empty();
+        if empty {
+            self.keys.remove(key);
+        }
+        if !out.is_empty() {
+            self.touch(key);
+        }
+        out
+    }
+
+    /// LPOP/RPOP key [count].
+    pub(super) fn pop(&mut self, a: &[String], left: bool) -> Reply {
+        if a.len() > 2 {
+            return Reply::err(format!(
+                "ERR wrong number of arguments for '{}' command",
+                if left { "lpop" } else { "rpop" }
+            ));
+        }
+        let count = match a.get(1).map(|c| parse_int(c)) {
+            None => None,
+            Some(Ok(c)) if c >= 0 => Some(c as usize),
+            Some(Ok(_)) => return Reply::err("ERR value is out of range, must be positive"),
+            Some(Err(e)) => return e,
+        };
+        match self.read_list(&a[0]) {
+            Err(e) => return e,
+            Ok(None) => return Reply::Nil,
+            Ok(Some(_)) => {}
+        }
+        match count {
+            None => self
+                .pop_n(&a[0], 1, left)
+                .pop()
+                .map(Reply::Bulk)
+                .unwrap_or(Reply::Nil),
+            Some(c) => Reply::Array(
+                self.pop_n(&a[0], c, left)
+                    .into_iter()
+                    .map(Reply::Bulk)
+                    .collect(),
+            ),
+        }
+    }
+
+    pub(super) fn llen(&self, key: &str) -> Reply {
+        match self.read_list(key) {
+            Ok(l) => Reply::Int(l.map_or(0, |l| l.len() as i64)),
+            Err(e) => e,
+        }
+    }
+
+    pub(super) fn lrange(&self, key: &str, start: &str, stop: &str) -> Reply {
+        let (start, stop) = match (parse_int(start), parse_int(stop)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        let l = match self.read_list(key) {
+            Ok(Some(l)) => l,
+            Ok(None) => return Reply::Array(vec![]),
+            Err(e) => return e,
+        };
+        let len = l.len() as i64;
+        let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
+        let (s, e) = (norm(start), norm(stop).min(len - 1));
+        if s > e || s >= len {
+            return Reply::Array(vec![]);
+        }
+        Reply::Array(
+            l.iter()
+                .skip(s as usize)
+                .take((e - s + 1) as usize)
+                .cloned()
+                .map(Reply::Bulk)
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,385 @@
+//! One Redis server as a pure value: `apply(conn, command, now) -> reply`.
+//!
+//! Time is the caller's: `now` is a logical clock in milliseconds. A key whose deadline has
+//! been reached is gone for every command (Redis deletes it lazily on access or actively in
+//! its cron; both signal the key as modified, so WATCH sees an expiry either way). The model
+//! deletes due keys at the start of every call, which yields the same replies.
+
+mod blocking;
+mod keys;
+mod lists;
+mod strings;
+mod transactions;
+
+use crate::command::Command;
+use crate::profile::Profile;
+use crate::reply::Reply;
+use crate::scripting;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+pub use blocking::Blocked;
+pub use transactions::Multi;
+
+/// A connection as the server knows it: the client that owns it and its slot on that client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ConnId {
+    pub client: u8,
+    pub slot: u8,
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", crate::client_name(self.client as usize), self.slot)
+    }
+}
+
+/// A stored value. Only the types the recipes use are modelled.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Value {
+    Str(String),
+    List(VecDeque<String>),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+        }
+    }
+}
+
+/// A key's value and its absolute deadline (ms on the logical clock), if it has one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Entry {
+    pub value: Value,
+    pub expires_at: Option<u64>,
+}
+
+/// Per-connection state the server keeps: WATCHed keys, an open MULTI, a parked BLPOP, and a
+/// reply served to a parked connection that its client has not read yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnState {
+    pub watched: BTreeSet<String>,
+    /// Set when a watched key was modified (or expired) since WATCH: EXEC will return nil.
+    pub dirty: bool,
+    pub multi: Option<Multi>,
+    pub blocked: Option<Blocked>,
+    pub served: Option<Reply>,
+}
+
+impl ConnState {
+    fn is_idle(&self) -> bool {
+        self.watched.is_empty()
+            && !self.dirty
+            && self.multi.is_none()
+            && self.blocked.is_none()
+            && self.served.is_none()
+    }
+}
+
+/// What a command did to the connection that sent it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The reply, sent at once.
+    Reply(Reply),
+    /// The connection is parked (BLPOP on empty lists); a later push or timeout serves it.
+    Blocked,
+}
+
+impl Outcome {
+    /// The reply, if the command did not block.
+    pub fn reply(self) -> Option<Reply> {
+        match self {
+            Outcome::Reply(r) => Some(r),
+            Outcome::Blocked => None,
+        }
+    }
+}
+
+/// Where a command runs: straight from a client, queued inside EXEC, or from a script.
+/// Blocking commands only block in `Client`; MULTI/WATCH/EVAL are refused from scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Context {
+    Client,
+    Exec,
+    Script,
+}
+
+/// What happened on the server when the clock moved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Advanced {
+    /// Keys deleted because their deadline passed.
+    pub expired: Vec<String>,
+    /// Parked connections whose BLPOP timed out (each now holds a nil reply).
+    pub timed_out: Vec<ConnId>,
+}
+
+/// The whole server. `Hash`/`Eq` make it part of the model checker's state, so every field is
+/// kept canonical: idle connections are removed, and nothing depends on insertion history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Server {
+    pub profile: Profile,
+    pub keys: BTreeMap<String, Entry>,
+    pub conns: BTreeMap<ConnId, ConnState>,
+    /// Parked connections, oldest first: a push serves them in this order.
+    pub waiters: Vec<ConnId>,
+    /// SHA1s of scripts in the script cache (bodies live in [`scripting::registry`]).
+    pub scripts: BTreeSet<String>,
+}
+
+impl Server {
+    pub fn new(profile: Profile) -> Self {
+        Server {
+            profile,
+            ..Server::default()
+        }
+    }
+
+    /// Sets a string key directly (scenario set-up), without touching watchers.
+    pub fn preset(&mut self, key: &str, value: &str) {
+        self.keys.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Str(value.to_string()),
+                expires_at: None,
+            },
+        );
+    }
+
+    /// The string stored at `key`, if any (a list or an absent key gives `None`).
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match self.keys.get(key) {
+            Some(Entry {
+                value: Value::Str(s),
+                ..
+            }) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Runs one command sent by `conn` at logical time `now` (ms).
+    pub fn apply(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
+        self.expire_due(now);
+        if self.conn(conn).is_some_and(|c| c.blocked.is_some()) {
+            // A parked connection cannot send: the client is waiting for its reply.
+            return Outcome::Reply(Reply::err(
+                "ERR model: connection is blocked (a client sent on a parked connection)",
+            ));
+        }
+        let outcome = self.dispatch(conn, cmd, now);
+        self.serve_waiters();
+        self.tidy(conn);
+        outcome
+    }
+
+    /// Moves the clock to `now`: deletes due keys and times out parked BLPOPs.
+    pub fn advance(&mut self, now: u64) -> Advanced {
+        let expired = self.expire_due(now);
+        let timed_out = self.time_out_waiters(now);
+        Advanced { expired, timed_out }
+    }
+
+    /// The connection closed (its client crashed or hung up): the server forgets its WATCH,
+    /// MULTI and parked BLPOP, exactly as Redis frees a client.
+    pub fn close(&mut self, conn: ConnId) {
+        self.conns.remove(&conn);
+        self.waiters.retain(|c| *c != conn);
+    }
+
+    /// Takes the reply served to a parked connection, if one has arrived.
+    pub fn take_served(&mut self, conn: ConnId) -> Option<Reply> {
+        let r = self.conns.get_mut(&conn).and_then(|c| c.served.take());
+        self.tidy(conn);
+        r
+    }
+
+    /// Whether `conn` is parked waiting for a BLPOP reply.
+    pub fn is_blocked(&self, conn: ConnId) -> bool {
+        self.conn(conn).is_some_and(|c| c.blocked.is_some())
+    }
+
+    pub fn conn(&self, conn: ConnId) -> Option<&ConnState> {
+        self.conns.get(&conn)
+    }
+
+    fn conn_mut(&mut self, conn: ConnId) -> &mut ConnState {
+        self.conns.entry(conn).or_default()
+    }
+
+    fn tidy(&mut self, conn: ConnId) {
+        if self.conns.get(&conn).is_some_and(ConnState::is_idle) {
+            self.conns.remove(&conn);
+        }
+    }
+
+    /// Deletes every key whose deadline is reached, signalling each as modified.
+    fn expire_due(&mut self, now: u64) -> Vec<String> {
+        let due: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|(_, e)| e.expires_at.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &due {
+            self.keys.remove(k);
+            self.touch(k);
+        }
+        due
+    }
+
+    /// signalModifiedKey: every connection WATCHing `key` (the writer's own included) is dirty.
+    pub(crate) fn touch(&mut self, key: &str) {
+        for c in self.conns.values_mut() {
+            if c.watched.contains(key) {
+                c.dirty = true;
+            }
+        }
+    }
+
+    /// Runs a command in the given context. The single switch over command names.
+    pub(crate) fn execute(
+        &mut self,
+        conn: ConnId,
+        cmd: &Command,
+        now: u64,
+        ctx: Context,
+    ) -> Outcome {
+        let name = cmd.name();
+        let a = cmd.args();
+        if let Some(err) = arity_error(&name, a.len()) {
+            return Outcome::Reply(err);
+        }
+        let r = match name.as_str() {
+            "GET" => self.get(&a[0]),
+            "SET" => self.set(a, now),
+            "SETNX" => self.setnx(&a[0], &a[1]),
+            "SETEX" => self.setex(&a[0], &a[1], &a[2], now, 1000, "setex"),
+            "PSETEX" => self.setex(&a[0], &a[1], &a[2], now, 1, "psetex"),
+            "GETSET" => self.getset(&a[0], &a[1]),
+            "GETDEL" => self.getdel(&a[0]),
+            "INCR" => self.incr_by(&a[0], Ok(1)),
+            "DECR" => self.incr_by(&a[0], Ok(-1)),
+            "INCRBY" => self.incr_by(&a[0], parse_int(&a[1])),
+            "DECRBY" => self.incr_by(&a[0], parse_int(&a[1]).and_then(negate)),
+            "DEL" | "UNLINK" => self.del(a),
+            "EXISTS" => self.exists(a),
+            "TYPE" => self.type_of(&a[0]),
+            "EXPIRE" => self.expire(a, now, 1000),
+            "PEXPIRE" => self.expire(a, now, 1),
+            "PERSIST" => self.persist(&a[0]),
+            "TTL" => self.ttl(&a[0], now, false),
+            "PTTL" => self.ttl(&a[0], now, true),
+            "LPUSH" => self.push(&a[0], &a[1..], true),
+            "RPUSH" => self.push(&a[0], &a[1..], false),
+            "LPOP" => self.pop(a, true),
+            "RPOP" => self.pop(a, false),
+            "LLEN" => self.llen(&a[0]),
+            "LRANGE" => self.lrange(&a[0], &a[1], &a[2]),
+            "BLPOP" => return self.blpop(conn, a, now, ctx),
+            "PING" => Reply::Status("PONG".into()),
+            "UNWATCH" if ctx == Context::Exec => self.unwatch(conn),
+            "MULTI" | "EXEC" | "DISCARD" | "WATCH" | "UNWATCH" if ctx != Context::Client => {
+                not_allowed(ctx, &name)
+            }
+            "MULTI" => self.multi(conn),
+            "EXEC" => self.exec(conn, now),
+            "DISCARD" => self.discard(conn),
+            "WATCH" => self.watch(conn, a),
+            "UNWATCH" => self.unwatch(conn),
+            "EVAL" | "EVALSHA" | "SCRIPT" if ctx == Context::Script => not_allowed(ctx, &name),
+            "EVAL" => scripting::eval(self, conn, a, now, false),
+            "EVALSHA" => scripting::eval(self, conn, a, now, true),
+            "SCRIPT" => scripting::script_command(self, a),
+            _ => unknown_command(cmd),
+        };
+        Outcome::Reply(r)
+    }
+
+    fn dispatch(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
+        let name = cmd.name();
+        let in_multi = self.conn(conn).is_some_and(|c| c.multi.is_some());
+        if in_multi && !matches!(name.as_str(), "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
+            return Outcome::Reply(self.queue(conn, cmd));
+        }
+        self.execute(conn, cmd, now, Context::Client)
+    }
+}
+
+/// Refusal of a transaction or scripting command where Redis refuses it.
+fn not_allowed(ctx: Context, name: &str) -> Reply {
+    match ctx {
+        Context::Script => Reply::err("ERR This Redis command is not allowed from script"),
+        // Only reachable for commands queued inside MULTI that Redis itself never queues.
+        _ => Reply::err(format!("ERR {} inside MULTI is not allowed", name)),
+    }
+}
+
+/// Redis's reply to a command it does not know (7.0 wording).
+pub(crate) fn unknown_command(cmd: &Command) -> Reply {
+    let name = cmd.0.first().cloned().unwrap_or_default();
+    let mut args = String::new();
+    for a in cmd.args().iter().take(3) {
+        args.push_str(&format!("'{a}' "));
+    }
+    Reply::err(format!(
+        "ERR unknown command '{name}', with args beginning with: {args}"
+    ))
+}
+
+/// Arity as in Redis's command table: positive = exact count, negative = at least that many
+/// (both counting the command name).
+pub(crate) fn arity(name: &str) -> Option<i32> {
+    Some(match name {
+        "GET" | "GETDEL" | "INCR" | "DECR" | "PERSIST" | "TTL" | "PTTL" | "LLEN" | "TYPE" => 2,
+        "SETNX" | "GETSET" | "INCRBY" | "DECRBY" => 3,
+        "SETEX" | "PSETEX" => 4,
+        "SET" => -3,
+        "DEL" | "UNLINK" | "EXISTS" | "WATCH" => -2,
+        "EXPIRE" | "PEXPIRE" => -3,
+        "LPUSH" | "RPUSH" => -3,
+        "LPOP" | "RPOP" => -2,
+        "LRANGE" => 4,
+        "BLPOP" => -3,
+        "PING" => -1,
+        "MULTI" | "EXEC" | "DISCARD" | "UNWATCH" => 1,
+        "EVAL" | "EVALSHA" => -3,
+        "SCRIPT" => -2,
+        _ => return None,
+    })
+}
+
+fn arity_error(name: &str, nargs: usize) -> Option<Reply> {
+    let want = arity(name)?;
+    let have = nargs as i32 + 1;
+    let ok = if want >= 0 { have == want } else { have >= -want };
+    (!ok).then(|| {
+        Reply::err(format!(
+            "ERR wrong number of arguments for '{}' command",
+            name.to_ascii_lowercase()
+        ))
+    })
+}
+
+pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub(crate) const WRONGTYPE: &str =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// Redis's strict integer parsing (string2ll): no sign but '-', no leading zeros, no spaces.
+pub fn parse_int(s: &str) -> Result<i64, Reply> {
+    let b = s.as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let well_formed = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || (digits.len() == 1 && digits.len() == b.len()));
+    if !well_formed {
+        return Err(Reply::err(NOT_INTEGER));
+    }
+    s.parse::<i64>().map_err(|_| Reply::err(NOT_INTEGER))
+}
+
+fn negate(n: i64) -> Result<i64, Reply> {
+    n.checked_neg().ok_or_else(|| Reply::err(NOT_INTEGER))
+}

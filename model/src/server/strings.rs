@@ -1,0 +1,189 @@
+//! String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL and the INCR family.
+
+use super::{parse_int, Entry, Server, Value, NOT_INTEGER, WRONGTYPE};
+use crate::reply::Reply;
+
+/// SET's parsed options.
+#[derive(Default)]
+struct SetOptions {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    /// Absolute deadline in ms, if EX/PX was given.
+    deadline: Option<u64>,
+}
+
+fn parse_set_options(opts: &[String], now: u64) -> Result<SetOptions, Reply> {
+    let syntax = || Reply::err("ERR syntax error");
+    let mut o = SetOptions::default();
+    let mut expiry_given = false;
+    let mut i = 0;
+    while i < opts.len() {
+        let word = opts[i].to_ascii_uppercase();
+        match word.as_str() {
+            "NX" if !o.xx => o.nx = true,
+            "XX" if !o.nx => o.xx = true,
+            "GET" => o.get = true,
+            "KEEPTTL" if !expiry_given => o.keepttl = true,
+            "EX" | "PX" if !expiry_given && !o.keepttl && i + 1 < opts.len() => {
+                let unit = if word == "EX" { 1000 } else { 1 };
+                let n = parse_int(&opts[i + 1])?;
+                o.deadline = Some(deadline(now, n, unit, "set")?);
+                expiry_given = true;
+                i += 1;
+            }
+            _ => return Err(syntax()),
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// `now + n * unit` for a positive `n`, with Redis's error for a non-positive or huge one.
+pub(super) fn deadline(now: u64, n: i64, unit: i64, cmd: &str) -> Result<u64, Reply> {
+    let invalid = || Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
+    if n <= 0 {
+        return Err(invalid());
+    }
+    n.checked_mul(unit)
+        .and_then(|ms| ms.checked_add(now as i64))
+        .map(|t| t as u64)
+        .ok_or_else(invalid)
+}
+
+impl Server {
+    /// The string at `key`, `Ok(None)` when absent, WRONGTYPE for another type.
+    pub(super) fn read_str(&self, key: &str) -> Result<Option<&str>, Reply> {
+        match self.keys.get(key) {
+            None => Ok(None),
+            Some(Entry {
+                value: Value::Str(s),
+                ..
+            }) => Ok(Some(s)),
+            Some(_) => Err(Reply::err(WRONGTYPE)),
+        }
+    }
+
+    /// Stores a string, signalling the key. `keep_ttl` keeps an existing deadline.
+    pub(super) fn write_str(&mut self, key: &str, val: &str, deadline: Option<u64>, keep_ttl: bool) {
+        let kept = if keep_ttl {
+            self.keys.get(key).and_then(|e| e.expires_at)
+        } else {
+            None
+        };
+        self.keys.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Str(val.to_string()),
+                expires_at: deadline.or(kept),
+            },
+        );
+        self.touch(key);
+    }
+
+    pub(super) fn get(&self, key: &str) -> Reply {
+        match self.read_str(key) {
+            Ok(Some(s)) => Reply::bulk(s),
+            Ok(None) => Reply::Nil,
+            Err(e) => e,
+        }
+    }
+
+    pub(super) fn set(&mut self, a: &[String], now: u64) -> Reply {
+        let o = match parse_set_options(&a[2..], now) {
+            Ok(o) => o,
+            Err(e) => return e,
+        };
+        let (key, val) = (&a[0], &a[1]);
+        let old = if o.get {
+            match self.read_str(key) {
+                Ok(v) => Some(v.map(str::to_string)),
+                Err(e) => return e,
+            }
+        } else {
+            None
+        };
+        let exists = self.keys.contains_key(key);
+        if (o.nx && exists) || (o.xx && !exists) {
+            return match old {
+                Some(Some(v)) => Reply::Bulk(v),
+                _ => Reply::Nil,
+            };
+        }
+        self.write_str(key, val, o.deadline, o.keepttl);
+        match old {
+            Some(Some(v)) => Reply::Bulk(v),
+            Some(None) => Reply::Nil,
+            None => Reply::ok(),
+        }
+    }
+
+    pub(super) fn setnx(&mut self, key: &str, val: &str) -> Reply {
+        if self.keys.contains_key(key) {
+            return Reply::Int(0);
+        }
+        self.write_str(key, val, None, false);
+        Reply::Int(1)
+    }
+
+    pub(super) fn setex(
+        &mut self,
+        key: &str,
+        ttl: &str,
+        val: &str,
+        now: u64,
+        unit: i64,
+        cmd: &str,
+    ) -> Reply {
+        let t = match parse_int(ttl).and_then(|n| deadline(now, n, unit, cmd)) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        self.write_str(key, val, Some(t), false);
+        Reply::ok()
+    }
+
+    pub(super) fn getset(&mut self, key: &str, val: &str) -> Reply {
+        let old = match self.read_str(key) {
+            Ok(v) => v.map(str::to_string),
+            Err(e) => return e,
+        };
+        self.write_str(key, val, None, false);
+        old.map(Reply::Bulk).unwrap_or(Reply::Nil)
+    }
+
+    pub(super) fn getdel(&mut self, key: &str) -> Reply {
+        match self.read_str(key) {
+            Ok(Some(v)) => {
+                let v = v.to_string();
+                self.keys.remove(key);
+                self.touch(key);
+                Reply::Bulk(v)
+            }
+            Ok(None) => Reply::Nil,
+            Err(e) => e,
+        }
+    }
+
+    /// INCR, DECR, INCRBY, DECRBY: `by` carries the parsed increment or its parse error.
+    pub(super) fn incr_by(&mut self, key: &str, by: Result<i64, Reply>) -> Reply {
+        let by = match by {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
+        let current = match self.read_str(key) {
+            Ok(None) => 0,
+            Ok(Some(s)) => match parse_int(s) {
+                Ok(n) => n,
+                Err(_) => return Reply::err(NOT_INTEGER),
+            },
+            Err(e) => return e,
+        };
+        let Some(new) = current.checked_add(by) else {
+            return Reply::err("ERR increment or decrement would overflow");
+        };
+        self.write_str(key, &new.to_string(), None, true);
+        Reply::Int(new)
+    }
+}

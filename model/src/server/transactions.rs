@@ -1,0 +1,100 @@
+//! WATCH UNWATCH MULTI EXEC DISCARD: optimistic transactions.
+
+use super::{arity, Context, ConnId, Server};
+use crate::command::Command;
+use crate::reply::Reply;
+
+/// An open MULTI: the queued commands and whether a queue-time error doomed it (EXECABORT).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Multi {
+    pub queue: Vec<Command>,
+    pub aborted: bool,
+}
+
+impl Server {
+    pub(super) fn multi(&mut self, conn: ConnId) -> Reply {
+        let c = self.conn_mut(conn);
+        if c.multi.is_some() {
+            return Reply::err("ERR MULTI calls can not be nested");
+        }
+        c.multi = Some(Multi::default());
+        Reply::ok()
+    }
+
+    /// Queues a command inside MULTI. Unknown commands and wrong arity are refused now and
+    /// doom the transaction; every other error shows up only when EXEC runs it.
+    pub(super) fn queue(&mut self, conn: ConnId, cmd: &Command) -> Reply {
+        let name = cmd.name();
+        let refusal = match arity(&name) {
+            None => Some(super::unknown_command(cmd)),
+            Some(_) => super::arity_error(&name, cmd.args().len()),
+        };
+        let m = self
+            .conn_mut(conn)
+            .multi
+            .as_mut()
+            .expect("queue() is only called inside MULTI");
+        match refusal {
+            Some(err) => {
+                m.aborted = true;
+                err
+            }
+            None => {
+                m.queue.push(cmd.clone());
+                Reply::Status("QUEUED".into())
+            }
+        }
+    }
+
+    pub(super) fn exec(&mut self, conn: ConnId, now: u64) -> Reply {
+        let Some(multi) = self.conn_mut(conn).multi.take() else {
+            return Reply::err("ERR EXEC without MULTI");
+        };
+        let dirty = self.conn(conn).is_some_and(|c| c.dirty);
+        self.unwatch_all(conn);
+        if multi.aborted {
+            return Reply::err("EXECABORT Transaction discarded because of previous errors.");
+        }
+        if dirty {
+            return Reply::Nil;
+        }
+        let replies = multi
+            .queue
+            .iter()
+            .map(|cmd| {
+                self.execute(conn, cmd, now, Context::Exec)
+                    .reply()
+                    .expect("nothing blocks inside EXEC")
+            })
+            .collect();
+        Reply::Array(replies)
+    }
+
+    pub(super) fn discard(&mut self, conn: ConnId) -> Reply {
+        if self.conn_mut(conn).multi.take().is_none() {
+            return Reply::err("ERR DISCARD without MULTI");
+        }
+        self.unwatch_all(conn);
+        Reply::ok()
+    }
+
+    pub(super) fn watch(&mut self, conn: ConnId, keys: &[String]) -> Reply {
+        let c = self.conn_mut(conn);
+        if c.multi.is_some() {
+            return Reply::err("ERR WATCH inside MULTI is not allowed");
+        }
+        c.watched.extend(keys.iter().cloned());
+        Reply::ok()
+    }
+
+    pub(super) fn unwatch(&mut self, conn: ConnId) -> Reply {
+        self.unwatch_all(conn);
+        Reply::ok()
+    }
+
+    fn unwatch_all(&mut self, conn: ConnId) {
+        let c = self.conn_mut(conn);
+        c.watched.clear();
+        c.dirty = false;
+    }
+}
