@@ -3,16 +3,34 @@
 //!
 //! Data flows one way: this crate knows nothing of live servers, rendering or the CLI.
 
+pub mod catalogue;
+pub mod checker;
 pub mod command;
+pub mod faults;
 pub mod profile;
+pub mod properties;
+pub mod recipe;
+pub mod recipes;
+pub mod render;
 pub mod reply;
+pub mod scenario;
 pub mod scripting;
 pub mod server;
+pub mod system;
+pub mod trace;
+pub mod verdict;
+pub mod world;
 
 pub use command::Command;
 pub use profile::Profile;
 pub use reply::Reply;
+pub use faults::FaultModel;
+pub use recipe::{ClientCtx, Event, Local, Next, Op, Params, Recipe};
+pub use scenario::{PropertyDef, PropertyKind, RowId, Scenario, Variant};
 pub use server::{ConnId, Outcome, Server};
+pub use system::{Action, Bounds, System};
+pub use trace::{Step, StepKind, Trace};
+pub use world::World;
 
 /// The display name of client `i`: A, B, C, … (one name per client across every output).
 pub fn client_name(i: usize) -> String {

@@ -10,7 +10,7 @@
 use crate::command::Command;
 use crate::reply::Reply;
 use crate::server::{parse_int, ConnId, Context, Server};
-use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -103,7 +103,11 @@ thread_local! {
 
 impl Engine {
     fn new() -> mlua::Result<Engine> {
-        let lua = Lua::new();
+        // Redis loads base, table, string, math and debug (no io, os or package); `debug`
+        // is what locates errors, and mlua counts it unsafe, hence `unsafe_new_with`.
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+        // SAFETY: only the scripts of the model's own users run here, as on a Redis server.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
         lua.globals().set(
             "__rr_sha1hex",
             lua.create_function(|_, s: mlua::LuaString| Ok(sha1_hex(&s.to_string_lossy())))?,

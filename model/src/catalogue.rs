@@ -1,0 +1,236 @@
+//! The catalogue: every seed recipe as a row, with its scenario's properties and bounds.
+//! Row ids (`scenario/variant`) and property names are part of the CLI contract.
+
+use crate::properties::*;
+use crate::recipe::Params;
+use crate::recipes::{counter, inventory, lock};
+use crate::recipes::lock::{Acquire, Lock, Release, Repair};
+use crate::scenario::{Scenario, Variant};
+use std::sync::Arc;
+
+fn variant(name: &'static str, summary: &'static str, recipe: impl crate::recipe::Recipe + 'static) -> Variant {
+    Variant {
+        name,
+        summary,
+        recipe: Arc::new(recipe),
+    }
+}
+
+/// Counter: increments must not be lost (seed 000, seed 004).
+pub fn counter() -> Scenario {
+    Scenario {
+        name: "counter",
+        summary: "N clients each add 1 to a shared counter",
+        setup: vec![(counter::KEY.into(), "0".into())],
+        subject: counter::KEY,
+        properties: vec![NO_LOST_UPDATE],
+        variants: vec![
+            variant("get-set", "GET, then SET value+1", counter::GetSet),
+            variant(
+                "watch-pooled",
+                "seed 000 ex. 1 as written: WATCH on a pooled connection, MULTI/SET/EXEC on the pipeline's",
+                counter::WATCH_POOLED,
+            ),
+            variant("multi-no-watch", "GET outside, then MULTI/SET/EXEC", counter::MULTI_NO_WATCH),
+            variant("watch-retry", "WATCH/GET/MULTI/SET/EXEC, retried on nil", counter::WATCH_RETRY),
+            variant("lua", "seed 000 ex. 2's script", counter::Lua),
+            variant("incr", "INCR", counter::Incr),
+        ],
+        default_clients: 2,
+        params: Params { retries: 1, lease: 1 },
+        max_ticks: 0,
+    }
+}
+
+/// Inventory: never sell more than the stock (seed 002, seed 004).
+pub fn inventory() -> Scenario {
+    Scenario {
+        name: "inventory",
+        summary: "N buyers each try to take one unit of a stock smaller than N",
+        setup: vec![(inventory::KEY.into(), "1".into())],
+        subject: inventory::KEY,
+        properties: vec![NO_OVERSELL],
+        variants: vec![
+            variant("check-then-decr", "GET, then DECR if positive", inventory::CheckThenDecr),
+            variant(
+                "multi-no-watch",
+                "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
+                inventory::Pipeline { watch: false },
+            ),
+            variant(
+                "watch",
+                "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
+                inventory::Pipeline { watch: true },
+            ),
+            variant("lua", "seed 004's decrement-not-below-zero script", inventory::Lua),
+        ],
+        default_clients: 2,
+        params: Params { retries: 1, lease: 1 },
+        max_ticks: 0,
+    }
+}
+
+/// Locks: one holder at a time, releases by the owner only, crashed locks free (seeds 001,
+/// 003, 004).
+pub fn lock() -> Scenario {
+    let setnx = |repair| Acquire::SetnxExpire { repair };
+    Scenario {
+        name: "lock",
+        summary: "N clients each take a lock, work in the critical section, and release it",
+        setup: vec![],
+        subject: lock::KEY,
+        properties: vec![
+            MUTUAL_EXCLUSION,
+            OWNER_ONLY_RELEASE,
+            PAUSE_CONTAINED,
+            CRASHED_LOCK_FREES,
+        ],
+        variants: vec![
+            variant(
+                "setnx-expire",
+                "SETNX then EXPIRE; WATCH release",
+                Lock { acquire: setnx(Repair::None), release: Release::Watch },
+            ),
+            variant(
+                "setnx-ttl-repair",
+                "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
+                Lock { acquire: setnx(Repair::AsPrinted), release: Release::Watch },
+            ),
+            variant(
+                "setnx-ttl-repair-fixed",
+                "listing 11.4 with the repair when ttl < 0; WATCH release",
+                Lock { acquire: setnx(Repair::Fixed), release: Release::Watch },
+            ),
+            variant(
+                "set-nx-ex-del",
+                "SET NX EX; plain DEL",
+                Lock { acquire: Acquire::SetNxEx, release: Release::Del },
+            ),
+            variant(
+                "set-nx-ex-get-del",
+                "SET NX EX; GET, then DEL if ours",
+                Lock { acquire: Acquire::SetNxEx, release: Release::GetThenDel },
+            ),
+            variant(
+                "watch-release",
+                "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
+                Lock { acquire: Acquire::SetNxEx, release: Release::Watch },
+            ),
+            variant(
+                "lua",
+                "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
+                Lock { acquire: Acquire::Lua, release: Release::Lua },
+            ),
+        ],
+        default_clients: 3,
+        params: Params { retries: 1, lease: 1 },
+        max_ticks: 2,
+    }
+}
+
+/// Every scenario, in the order the verdict table lists them.
+pub fn all() -> Vec<Arc<Scenario>> {
+    vec![Arc::new(counter()), Arc::new(inventory()), Arc::new(lock())]
+}
+
+/// One (row, property, fault model) to check.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub scenario: Arc<Scenario>,
+    pub variant: usize,
+    pub property: usize,
+    pub faults: crate::faults::FaultModel,
+}
+
+impl Job {
+    /// The system to explore, with `clients` clients (the scenario's default when `None`).
+    pub fn system(&self, clients: Option<usize>) -> crate::system::System {
+        crate::system::System::new(
+            Arc::clone(&self.scenario),
+            self.variant,
+            self.property,
+            self.faults,
+            clients,
+        )
+    }
+}
+
+/// Whether `row` (`scenario/variant`) matches a user pattern: a scenario name, a full row id,
+/// or a glob with `*` (`lock/*`, `*/lua`).
+pub fn row_matches(pattern: &str, row: &str) -> bool {
+    if !pattern.contains('/') && !pattern.contains('*') {
+        return row.split('/').next() == Some(pattern);
+    }
+    glob(pattern.as_bytes(), row.as_bytes())
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// The jobs selected by a row pattern, an optional property name and fault models, in table
+/// order. Errors name what did not match and what exists.
+pub fn select(
+    scenarios: &[Arc<Scenario>],
+    pattern: Option<&str>,
+    property: Option<&str>,
+    faults: &[crate::faults::FaultModel],
+) -> Result<Vec<Job>, String> {
+    let mut jobs = Vec::new();
+    let mut rows = 0;
+    let mut property_known = property.is_none();
+    for s in scenarios {
+        for (vi, v) in s.variants.iter().enumerate() {
+            let row = format!("{}/{}", s.name, v.name);
+            if pattern.is_some_and(|p| !row_matches(p, &row)) {
+                continue;
+            }
+            rows += 1;
+            for (pi, p) in s.properties.iter().enumerate() {
+                if property.is_some_and(|want| want != p.name) {
+                    continue;
+                }
+                property_known = true;
+                for &f in faults {
+                    if p.faults.contains(&f) {
+                        jobs.push(Job {
+                            scenario: Arc::clone(s),
+                            variant: vi,
+                            property: pi,
+                            faults: f,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if rows == 0 {
+        let known: Vec<String> = scenarios
+            .iter()
+            .flat_map(|s| s.variants.iter().map(move |v| format!("{}/{}", s.name, v.name)))
+            .collect();
+        return Err(format!(
+            "unknown row {:?} (known rows: {})",
+            pattern.unwrap_or(""),
+            known.join(", ")
+        ));
+    }
+    if !property_known {
+        let mut known: Vec<&str> = scenarios
+            .iter()
+            .flat_map(|s| s.properties.iter().map(|p| p.name))
+            .collect();
+        known.dedup();
+        return Err(format!(
+            "unknown property {:?} for the selected rows (known: {})",
+            property.unwrap_or(""),
+            known.join(", ")
+        ));
+    }
+    Ok(jobs)
+}

@@ -1,0 +1,166 @@
+//! The recipe API: a client program as a deterministic state machine that emits one command
+//! per step on a named connection and reads the reply.
+//!
+//! A recipe never sees the server: it sees only the replies to its own commands, exactly as a
+//! real client does. What it believes (it holds the lock, its increment committed) it states
+//! as [`Event`]s, which is what the properties read.
+
+use crate::command::Command;
+use crate::reply::Reply;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A client's local variables. Small and fixed so that model states hash cheaply; a recipe
+/// gives the fields its own meaning (document it in the recipe).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Local {
+    /// Program counter: which step comes next.
+    pub pc: u16,
+    /// Attempts made so far (for recipes that retry).
+    pub attempt: u16,
+    /// A value read from the server (a counter, a stock count).
+    pub value: i64,
+}
+
+/// What a client believes or did, stated at a step. Properties are defined over these.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "event")]
+pub enum Event {
+    /// The client believes it holds the lock, for `lease` seconds from now (`None`: no expiry).
+    Acquired { lease: Option<u64> },
+    /// The client enters its critical section.
+    Enter,
+    /// The client leaves its critical section.
+    Exit,
+    /// The client no longer believes it holds the lock.
+    Released,
+    /// A change the client made is acknowledged by the server (an increment, a sale).
+    Committed { delta: i64 },
+    /// The client stops trying (retries exhausted, nothing left to buy).
+    GaveUp,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Acquired { lease: Some(s) } => write!(f, "acquired (lease {s}s)"),
+            Event::Acquired { lease: None } => f.write_str("acquired (no expiry)"),
+            Event::Enter => f.write_str("enters critical section"),
+            Event::Exit => f.write_str("leaves critical section"),
+            Event::Released => f.write_str("released"),
+            Event::Committed { delta } => write!(f, "committed {delta:+}"),
+            Event::GaveUp => f.write_str("gives up"),
+        }
+    }
+}
+
+/// What a client does in one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Send `command` on the client's connection number `conn` (an index into
+    /// [`Recipe::connections`]); the reply goes to [`Recipe::on_reply`].
+    Send { conn: usize, command: Command },
+    /// A step without a command (the events are the step).
+    Local,
+    /// The program has ended.
+    Finish,
+}
+
+/// The outcome of [`Recipe::next`]: events that happen as the step starts, then the op.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Next {
+    pub events: Vec<Event>,
+    pub op: Op,
+}
+
+impl Next {
+    pub fn send(conn: usize, command: Command) -> Next {
+        Next {
+            events: vec![],
+            op: Op::Send { conn, command },
+        }
+    }
+
+    pub fn finish() -> Next {
+        Next {
+            events: vec![],
+            op: Op::Finish,
+        }
+    }
+
+    /// Adds events that happen as this step starts (e.g. leaving the critical section as
+    /// the release command is sent).
+    pub fn with(mut self, events: impl IntoIterator<Item = Event>) -> Next {
+        self.events.extend(events);
+        self
+    }
+}
+
+/// Who is running the recipe, and the scenario's parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCtx {
+    /// Index of the client (0 = A).
+    pub index: usize,
+    /// The client's unique token (its lock identifier): its name, `A`, `B`, ….
+    pub token: String,
+    pub params: Params,
+}
+
+/// Scenario parameters a recipe reads. The model prints them with every verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Params {
+    /// Re-attempts after the first try (WATCH retries, lock acquisition attempts).
+    pub retries: u16,
+    /// Lock lease in seconds (= clock ticks).
+    pub lease: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            retries: 1,
+            lease: 1,
+        }
+    }
+}
+
+/// A client program. Implementations must be deterministic: the same `Local` and reply
+/// always give the same next step, or the model checker's paths would not replay.
+pub trait Recipe: Send + Sync + fmt::Debug {
+    /// The connections this client opens, by name (`["conn"]`, or `["pool", "pipe"]` for a
+    /// client that uses a pooled connection and a pipeline's connection).
+    fn connections(&self) -> &'static [&'static str];
+
+    /// The next step. Called exactly once per step; may update `local`.
+    fn next(&self, me: &ClientCtx, local: &mut Local) -> Next;
+
+    /// Reads the reply to the command sent in this step; returns what the client now
+    /// believes. Called in the same atomic step as the send (or, for a command that parked the
+    /// connection, in the step that receives its reply).
+    fn on_reply(&self, me: &ClientCtx, local: &mut Local, reply: &Reply) -> Vec<Event>;
+}
+
+/// Shorthand for building a [`Command`] from its arguments.
+#[macro_export]
+macro_rules! cmd {
+    ($($arg:expr),+ $(,)?) => {
+        $crate::command::Command(vec![$($arg.to_string()),+])
+    };
+}
+
+/// Reads an integer the way the seeds' Python does (`int(r.get(key))`): a missing key or a
+/// non-integer gives `None`.
+pub fn reply_int(r: &Reply) -> Option<i64> {
+    match r {
+        Reply::Int(i) => Some(*i),
+        Reply::Bulk(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Retry bookkeeping shared by the recipes: counts the attempt just failed and says whether
+/// another is allowed.
+pub fn may_retry(me: &ClientCtx, local: &mut Local) -> bool {
+    local.attempt += 1;
+    local.attempt <= me.params.retries
+}

@@ -1,0 +1,6 @@
+//! The catalogue's recipes, one module per scenario. Each module opens with where the recipe
+//! comes from, its steps, the property, and the counterexample or the reason it holds.
+
+pub mod counter;
+pub mod inventory;
+pub mod lock;

@@ -1,0 +1,38 @@
+//! One-line descriptions of steps, shared by the CLI, the Explorer and the trace renderers.
+
+use crate::command::Command;
+use crate::trace::{Step, StepKind};
+
+/// `A [conn] SET lock:res A NX EX 1 -> OK  {acquired (lease 1s), enters critical section}`.
+pub fn step_line(step: &Step) -> String {
+    let who = step.client.clone().unwrap_or_default();
+    let mut line = match step.kind {
+        StepKind::Command => {
+            let cmd = Command(step.command.clone().unwrap_or_default());
+            let reply = step
+                .reply
+                .as_ref()
+                .map_or("(blocked)".to_string(), |r| r.to_string());
+            format!(
+                "{who} [{}] {cmd} -> {reply}",
+                step.connection.as_deref().unwrap_or("?")
+            )
+        }
+        StepKind::Receive => format!(
+            "{who} [{}] <- {}",
+            step.connection.as_deref().unwrap_or("?"),
+            step.reply.as_ref().map(|r| r.to_string()).unwrap_or_default()
+        ),
+        StepKind::Local => format!("{who} (local step)"),
+        StepKind::Tick => format!("clock -> t={}s", step.time),
+        StepKind::Crash => format!("{who} crashes"),
+    };
+    if !step.events.is_empty() {
+        let ev: Vec<String> = step.events.iter().map(|e| e.to_string()).collect();
+        line.push_str(&format!("  {{{}}}", ev.join(", ")));
+    }
+    if !step.notes.is_empty() {
+        line.push_str(&format!("  [{}]", step.notes.join("; ")));
+    }
+    line
+}

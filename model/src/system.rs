@@ -1,0 +1,467 @@
+//! The system under check: N clients running one recipe against one server, under a fault
+//! model, within printed bounds. Implements stateright's `Model`, so stateright's checkers
+//! and its Explorer run it as they are; [`crate::checker`] runs it too, with exact shortest
+//! counterexamples.
+
+use crate::client_name;
+use crate::faults::FaultModel;
+use crate::recipe::{ClientCtx, Event, Op, Recipe};
+use crate::reply::Reply;
+use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
+use crate::server::{ConnId, Outcome, Server};
+use crate::trace::{Step, StepKind};
+use crate::world::{ClientState, Status, World};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// One thing that can happen next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Client `i` takes its next step (sends a command, or reads a served reply).
+    Step(usize),
+    /// The clock advances one tick (one second).
+    Tick,
+    /// Client `i` crashes.
+    Crash(usize),
+}
+
+/// How long (ticks) the late contender of `crashed-lock-frees` keeps trying.
+pub const LATE_CONTENDER_TICKS: u64 = 10;
+
+/// The bounds of a search; printed with every verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Bounds {
+    pub clients: usize,
+    /// Re-attempts after a client's first try.
+    pub retries: u16,
+    /// Clock ticks (seconds) a run may span.
+    pub ticks: u64,
+    /// Crashes per run (0 unless the fault model is `crash`).
+    pub crashes: u8,
+    /// Lock lease in ticks.
+    pub lease: u64,
+}
+
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "clients={} retries={} ticks<={} crashes<={}",
+            self.clients, self.retries, self.ticks, self.crashes
+        )
+    }
+}
+
+/// A row under one property and one fault model, ready to explore.
+#[derive(Clone, Debug)]
+pub struct System {
+    pub scenario: Arc<Scenario>,
+    pub variant: usize,
+    pub property: usize,
+    pub faults: FaultModel,
+    pub bounds: Bounds,
+    recipe: Arc<dyn Recipe>,
+    ctxs: Vec<ClientCtx>,
+}
+
+impl System {
+    /// Builds the system for `scenario`'s variant and property with `clients` clients (the
+    /// scenario's default when `None`).
+    pub fn new(
+        scenario: Arc<Scenario>,
+        variant: usize,
+        property: usize,
+        faults: FaultModel,
+        clients: Option<usize>,
+    ) -> System {
+        let clients = clients.unwrap_or(scenario.default_clients);
+        let params = scenario.params.clone();
+        let bounds = Bounds {
+            clients,
+            retries: params.retries,
+            ticks: scenario.max_ticks,
+            crashes: u8::from(faults == FaultModel::Crash),
+            lease: params.lease,
+        };
+        let ctxs = (0..clients)
+            .map(|i| ClientCtx {
+                index: i,
+                token: client_name(i),
+                params: params.clone(),
+            })
+            .collect();
+        let recipe = Arc::clone(&scenario.variants[variant].recipe);
+        System {
+            scenario,
+            variant,
+            property,
+            faults,
+            bounds,
+            recipe,
+            ctxs,
+        }
+    }
+
+    pub fn row(&self) -> RowId {
+        RowId {
+            scenario: self.scenario.name.to_string(),
+            variant: self.scenario.variants[self.variant].name.to_string(),
+        }
+    }
+
+    pub fn property_def(&self) -> &PropertyDef {
+        &self.scenario.properties[self.property]
+    }
+
+    /// The connection name a recipe gave its connection number `slot`.
+    pub fn connection_name(&self, slot: usize) -> &'static str {
+        self.recipe.connections().get(slot).copied().unwrap_or("?")
+    }
+
+    pub fn recipe(&self) -> &Arc<dyn Recipe> {
+        &self.recipe
+    }
+
+    /// The starting world: the scenario's keys set, every client at the start of its program.
+    pub fn initial(&self) -> World {
+        let mut server = Server::default();
+        for (k, v) in &self.scenario.setup {
+            server.preset(k, v);
+        }
+        let mut world = World {
+            server,
+            clients: vec![ClientState::new(); self.bounds.clients],
+            now: 0,
+            crashes: 0,
+            foreign_release: None,
+        };
+        for i in 0..self.bounds.clients {
+            self.settle(&mut world, i, &mut vec![]);
+        }
+        world
+    }
+
+    /// What may happen next, in a fixed order (stateright rebuilds paths from indices).
+    pub fn enabled(&self, w: &World) -> Vec<Action> {
+        let mut out = Vec::new();
+        for (i, c) in w.clients.iter().enumerate() {
+            let ready = match c.status {
+                Status::Running => true,
+                Status::Waiting { conn } => w
+                    .server
+                    .conn(self.conn_id(i, conn as usize))
+                    .is_some_and(|s| s.served.is_some()),
+                _ => false,
+            };
+            if ready {
+                out.push(Action::Step(i));
+            }
+        }
+        if self.may_tick(w) {
+            out.push(Action::Tick);
+        }
+        if w.crashes < self.bounds.crashes {
+            for (i, c) in w.clients.iter().enumerate() {
+                if c.is_live() {
+                    out.push(Action::Crash(i));
+                }
+            }
+        }
+        out
+    }
+
+    fn may_tick(&self, w: &World) -> bool {
+        if w.now / 1000 >= self.bounds.ticks {
+            return false;
+        }
+        match self.faults {
+            FaultModel::Pause => true,
+            // No holder may outlive its lease: the tick must leave every live holder's
+            // deadline strictly ahead.
+            FaultModel::None | FaultModel::Crash => w.clients.iter().all(|c| {
+                !c.is_live()
+                    || match c.lease_until {
+                        Some(Some(until)) => w.now + 1000 < until,
+                        _ => true,
+                    }
+            }),
+        }
+    }
+
+    fn conn_id(&self, client: usize, slot: usize) -> ConnId {
+        ConnId {
+            client: client as u8,
+            slot: slot as u8,
+        }
+    }
+
+    /// Marks a running client whose program has ended as done, recording its final events.
+    fn settle(&self, w: &mut World, i: usize, events: &mut Vec<Event>) {
+        if w.clients[i].status != Status::Running {
+            return;
+        }
+        let mut probe = w.clients[i].local.clone();
+        let next = self.recipe.next(&self.ctxs[i], &mut probe);
+        if next.op == Op::Finish {
+            for e in &next.events {
+                w.clients[i].apply(e, w.now);
+            }
+            events.extend(next.events);
+            w.clients[i].local = probe;
+            w.clients[i].status = Status::Done;
+        }
+    }
+
+    /// Applies `action` to `w`, returning the next world and the trace step it makes.
+    pub fn step(&self, w: &World, action: Action) -> (World, Step) {
+        let mut w = w.clone();
+        let time = w.now / 1000;
+        let mut step = Step {
+            time,
+            kind: StepKind::Tick,
+            client: None,
+            connection: None,
+            command: None,
+            reply: None,
+            events: vec![],
+            notes: vec![],
+        };
+        match action {
+            Action::Tick => {
+                w.now += 1000;
+                step.time = w.now / 1000;
+                let adv = w.server.advance(w.now);
+                for k in adv.expired {
+                    step.notes.push(format!("{k} expires"));
+                }
+                for c in adv.timed_out {
+                    step.notes.push(format!("{}'s BLPOP times out", client_name(c.client as usize)));
+                }
+                for (i, c) in w.clients.iter().enumerate() {
+                    if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
+                        if until == w.now {
+                            step.notes.push(format!("{}'s lease runs out", client_name(i)));
+                        }
+                    }
+                }
+            }
+            Action::Crash(i) => {
+                step.kind = StepKind::Crash;
+                step.client = Some(client_name(i));
+                for slot in 0..self.recipe.connections().len() {
+                    w.server.close(self.conn_id(i, slot));
+                }
+                w.crashes += 1;
+                let c = &mut w.clients[i];
+                c.status = Status::Crashed { at: w.now };
+                c.in_cs = false;
+                step.notes
+                    .push(format!("{} crashes; its connections close", client_name(i)));
+            }
+            Action::Step(i) => self.client_step(&mut w, i, &mut step),
+        }
+        (w, step)
+    }
+
+    fn client_step(&self, w: &mut World, i: usize, step: &mut Step) {
+        step.client = Some(client_name(i));
+        let ctx = &self.ctxs[i];
+        let mut events = Vec::new();
+        if let Status::Waiting { conn } = w.clients[i].status {
+            step.kind = StepKind::Receive;
+            step.connection = Some(self.connection_name(conn as usize).to_string());
+            let reply = w
+                .server
+                .take_served(self.conn_id(i, conn as usize))
+                .unwrap_or(Reply::Nil);
+            w.clients[i].status = Status::Running;
+            let mut local = w.clients[i].local.clone();
+            events.extend(self.recipe.on_reply(ctx, &mut local, &reply));
+            w.clients[i].local = local;
+            step.reply = Some(reply);
+        } else {
+            let mut local = w.clients[i].local.clone();
+            let next = self.recipe.next(ctx, &mut local);
+            events.extend(next.events.iter().cloned());
+            for e in &next.events {
+                w.clients[i].apply(e, w.now);
+            }
+            match next.op {
+                Op::Send { conn, command } => {
+                    step.kind = StepKind::Command;
+                    step.connection = Some(self.connection_name(conn).to_string());
+                    step.command = Some(command.0.clone());
+                    let subject = self.scenario.subject;
+                    let before = w.server.get_str(subject).map(str::to_string);
+                    let outcome = w.server.apply(self.conn_id(i, conn), &command, w.now);
+                    self.note_foreign_release(w, i, before, step);
+                    match outcome {
+                        Outcome::Reply(reply) => {
+                            let later = self.recipe.on_reply(ctx, &mut local, &reply);
+                            for e in &later {
+                                w.clients[i].apply(e, w.now);
+                            }
+                            events.extend(later);
+                            step.reply = Some(reply);
+                        }
+                        Outcome::Blocked => {
+                            w.clients[i].status = Status::Waiting { conn: conn as u8 };
+                            step.notes.push(format!("{} blocks", client_name(i)));
+                        }
+                    }
+                    for (j, c) in w.clients.iter().enumerate() {
+                        if let Status::Waiting { conn } = c.status {
+                            let served = w
+                                .server
+                                .conn(self.conn_id(j, conn as usize))
+                                .is_some_and(|s| s.served.is_some());
+                            if j != i && served {
+                                step.notes.push(format!("{}'s BLPOP is served", client_name(j)));
+                            }
+                        }
+                    }
+                }
+                Op::Local => step.kind = StepKind::Local,
+                Op::Finish => w.clients[i].status = Status::Done,
+            }
+            w.clients[i].local = local;
+            step.events = events;
+            self.settle(w, i, &mut step.events);
+            return;
+        }
+        for e in &events {
+            w.clients[i].apply(e, w.now);
+        }
+        step.events = events;
+        self.settle(w, i, &mut step.events);
+    }
+
+    /// Records the first step in which a client removed a lock holding another's token.
+    fn note_foreign_release(&self, w: &mut World, actor: usize, before: Option<String>, step: &mut Step) {
+        let Some(owner_token) = before else { return };
+        let Some(owner) = self.ctxs.iter().position(|c| c.token == owner_token) else {
+            return;
+        };
+        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token.as_str())
+        {
+            return;
+        }
+        step.notes.push(format!(
+            "{} removes {}'s lock",
+            client_name(actor),
+            client_name(owner)
+        ));
+        if w.foreign_release.is_none() {
+            w.foreign_release = Some((actor as u8, owner as u8));
+        }
+    }
+
+    /// The property's verdict on one world, given whether the world is final.
+    pub fn check(&self, w: &World, is_final: bool) -> Result<(), String> {
+        let p = self.property_def();
+        match p.kind {
+            PropertyKind::AtEnd if !is_final => Ok(()),
+            _ => (p.check)(self, w),
+        }
+    }
+
+    /// Whether a client that arrives after everything in `w` happened, running the same
+    /// recipe and retrying patiently (one tick between attempts, for up to
+    /// [`LATE_CONTENDER_TICKS`] ticks), acquires the lock. This is how `crashed-lock-frees`
+    /// asks "does the lock become acquirable again?" in a finite model.
+    pub fn late_contender_acquires(&self, w: &World) -> bool {
+        let me = ClientCtx {
+            index: w.clients.len(),
+            token: client_name(w.clients.len()),
+            params: self.scenario.params.clone(),
+        };
+        let conn = |slot: usize| ConnId {
+            client: me.index as u8,
+            slot: slot as u8,
+        };
+        let mut server = w.server.clone();
+        let mut now = w.now;
+        for _ in 0..=LATE_CONTENDER_TICKS {
+            let mut local = crate::recipe::Local::default();
+            for _ in 0..64 {
+                let next = self.recipe.next(&me, &mut local);
+                if next.events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
+                    return true;
+                }
+                let Op::Send { conn: slot, command } = next.op else { break };
+                let Outcome::Reply(reply) = server.apply(conn(slot), &command, now) else { break };
+                let events = self.recipe.on_reply(&me, &mut local, &reply);
+                if events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
+                    return true;
+                }
+            }
+            for slot in 0..self.recipe.connections().len() {
+                server.close(conn(slot));
+            }
+            now += 1000;
+            server.advance(now);
+        }
+        false
+    }
+
+    /// The keyspace as `key = value (ttl)` lines, for traces and the Explorer.
+    pub fn describe_keys(&self, w: &World) -> Vec<String> {
+        w.server
+            .keys
+            .iter()
+            .map(|(k, e)| {
+                let v = match &e.value {
+                    crate::server::Value::Str(s) => format!("{s:?}"),
+                    crate::server::Value::List(l) => format!("{:?}", l.iter().collect::<Vec<_>>()),
+                };
+                match e.expires_at {
+                    Some(t) => format!("{k} = {v} (expires at t={}s)", t / 1000),
+                    None => format!("{k} = {v}"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// stateright's view: the same system, with the property as a stateright `Property`.
+impl stateright::Model for System {
+    type State = World;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<World> {
+        vec![self.initial()]
+    }
+
+    fn actions(&self, state: &World, actions: &mut Vec<Action>) {
+        actions.extend(self.enabled(state));
+    }
+
+    fn next_state(&self, last: &World, action: Action) -> Option<World> {
+        Some(self.step(last, action).0)
+    }
+
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        vec![stateright::Property::always(
+            self.property_def().name,
+            |m: &System, w: &World| {
+                let is_final = m.enabled(w).is_empty();
+                m.check(w, is_final).is_ok()
+            },
+        )]
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        match action {
+            Action::Step(i) => format!("{} steps", client_name(*i)),
+            Action::Tick => "clock +1s".to_string(),
+            Action::Crash(i) => format!("{} crashes", client_name(*i)),
+        }
+    }
+
+    fn format_step(&self, last: &World, action: Action) -> Option<String> {
+        let (_, step) = self.step(last, action);
+        Some(crate::render::step_line(&step))
+    }
+}

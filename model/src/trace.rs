@@ -1,0 +1,64 @@
+//! Traces: the history of one run, the same type whether the model or a live server produced
+//! it, so the two diff directly.
+
+use crate::recipe::Event;
+use crate::reply::Reply;
+use serde::{Deserialize, Serialize};
+
+/// The JSON format's version; bump it when a field changes meaning.
+pub const TRACE_FORMAT_VERSION: u32 = 1;
+
+/// What kind of step this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// A client sent a command (and, unless it blocked, read the reply).
+    Command,
+    /// A client read the reply to a command that had parked its connection.
+    Receive,
+    /// A client step without a command.
+    Local,
+    /// The logical clock advanced one tick.
+    Tick,
+    /// A client crashed; its connections closed.
+    Crash,
+}
+
+/// One step of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Logical time in seconds (clock ticks) when the step ran.
+    pub time: u64,
+    pub kind: StepKind,
+    /// The client's name (A, B, …), absent for clock ticks.
+    pub client: Option<String>,
+    /// The client's connection name (as the recipe names it), for commands and receives.
+    pub connection: Option<String>,
+    /// The argument vector sent, for commands.
+    pub command: Option<Vec<String>>,
+    /// The reply read in this step; absent when the command parked the connection.
+    pub reply: Option<Reply>,
+    /// What the client stated in this step.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// What else happened: expiries, served or timed-out pops, closed connections, the
+    /// violated property.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A whole trace and what it shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    pub version: u32,
+    /// `scenario/variant`.
+    pub row: String,
+    pub property: String,
+    pub faults: String,
+    pub clients: usize,
+    pub steps: Vec<Step>,
+    /// Why the property fails in the last state, if it does.
+    pub violation: Option<String>,
+    /// The keyspace after the last step, `key = value (ttl)` lines in key order.
+    pub final_keys: Vec<String>,
+}

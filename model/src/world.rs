@@ -1,0 +1,83 @@
+//! The model checker's state: the server, every client's program state and beliefs, the
+//! clock, and the little history the properties need.
+
+use crate::recipe::{Event, Local};
+use crate::server::Server;
+
+/// Where a client's program is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Running,
+    /// Parked on connection `conn` until the server serves its blocking command.
+    Waiting { conn: u8 },
+    Done,
+    /// Stopped for good at logical time `at` (ms).
+    Crashed { at: u64 },
+}
+
+/// One client: its program's variables and what it has stated about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientState {
+    pub local: Local,
+    pub status: Status,
+    /// Inside its critical section (between `Enter` and `Exit`).
+    pub in_cs: bool,
+    /// `Some(deadline)` while the client believes it holds the lock; the deadline (ms) is when
+    /// its lease ends, `None` for a lock without expiry.
+    pub lease_until: Option<Option<u64>>,
+    /// Sum of the deltas the server acknowledged (increments, sales).
+    pub committed: i64,
+}
+
+impl ClientState {
+    pub fn new() -> Self {
+        ClientState {
+            local: Local::default(),
+            status: Status::Running,
+            in_cs: false,
+            lease_until: None,
+            committed: 0,
+        }
+    }
+
+    pub fn is_crashed(&self) -> bool {
+        matches!(self.status, Status::Crashed { .. })
+    }
+
+    /// Still able to act (not finished, not crashed).
+    pub fn is_live(&self) -> bool {
+        matches!(self.status, Status::Running | Status::Waiting { .. })
+    }
+
+    /// Records what the client stated at logical time `now` (ms).
+    pub fn apply(&mut self, event: &Event, now: u64) {
+        match event {
+            Event::Acquired { lease } => {
+                self.lease_until = Some(lease.map(|s| now + s * 1000));
+            }
+            Event::Enter => self.in_cs = true,
+            Event::Exit => self.in_cs = false,
+            Event::Released => self.lease_until = None,
+            Event::Committed { delta } => self.committed += delta,
+            Event::GaveUp => {}
+        }
+    }
+}
+
+impl Default for ClientState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything the model checker explores.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct World {
+    pub server: Server,
+    pub clients: Vec<ClientState>,
+    /// Logical time in ms; it moves in whole ticks of 1000 ms.
+    pub now: u64,
+    pub crashes: u8,
+    /// The first release that removed another client's lock: (remover, owner).
+    pub foreign_release: Option<(u8, u8)>,
+}

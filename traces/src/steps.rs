@@ -1,0 +1,48 @@
+//! A counterexample as numbered steps: clock, client, connection, command, reply, events.
+
+use model::command::Command;
+use model::trace::{StepKind, Trace};
+
+/// Numbered steps, one per line, then the violation and the final keyspace.
+pub fn render(trace: &Trace) -> String {
+    let mut out = format!(
+        "{:>3} {:>3}  {:<6} {:<6} {:<44} {:<14} {}\n",
+        "#", "t", "client", "conn", "command", "reply", "events / notes"
+    );
+    for (i, s) in trace.steps.iter().enumerate() {
+        let (command, reply) = match s.kind {
+            StepKind::Command => (
+                Command(s.command.clone().unwrap_or_default()).to_string(),
+                s.reply
+                    .as_ref()
+                    .map_or("(blocked)".to_string(), |r| r.to_string()),
+            ),
+            StepKind::Receive => (
+                "(reply arrives)".to_string(),
+                s.reply.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            ),
+            StepKind::Local => ("(local step)".to_string(), String::new()),
+            StepKind::Tick => ("(clock +1s)".to_string(), String::new()),
+            StepKind::Crash => ("(crash)".to_string(), String::new()),
+        };
+        let mut notes: Vec<String> = s.events.iter().map(|e| e.to_string()).collect();
+        notes.extend(s.notes.iter().cloned());
+        out.push_str(&format!(
+            "{:>3} {:>3}  {:<6} {:<6} {:<44} {:<14} {}\n",
+            i + 1,
+            s.time,
+            s.client.as_deref().unwrap_or("-"),
+            s.connection.as_deref().unwrap_or("-"),
+            command,
+            reply,
+            notes.join("; ")
+        ));
+    }
+    if let Some(v) = &trace.violation {
+        out.push_str(&format!("    => {} violated: {v}\n", trace.property));
+    }
+    if !trace.final_keys.is_empty() {
+        out.push_str(&format!("    final keys: {}\n", trace.final_keys.join(", ")));
+    }
+    out
+}

@@ -1,0 +1,69 @@
+//! The verdict table: one line per (row, property, fault model), each VIOLATED line followed
+//! by its counterexample as numbered steps.
+
+use crate::steps;
+use model::checker::Verdict;
+use model::verdict::VerdictRecord;
+
+/// The verdict as the table prints it.
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Violated => "VIOLATED",
+        Verdict::Unknown => "UNKNOWN",
+    }
+}
+
+/// The header and the line of one record, without the counterexample.
+pub fn header() -> String {
+    format!(
+        "{:<36} {:<20} {:<6} {:<9} {:>8} {:>6}  {}",
+        "ROW", "PROPERTY", "FAULTS", "VERDICT", "STATES", "DEPTH", "BOUNDS"
+    )
+}
+
+pub fn line(r: &VerdictRecord) -> String {
+    format!(
+        "{:<36} {:<20} {:<6} {:<9} {:>8} {:>6}  {}",
+        r.row(),
+        r.property,
+        r.faults,
+        verdict_word(r.verdict),
+        r.states,
+        r.depth,
+        r.bounds
+    )
+}
+
+/// The whole table; with `counterexamples`, each VIOLATED line is followed by its steps.
+pub fn render(records: &[VerdictRecord], counterexamples: bool) -> String {
+    let mut out = header();
+    out.push('\n');
+    for r in records {
+        out.push_str(&line(r));
+        out.push('\n');
+        if counterexamples {
+            if let Some(trace) = r.trace() {
+                for l in steps::render(&trace).lines() {
+                    out.push_str("    ");
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    let violated = records.iter().filter(|r| r.verdict == Verdict::Violated).count();
+    let unknown = records.iter().filter(|r| r.verdict == Verdict::Unknown).count();
+    out.push_str(&format!(
+        "{} checks: {} hold, {} violated{}\n",
+        records.len(),
+        records.len() - violated - unknown,
+        violated,
+        if unknown > 0 {
+            format!(", {unknown} UNKNOWN (search stopped early)")
+        } else {
+            String::new()
+        }
+    ));
+    out
+}
