@@ -18,7 +18,7 @@ IMAGES=(
   "redis-8.0|redis-races/redis:8.0|trixie|redis-server|redis-server|8.0.2"
   "valkey-8.1|redis-races/valkey:8.1|trixie|valkey-server|valkey-server|8.1.1"
 )
-ALL_KEYS="redis-6.0 redis-7.0 redis-8.0 valkey-8.1"
+ALL_KEYS=(redis-6.0 redis-7.0 redis-8.0 valkey-8.1)
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -46,13 +46,13 @@ for a in "$@"; do
   case $a in
     --force|-f) FORCE=1 ;;
     -h|--help) usage; exit 0 ;;
-    all) KEYS+=($ALL_KEYS) ;;
+    all) KEYS+=("${ALL_KEYS[@]}") ;;
     default) KEYS+=(redis-7.0) ;;
     redis-6.0|redis-7.0|redis-8.0|valkey-8.1) KEYS+=("$a") ;;
-    *) die "unknown argument '$a' (expected --force, all, default or one of: $ALL_KEYS)" ;;
+    *) die "unknown argument '$a' (expected --force, all, default or one of: ${ALL_KEYS[*]})" ;;
   esac
 done
-[ ${#KEYS[@]} -gt 0 ] || KEYS=($ALL_KEYS)
+[ ${#KEYS[@]} -gt 0 ] || KEYS=("${ALL_KEYS[@]}")
 # de-duplicate, keep order
 declare -A seen=(); uniq=()
 for k in "${KEYS[@]}"; do [ -n "${seen[$k]:-}" ] || { seen[$k]=1; uniq+=("$k"); }; done
@@ -61,7 +61,9 @@ KEYS=("${uniq[@]}")
 # ---------------------------------------------------------------- preflight
 command -v docker >/dev/null || die "docker CLI not found (install docker.io: bash .ci/install-deps.sh)"
 docker info >/dev/null 2>&1 || die "docker engine not reachable (is dockerd running? try: systemctl start docker)"
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "apt-get and dpkg-deb are required (Debian host)"
+for c in apt-get apt-cache dpkg-deb chroot tar numfmt flock; do
+  command -v "$c" >/dev/null || die "$c not found (a Debian host with apt and dpkg is required)"
+done
 [ -r "$KEYRING" ] || die "$KEYRING missing (apt-get install debian-archive-keyring)"
 if ! command -v redis-cli >/dev/null; then
   log "redis-cli missing, installing redis-tools"
@@ -73,11 +75,16 @@ ARCH=$(dpkg --print-architecture)
 CHECK_VALID_UNTIL=$(apt-config dump Acquire::Check-Valid-Until | sed -n 's/^Acquire::Check-Valid-Until "\(.*\)";$/\1/p')
 CHECK_VALID_UNTIL=${CHECK_VALID_UNTIL:-true}
 mkdir -p "$CACHE"
+# One build at a time per cache (apt runs with its own locking disabled).
+exec 9>"$CACHE/.lock"
+flock -n 9 || { log "waiting for another build.sh using $CACHE"; flock 9; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/redis-races-build.XXXXXX")
 CONTAINER=""
+TMP_TAG=""
 cleanup() {
   [ -z "$CONTAINER" ] || docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  [ -z "$TMP_TAG" ] || docker rmi "$TMP_TAG" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -89,10 +96,16 @@ apt_setup() {
   local suite=$1 d="$CACHE/$1"
   mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/etc/none"
   [ -e "$d/status" ] || : >"$d/status"
+  # The combined keyring plus the per-release ones (older keyring packages may
+  # lack a newer release's key in the combined file).
+  local keys=$KEYRING k
+  for k in /usr/share/keyrings/debian-archive-"$suite"-{stable,automatic,security-automatic}.gpg; do
+    [ -r "$k" ] && keys+=",$k"
+  done
   {
-    echo "deb [signed-by=$KEYRING] $MIRROR $suite main"
-    echo "deb [signed-by=$KEYRING] $MIRROR $suite-updates main"
-    echo "deb [signed-by=$KEYRING] $SECURITY_MIRROR $suite-security main"
+    echo "deb [signed-by=$keys] $MIRROR $suite main"
+    echo "deb [signed-by=$keys] $MIRROR $suite-updates main"
+    echo "deb [signed-by=$keys] $SECURITY_MIRROR $suite-security main"
   } >"$d/etc/sources.list"
   cat >"$d/etc/apt.conf" <<EOF
 Dir::Etc::Main "/dev/null";
@@ -107,7 +120,7 @@ Dir::State::status "$d/status";
 Dir::Cache "$d";
 Dir::Cache::archives "$d/archives";
 Dir::Cache::pkgcache "pkgcache.bin";
-Dir::Cache::srcpkgcache "srcpkgcache.bin";
+Dir::Cache::srcpkgcache "";
 Dir::Log "$d";
 APT::Architecture "$ARCH";
 APT::Architectures { "$ARCH"; };
@@ -115,6 +128,8 @@ APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 APT::Sandbox::User "root";
 Acquire::Languages "none";
+Acquire::GzipIndexes "true";
+Acquire::CompressionTypes::Order { "xz"; "gz"; };
 Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
@@ -126,7 +141,7 @@ EOF
 }
 
 apt_update() {
-  local suite=$1 d="$CACHE/$1" force=${2:-0} stamp="$CACHE/$1/updated"
+  local suite=$1 force=${2:-0} stamp="$CACHE/$1/updated"
   if [ "$force" = 0 ] && [ -f "$stamp" ] && [ $(( $(date +%s) - $(stat -c %Y "$stamp") )) -lt "$APT_MAX_AGE" ]; then
     return 0
   fi
@@ -141,11 +156,12 @@ apt_update() {
 # INSTALL_TIME_ONLY packages (same version/Provides as the suite's candidate).
 fake_status() {
   local d="$CACHE/$1"
-  : >"$d/status"
   # shellcheck disable=SC2086
   "${APT_ENV[@]}" apt-cache show --no-all-versions $INSTALL_TIME_ONLY 2>/dev/null \
     | awk '/^(Package|Version|Architecture|Multi-Arch|Provides|Essential):/ {print}
-           /^$/ {print "Status: install ok installed\n"}' >"$d/status" || true
+           /^$/ {print "Status: install ok installed\n"}' >"$WORK/status" || true
+  # Only replace when changed, so apt's binary cache stays valid across runs.
+  cmp -s "$WORK/status" "$d/status" || cp "$WORK/status" "$d/status"
 }
 
 # Prints "name version" for every package in the closure of $pkg (Depends/Pre-Depends).
@@ -158,7 +174,8 @@ resolve_closure() {
   printf '%s\n' "$out" | sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1 \2/p'
 }
 
-# Downloads the closure into the suite cache; prints the .deb paths.
+# Downloads the closure into the suite cache; sets CLOSURE ("name version" lines)
+# and DEBS (paths of the cached .debs).
 fetch_debs() {
   local suite=$1 pkg=$2 d="$CACHE/$1" name ver f missing=0 attempt
   for attempt in 1 2; do
@@ -207,9 +224,10 @@ make_rootfs() {
   chown 65534:65534 "$root/data"
   [ -x "$root/usr/bin/$bin" ] || die "$bin not found in the extracted packages"
   # Every shared library the server needs must resolve inside the rootfs.
-  local ldso
-  ldso=$(cd "$root" && ls lib64/ld-linux-*.so.* lib/ld-linux*.so.* usr/lib64/ld-linux-*.so.* 2>/dev/null | head -n1) \
-    || true
+  local ldso="" f
+  for f in "$root"/lib64/ld-linux*.so.* "$root"/lib/ld-linux*.so.*; do
+    { [ -e "$f" ] || [ -L "$f" ]; } && { ldso=${f#"$root"/}; break; }
+  done
   [ -n "$ldso" ] || die "no ELF interpreter (ld-linux) in rootfs for $bin"
   local libs
   libs=$(chroot "$root" "/$ldso" --list "/usr/bin/$bin" 2>&1) || { printf '%s\n' "$libs" >&2; die "$bin does not link inside its rootfs"; }
@@ -217,11 +235,11 @@ make_rootfs() {
 }
 
 verify_image() {
-  local tag=$1 port out i ver=""
+  local tag=$1 port out ver=""
   CONTAINER=$(docker run -d -p 127.0.0.1::6379 "$tag") || die "cannot start a container from $tag"
   port=$(docker port "$CONTAINER" 6379/tcp | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n1)
   [ -n "$port" ] || die "$tag: port 6379 was not published"
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     out=$(redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null || true)
     [ "$out" = PONG ] && break
     if [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" != true ]; then
@@ -238,7 +256,7 @@ verify_image() {
   VERIFIED_VERSION=$ver
 }
 
-human() { numfmt --to=iec --suffix=B --format='%.1f' "$1" 2>/dev/null || echo "${1}B"; }
+human() { numfmt --to=iec-i --suffix=B --format='%.1f' "$1" 2>/dev/null || echo "${1}B"; }
 
 # ---------------------------------------------------------------- main
 SUMMARY=()
@@ -252,6 +270,7 @@ for key in "${KEYS[@]}"; do
   if [ $FORCE = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then
     status=skipped
     version=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$tag")
+    [ -n "$version" ] && [ "$version" != "<no value>" ] || version="?"
   else
     log "$tag: $pkg from Debian $suite"
     apt_setup "$suite"
@@ -267,6 +286,9 @@ for key in "${KEYS[@]}"; do
     make_rootfs "$root" "$bin"
     entry=$(printf '"%s",' "/usr/bin/$bin" "${SERVER_ARGS[@]}"); entry="[${entry%,}]"
     log "$tag: importing rootfs ($(du -sh "$root" | cut -f1))"
+    # Import under a temporary tag; the real tag only moves once the image answers.
+    TMP_TAG="$tag-candidate.$$"
+    old_id=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
     tar --numeric-owner -C "$root" -c . | docker import \
       --change "ENTRYPOINT $entry" \
       --change 'EXPOSE 6379' \
@@ -277,10 +299,16 @@ for key in "${KEYS[@]}"; do
       --change "LABEL org.opencontainers.image.source=\"debian:$suite/$pkg=$debver\"" \
       --change "LABEL org.opencontainers.image.title=\"$tag\"" \
       -m "redis-races: $pkg $debver from Debian $suite" \
-      - "$tag" >/dev/null || die "docker import failed for $tag"
-    rm -rf "$WORK/$key"
-    verify_image "$tag"
+      - "$TMP_TAG" >/dev/null || die "docker import failed for $tag"
+    rm -rf "${WORK:?}/$key"
+    verify_image "$TMP_TAG"
     [ "$VERIFIED_VERSION" = "$upstream" ] || die "$tag reports version $VERIFIED_VERSION, package is $upstream"
+    docker tag "$TMP_TAG" "$tag"
+    docker rmi "$TMP_TAG" >/dev/null; TMP_TAG=""
+    # Drop the image this one replaced (--force), unless something still uses it.
+    if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
+      docker rmi "$old_id" >/dev/null 2>&1 || true
+    fi
     version=$VERIFIED_VERSION
     status=built
   fi
