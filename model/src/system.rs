@@ -190,7 +190,13 @@ impl System {
         }
     }
 
-    fn conn_id(&self, client: usize, slot: usize) -> ConnId {
+    /// Client `i`'s identity and parameters, as its recipe sees them.
+    pub fn ctx(&self, i: usize) -> &ClientCtx {
+        &self.ctxs[i]
+    }
+
+    /// The server-side id of client `client`'s connection number `slot`.
+    pub fn conn_id(&self, client: usize, slot: usize) -> ConnId {
         ConnId {
             client: client as u8,
             slot: slot as u8,

@@ -62,3 +62,29 @@ pub struct Trace {
     /// The keyspace after the last step, `key = value (ttl)` lines in key order.
     pub final_keys: Vec<String>,
 }
+
+impl Trace {
+    /// The schedule this trace followed, as model actions (client names map back to indices:
+    /// A = 0, B = 1, …). Errors on a step naming an unknown client.
+    pub fn actions(&self) -> Result<Vec<crate::system::Action>, String> {
+        use crate::system::Action;
+        let index = |name: &Option<String>| -> Result<usize, String> {
+            let n = name.as_deref().ok_or("a client step without a client")?;
+            (0..self.clients.max(26))
+                .find(|&i| crate::client_name(i) == n)
+                .ok_or_else(|| format!("unknown client {n:?}"))
+        };
+        self.steps
+            .iter()
+            .map(|s| {
+                Ok(match s.kind {
+                    StepKind::Tick => Action::Tick,
+                    StepKind::Crash => Action::Crash(index(&s.client)?),
+                    StepKind::Command | StepKind::Receive | StepKind::Local => {
+                        Action::Step(index(&s.client)?)
+                    }
+                })
+            })
+            .collect()
+    }
+}
