@@ -18,6 +18,9 @@ pub struct CheckArgs {
     /// Number of clients (default: the scenario's, printed in BOUNDS).
     #[arg(long)]
     pub clients: Option<usize>,
+    /// Re-attempts after a client's first try (default: the scenario's, printed in BOUNDS).
+    #[arg(long)]
+    pub retries: Option<u16>,
     /// Fault model: none, crash, pause, or all.
     #[arg(long, default_value = "all")]
     pub faults: String,
@@ -81,10 +84,18 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
                 let _ = std::io::stderr().flush();
             }
         };
-        let record = verdict::run(job, args.clients, limits, &mut progress);
+        let mut system = job.system(args.clients);
+        if let Some(r) = args.retries {
+            system = system.with_retries(r);
+        }
+        let record = verdict::run_system(&system, limits, &mut progress);
         if started.elapsed().as_secs_f64() > 1.0 {
             printed_progress = true;
-            eprint!("\r[{}/{total}] {label}: {:<60}", k + 1, traces::table::verdict_word(record.verdict));
+            eprint!(
+                "\r[{}/{total}] {label}: {:<60}",
+                k + 1,
+                traces::table::verdict_word(record.verdict)
+            );
             let _ = std::io::stderr().flush();
         }
         records.push(record);

@@ -3,6 +3,7 @@
 
 mod check;
 mod cli_error;
+mod replay;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Model-check rows of the catalogue and print the verdict table.
     Check(check::CheckArgs),
+    /// Replay a counterexample on a real server and compare it with the model, step by step.
+    Replay(replay::ReplayArgs),
 }
 
 /// Output format of `check`.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(code) => code,

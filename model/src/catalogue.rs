@@ -3,12 +3,16 @@
 
 use crate::properties::*;
 use crate::recipe::Params;
-use crate::recipes::{counter, inventory, lock};
 use crate::recipes::lock::{Acquire, Lock, Release, Repair};
+use crate::recipes::{counter, inventory, lock};
 use crate::scenario::{Scenario, Variant};
 use std::sync::Arc;
 
-fn variant(name: &'static str, summary: &'static str, recipe: impl crate::recipe::Recipe + 'static) -> Variant {
+fn variant(
+    name: &'static str,
+    summary: &'static str,
+    recipe: impl crate::recipe::Recipe + 'static,
+) -> Variant {
     Variant {
         name,
         summary,
@@ -51,7 +55,11 @@ pub fn inventory() -> Scenario {
         subject: inventory::KEY,
         properties: vec![NO_OVERSELL],
         variants: vec![
-            variant("check-then-decr", "GET, then DECR if positive", inventory::CheckThenDecr),
+            variant(
+                "check-then-decr",
+                "GET, then DECR if positive",
+                inventory::CheckThenDecr,
+            ),
             variant(
                 "multi-no-watch",
                 "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
@@ -62,10 +70,17 @@ pub fn inventory() -> Scenario {
                 "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
                 inventory::Pipeline { watch: true },
             ),
-            variant("lua", "seed 004's decrement-not-below-zero script", inventory::Lua),
+            variant(
+                "lua",
+                "seed 004's decrement-not-below-zero script",
+                inventory::Lua,
+            ),
         ],
         default_clients: 2,
-        params: Params { retries: 1, lease: 1 },
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
         max_ticks: 0,
     }
 }
@@ -89,41 +104,65 @@ pub fn lock() -> Scenario {
             variant(
                 "setnx-expire",
                 "SETNX then EXPIRE; WATCH release",
-                Lock { acquire: setnx(Repair::None), release: Release::Watch },
+                Lock {
+                    acquire: setnx(Repair::None),
+                    release: Release::Watch,
+                },
             ),
             variant(
                 "setnx-ttl-repair",
                 "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
-                Lock { acquire: setnx(Repair::AsPrinted), release: Release::Watch },
+                Lock {
+                    acquire: setnx(Repair::AsPrinted),
+                    release: Release::Watch,
+                },
             ),
             variant(
                 "setnx-ttl-repair-fixed",
                 "listing 11.4 with the repair when ttl < 0; WATCH release",
-                Lock { acquire: setnx(Repair::Fixed), release: Release::Watch },
+                Lock {
+                    acquire: setnx(Repair::Fixed),
+                    release: Release::Watch,
+                },
             ),
             variant(
                 "set-nx-ex-del",
                 "SET NX EX; plain DEL",
-                Lock { acquire: Acquire::SetNxEx, release: Release::Del },
+                Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::Del,
+                },
             ),
             variant(
                 "set-nx-ex-get-del",
                 "SET NX EX; GET, then DEL if ours",
-                Lock { acquire: Acquire::SetNxEx, release: Release::GetThenDel },
+                Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::GetThenDel,
+                },
             ),
             variant(
                 "watch-release",
                 "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
-                Lock { acquire: Acquire::SetNxEx, release: Release::Watch },
+                Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::Watch,
+                },
             ),
             variant(
                 "lua",
                 "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
-                Lock { acquire: Acquire::Lua, release: Release::Lua },
+                Lock {
+                    acquire: Acquire::Lua,
+                    release: Release::Lua,
+                },
             ),
         ],
         default_clients: 3,
-        params: Params { retries: 1, lease: 1 },
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
         max_ticks: 2,
     }
 }
@@ -212,7 +251,11 @@ pub fn select(
     if rows == 0 {
         let known: Vec<String> = scenarios
             .iter()
-            .flat_map(|s| s.variants.iter().map(move |v| format!("{}/{}", s.name, v.name)))
+            .flat_map(|s| {
+                s.variants
+                    .iter()
+                    .map(move |v| format!("{}/{}", s.name, v.name))
+            })
             .collect();
         return Err(format!(
             "unknown row {:?} (known rows: {})",

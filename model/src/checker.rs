@@ -85,17 +85,18 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut states: Vec<World> = Vec::new();
     let mut nodes: Vec<Node> = Vec::new();
     let mut table: HashTable<u32> = HashTable::new();
-    let mut insert = |w: World, node: Node, states: &mut Vec<World>, nodes: &mut Vec<Node>| -> Option<u32> {
-        let fp = fingerprint(&w);
-        if table.find(fp, |&i| states[i as usize] == w).is_some() {
-            return None;
-        }
-        let idx = states.len() as u32;
-        table.insert_unique(fp, idx, |&i| fingerprint(&states[i as usize]));
-        states.push(w);
-        nodes.push(node);
-        Some(idx)
-    };
+    let mut insert =
+        |w: World, node: Node, states: &mut Vec<World>, nodes: &mut Vec<Node>| -> Option<u32> {
+            let fp = fingerprint(&w);
+            if table.find(fp, |&i| states[i as usize] == w).is_some() {
+                return None;
+            }
+            let idx = states.len() as u32;
+            table.insert_unique(fp, idx, |&i| fingerprint(&states[i as usize]));
+            states.push(w);
+            nodes.push(node);
+            Some(idx)
+        };
     let root = Node {
         parent: u32::MAX,
         action: Action::Tick,
@@ -186,7 +187,8 @@ pub fn trace_of(system: &System, actions: &[Action], violation: Option<String>) 
         w = next;
     }
     if let (Some(why), Some(last)) = (&violation, steps.last_mut()) {
-        last.notes.push(format!("{} violated: {why}", system.property_def().name));
+        last.notes
+            .push(format!("{} violated: {why}", system.property_def().name));
     }
     Trace {
         version: TRACE_FORMAT_VERSION,

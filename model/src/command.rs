@@ -23,7 +23,10 @@ impl Command {
 
     /// The command name, upper-cased (`"SET"`), or `""` for an empty vector.
     pub fn name(&self) -> String {
-        self.0.first().map(|s| s.to_ascii_uppercase()).unwrap_or_default()
+        self.0
+            .first()
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default()
     }
 
     /// The arguments after the name.
@@ -78,8 +81,7 @@ impl fmt::Display for Command {
 /// Quotes an argument the way redis-cli prints one: bare when it is a plain word.
 pub fn quote_arg(a: &str) -> String {
     let plain = !a.is_empty()
-        && a
-            .chars()
+        && a.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_:.{}+*/".contains(c));
     if plain {
         a.to_string()

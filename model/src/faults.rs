@@ -52,6 +52,8 @@ impl FromStr for FaultModel {
         FaultModel::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown fault model {s:?} (expected none, crash, pause or all)"))
+            .ok_or_else(|| {
+                format!("unknown fault model {s:?} (expected none, crash, pause or all)")
+            })
     }
 }

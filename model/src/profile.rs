@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 /// A server version profile: every rule of the model that differs between Redis versions is a
 /// method here, so a difference is one `match`, not a scattered `if`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum Profile {
     #[serde(rename = "redis-6.0")]
     Redis60,

@@ -1,18 +1,19 @@
 //! The catalogue's properties. Each check reads the world (server and clients' stated beliefs)
 //! and returns why it fails, in words a reviewer can check against the trace.
 
+use crate::client_name;
 use crate::faults::FaultModel;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
 use crate::world::World;
-use crate::client_name;
 
 const ALL: &[FaultModel] = &FaultModel::ALL;
 
 /// Final counter value = number of increments the server acknowledged.
 pub const NO_LOST_UPDATE: PropertyDef = PropertyDef {
     name: "no-lost-update",
-    summary: "when every client has finished, the counter equals the number of committed increments",
+    summary:
+        "when every client has finished, the counter equals the number of committed increments",
     kind: PropertyKind::AtEnd,
     faults: ALL,
     check: no_lost_update,
@@ -48,7 +49,8 @@ pub const OWNER_ONLY_RELEASE: PropertyDef = PropertyDef {
 /// Two clients within their leases are never both in the critical section.
 pub const PAUSE_CONTAINED: PropertyDef = PropertyDef {
     name: "pause-contained",
-    summary: "two clients that have not outlived their lease are never both in the critical section",
+    summary:
+        "two clients that have not outlived their lease are never both in the critical section",
     kind: PropertyKind::Always,
     faults: ALL,
     check: pause_contained,
@@ -57,7 +59,8 @@ pub const PAUSE_CONTAINED: PropertyDef = PropertyDef {
 /// After a holder crashes, the lock becomes acquirable again.
 pub const CRASHED_LOCK_FREES: PropertyDef = PropertyDef {
     name: "crashed-lock-frees",
-    summary: "after a holder crashes, a client that arrives later and keeps trying acquires the lock",
+    summary:
+        "after a holder crashes, a client that arrives later and keeps trying acquires the lock",
     kind: PropertyKind::AtEnd,
     faults: &[FaultModel::Crash],
     check: crashed_lock_frees,
@@ -105,17 +108,25 @@ fn no_oversell(sys: &System, w: &World) -> Result<(), String> {
 }
 
 fn in_cs(w: &World) -> Vec<usize> {
-    (0..w.clients.len()).filter(|&i| w.clients[i].in_cs).collect()
+    (0..w.clients.len())
+        .filter(|&i| w.clients[i].in_cs)
+        .collect()
 }
 
 fn names(ids: &[usize]) -> String {
-    ids.iter().map(|&i| client_name(i)).collect::<Vec<_>>().join(" and ")
+    ids.iter()
+        .map(|&i| client_name(i))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 fn mutual_exclusion(_: &System, w: &World) -> Result<(), String> {
     let inside = in_cs(w);
     if inside.len() > 1 {
-        return Err(format!("{} are both in the critical section", names(&inside)));
+        return Err(format!(
+            "{} are both in the critical section",
+            names(&inside)
+        ));
     }
     Ok(())
 }

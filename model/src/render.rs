@@ -21,7 +21,10 @@ pub fn step_line(step: &Step) -> String {
         StepKind::Receive => format!(
             "{who} [{}] <- {}",
             step.connection.as_deref().unwrap_or("?"),
-            step.reply.as_ref().map(|r| r.to_string()).unwrap_or_default()
+            step.reply
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         ),
         StepKind::Local => format!("{who} (local step)"),
         StepKind::Tick => format!("clock -> t={}s", step.time),

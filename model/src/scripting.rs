@@ -45,23 +45,28 @@ fn lookup(sha: &str) -> Option<Arc<str>> {
         .cloned()
 }
 
-/// The Lua prelude every script environment gets. `redis.call` is `redis.pcall` plus a raise
-/// that records where in the user's script the failing call was made, as Redis reports it.
+/// The Lua prelude every script environment gets. `redis.call` and `redis.pcall` are C (Rust)
+/// functions installed for each run, as in Redis: `return redis.call(…)` is then no Lua tail
+/// call, so the error handler still sees the line of the failing call.
 const PRELUDE: &str = r#"
 local getinfo = debug.getinfo
 redis = {}
--- __rr_command exists only while a script runs (a scoped Rust function bound to the server).
-function redis.pcall(...)
-  return __rr_command(...)
-end
-function redis.call(...)
-  local r = __rr_command(...)
-  if type(r) == 'table' and r.err ~= nil then
-    local at = getinfo(2, 'Sl')
-    if at then r.source = at.source; r.line = at.currentline end
-    error(r)
+-- Redis 7 replaces pcall so that an error table raised by redis.call reaches the script as
+-- its message string (luaRedisPcall).
+local lua_pcall, lua_unpack, lua_select = pcall, unpack, select
+local function pack(...) return { n = lua_select('#', ...), ... } end
+function pcall(...)
+  local r = pack(lua_pcall(...))
+  if r[1] == false then
+    local e = r[2]
+    -- A redis.call error: raised from Rust (a userdata), its table set aside in __rr_raised.
+    if type(e) == 'userdata' and __rr_raised ~= nil then e = __rr_raised; __rr_raised = nil end
+    if type(e) == 'table' and (type(e.err) == 'string' or type(e.err) == 'number') then
+      e = e.err
+    end
+    r[2] = e
   end
-  return r
+  return lua_unpack(r, 1, r.n)
 end
 function redis.status_reply(s) return { ok = s } end
 function redis.error_reply(s)
@@ -77,6 +82,7 @@ redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 
 function __rr_on_error(e)
   local at = getinfo(2, 'Sl')
   if at and at.what == 'C' then at = getinfo(3, 'Sl') end
+  if type(e) == 'userdata' and __rr_raised ~= nil then e = __rr_raised; __rr_raised = nil end
   if type(e) ~= 'table' then e = { err = 'ERR ' .. tostring(e) } end
   if at and e.source == nil then e.source = at.source; e.line = at.currentline end
   return e
@@ -158,16 +164,18 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
     let mut argv = Vec::with_capacity(args.len());
     for a in args {
         match a {
-            LuaValue::String(_) | LuaValue::Number(_) | LuaValue::Integer(_) => {
-                match lua.coerce_string(a)? {
-                    Some(s) => argv.push(s.to_string_lossy().to_string()),
-                    None => {
-                        return err_table(
-                            "ERR Lua redis lib command arguments must be strings or integers",
-                        )
-                    }
+            // Redis formats a Lua number argument with "%.17g" (1e15 -> "1000000000000000"),
+            // not with Lua's tostring ("1e+15").
+            LuaValue::Number(n) => argv.push(format_g17(n)),
+            LuaValue::Integer(i) => argv.push(format_g17(i as f64)),
+            LuaValue::String(_) => match lua.coerce_string(a)? {
+                Some(s) => argv.push(s.to_string_lossy().to_string()),
+                None => {
+                    return err_table(
+                        "ERR Lua redis lib command arguments must be strings or integers",
+                    )
                 }
-            }
+            },
             _ => {
                 return err_table("ERR Lua redis lib command arguments must be strings or integers")
             }
@@ -221,10 +229,50 @@ fn lua_to_reply(v: &LuaValue) -> Reply {
         LuaValue::Boolean(true) => Reply::Int(1),
         LuaValue::Boolean(false) => Reply::Nil,
         LuaValue::Integer(i) => Reply::Int(*i),
-        LuaValue::Number(n) => Reply::Int(n.trunc() as i64),
+        LuaValue::Number(n) => Reply::Int(lua_number_to_int(*n)),
         LuaValue::String(s) => Reply::Bulk(s.to_string_lossy().to_string()),
         LuaValue::Table(t) => table_to_reply(t),
         _ => Reply::Nil,
+    }
+}
+
+/// C's `(long long)` cast as Redis does it on x86-64: truncation, and i64::MIN for NaN or a
+/// value out of range (Rust's `as` would saturate instead).
+fn lua_number_to_int(n: f64) -> i64 {
+    if n.is_nan() || !(-9.223372036854775808e18..9.223372036854775808e18).contains(&n) {
+        i64::MIN
+    } else {
+        n.trunc() as i64
+    }
+}
+
+/// C's `printf("%.17g", n)` (glibc), which Redis uses to turn a Lua number into an argument.
+fn format_g17(n: f64) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if n == 0.0 {
+        return if n.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    fn trim(s: &str) -> &str {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            s
+        }
+    }
+    // %g picks the style from the exponent the %e conversion (17 significant digits) has.
+    let sci = format!("{n:.16e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
+    if (-4..17).contains(&exp) {
+        trim(&format!("{:.*}", (16 - exp) as usize, n)).to_string()
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
     }
 }
 
@@ -291,14 +339,32 @@ fn run(
             Err(e) => return Reply::err(format!("ERR model: Lua set-up failed: {e}")),
         };
         let xpcall: Function = lua.globals().get("xpcall").expect("base library loaded");
-        let mut session = Session { server, conn, now };
+        let session = RefCell::new(Session { server, conn, now });
         let result = lua.scope(|scope| {
-            let command = scope.create_function_mut(|lua, args: MultiValue| {
-                command_from_lua(lua, &mut session, args)
+            let pcall = scope.create_function(|lua, args: MultiValue| {
+                command_from_lua(lua, &mut session.borrow_mut(), args)
             })?;
-            lua.globals().set("__rr_command", command)?;
+            // redis.call raises an error reply: the table goes to __rr_raised for the error
+            // handler (and the pcall wrapper), since a Rust error reaches Lua as a userdata.
+            let call = scope.create_function(|lua, args: MultiValue| {
+                let r = command_from_lua(lua, &mut session.borrow_mut(), args)?;
+                if let LuaValue::Table(t) = &r {
+                    if let LuaValue::String(e) = t.raw_get::<LuaValue>("err")? {
+                        let msg = e.to_string_lossy().to_string();
+                        lua.globals().set("__rr_raised", t.clone())?;
+                        return Err(mlua::Error::RuntimeError(msg));
+                    }
+                }
+                Ok(r)
+            })?;
+            let redis: Table = lua.globals().get("redis")?;
+            redis.set("pcall", pcall)?;
+            redis.set("call", call)?;
+            lua.globals().set("__rr_raised", LuaValue::Nil)?;
             let out = xpcall.call::<MultiValue>((f, handler));
-            lua.globals().set("__rr_command", LuaValue::Nil)?;
+            redis.set("pcall", LuaValue::Nil)?;
+            redis.set("call", LuaValue::Nil)?;
+            lua.globals().set("__rr_raised", LuaValue::Nil)?;
             // Convert inside the scope: the values still belong to this call.
             out.map(|values| {
                 let mut it = values.into_iter();
@@ -319,7 +385,17 @@ fn run(
 }
 
 /// EVAL script numkeys key… arg… / EVALSHA sha numkeys key… arg….
-pub(crate) fn eval(server: &mut Server, conn: ConnId, a: &[String], now: u64, by_sha: bool) -> Reply {
+pub(crate) fn eval(
+    server: &mut Server,
+    conn: ConnId,
+    a: &[String],
+    now: u64,
+    by_sha: bool,
+) -> Reply {
+    // EVALSHA refuses a name that cannot be a SHA1 before looking at numkeys.
+    if by_sha && a[0].len() != 40 {
+        return Reply::err("NOSCRIPT No matching script. Please use EVAL.");
+    }
     let numkeys = match parse_int(&a[1]) {
         Ok(n) => n,
         Err(e) => return e,
@@ -333,7 +409,12 @@ pub(crate) fn eval(server: &mut Server, conn: ConnId, a: &[String], now: u64, by
     let (keys, argv) = a[2..].split_at(numkeys as usize);
     let (sha, body) = if by_sha {
         let sha = a[0].to_ascii_lowercase();
-        match server.scripts.contains(&sha).then(|| lookup(&sha)).flatten() {
+        match server
+            .scripts
+            .contains(&sha)
+            .then(|| lookup(&sha))
+            .flatten()
+        {
             Some(body) => (sha, body),
             None => return Reply::err("NOSCRIPT No matching script. Please use EVAL."),
         }
@@ -360,9 +441,16 @@ fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     })
 }
 
-/// SCRIPT LOAD body | SCRIPT EXISTS sha… | SCRIPT FLUSH.
+/// SCRIPT LOAD body | SCRIPT EXISTS sha… | SCRIPT FLUSH [ASYNC|SYNC].
 pub(crate) fn script_command(server: &mut Server, a: &[String]) -> Reply {
-    match (a[0].to_ascii_uppercase().as_str(), &a[1..]) {
+    let sub = a[0].to_ascii_uppercase();
+    let arity_error = || {
+        Reply::err(format!(
+            "ERR wrong number of arguments for 'script|{}' command",
+            sub.to_ascii_lowercase()
+        ))
+    };
+    match (sub.as_str(), &a[1..]) {
         ("LOAD", [body]) => {
             let sha = register(body);
             match with_engine(|e| e.compile(&sha, body).map(|_| ())) {
@@ -373,18 +461,28 @@ pub(crate) fn script_command(server: &mut Server, a: &[String]) -> Reply {
                 Err(e) => e,
             }
         }
+        ("LOAD", _) => arity_error(),
         ("EXISTS", shas) if !shas.is_empty() => Reply::Array(
             shas.iter()
                 .map(|s| Reply::Int(server.scripts.contains(&s.to_ascii_lowercase()) as i64))
                 .collect(),
         ),
-        ("FLUSH", []) => {
+        ("EXISTS", _) => arity_error(),
+        ("FLUSH", opts) => {
+            let mode_ok = match opts {
+                [] => true,
+                [m] => m.eq_ignore_ascii_case("ASYNC") || m.eq_ignore_ascii_case("SYNC"),
+                _ => false,
+            };
+            if !mode_ok {
+                return Reply::err("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+            }
             server.scripts.clear();
             Reply::ok()
         }
-        (sub, _) => Reply::err(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SCRIPT HELP.",
-            sub.to_ascii_lowercase()
+        _ => Reply::err(format!(
+            "ERR unknown subcommand '{}'. Try SCRIPT HELP.",
+            a[0]
         )),
     }
 }

@@ -104,6 +104,15 @@ impl System {
         }
     }
 
+    /// The same system with another retry bound (re-attempts after a client's first try).
+    pub fn with_retries(mut self, retries: u16) -> System {
+        self.bounds.retries = retries;
+        for c in &mut self.ctxs {
+            c.params.retries = retries;
+        }
+        self
+    }
+
     pub fn row(&self) -> RowId {
         RowId {
             scenario: self.scenario.name.to_string(),
@@ -243,12 +252,16 @@ impl System {
                     step.notes.push(format!("{k} expires"));
                 }
                 for c in adv.timed_out {
-                    step.notes.push(format!("{}'s BLPOP times out", client_name(c.client as usize)));
+                    step.notes.push(format!(
+                        "{}'s BLPOP times out",
+                        client_name(c.client as usize)
+                    ));
                 }
                 for (i, c) in w.clients.iter().enumerate() {
                     if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
                         if until == w.now {
-                            step.notes.push(format!("{}'s lease runs out", client_name(i)));
+                            step.notes
+                                .push(format!("{}'s lease runs out", client_name(i)));
                         }
                     }
                 }
@@ -324,7 +337,8 @@ impl System {
                                 .conn(self.conn_id(j, conn as usize))
                                 .is_some_and(|s| s.served.is_some());
                             if j != i && served {
-                                step.notes.push(format!("{}'s BLPOP is served", client_name(j)));
+                                step.notes
+                                    .push(format!("{}'s BLPOP is served", client_name(j)));
                             }
                         }
                     }
@@ -345,13 +359,18 @@ impl System {
     }
 
     /// Records the first step in which a client removed a lock holding another's token.
-    fn note_foreign_release(&self, w: &mut World, actor: usize, before: Option<String>, step: &mut Step) {
+    fn note_foreign_release(
+        &self,
+        w: &mut World,
+        actor: usize,
+        before: Option<String>,
+        step: &mut Step,
+    ) {
         let Some(owner_token) = before else { return };
         let Some(owner) = self.ctxs.iter().position(|c| c.token == owner_token) else {
             return;
         };
-        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token.as_str())
-        {
+        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token.as_str()) {
             return;
         }
         step.notes.push(format!(
@@ -393,11 +412,23 @@ impl System {
             let mut local = crate::recipe::Local::default();
             for _ in 0..64 {
                 let next = self.recipe.next(&me, &mut local);
-                if next.events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
+                if next
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, Event::Acquired { .. }))
+                {
                     return true;
                 }
-                let Op::Send { conn: slot, command } = next.op else { break };
-                let Outcome::Reply(reply) = server.apply(conn(slot), &command, now) else { break };
+                let Op::Send {
+                    conn: slot,
+                    command,
+                } = next.op
+                else {
+                    break;
+                };
+                let Outcome::Reply(reply) = server.apply(conn(slot), &command, now) else {
+                    break;
+                };
                 let events = self.recipe.on_reply(&me, &mut local, &reply);
                 if events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
                     return true;

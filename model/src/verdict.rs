@@ -50,15 +50,28 @@ impl VerdictRecord {
 }
 
 /// Checks one job and records the verdict.
-pub fn run(job: &Job, clients: Option<usize>, limits: Limits, progress: &mut dyn FnMut(Progress)) -> VerdictRecord {
-    let system = job.system(clients);
+pub fn run(
+    job: &Job,
+    clients: Option<usize>,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> VerdictRecord {
+    run_system(&job.system(clients), limits, progress)
+}
+
+/// Checks one system (e.g. with bounds changed from the scenario's) and records the verdict.
+pub fn run_system(
+    system: &crate::system::System,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> VerdictRecord {
     let CheckResult {
         verdict,
         states,
         depth,
         counterexample,
         elapsed,
-    } = checker::check(&system, limits, progress);
+    } = checker::check(system, limits, progress);
     let row = system.row();
     VerdictRecord {
         scenario: row.scenario,

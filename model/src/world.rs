@@ -9,10 +9,14 @@ use crate::server::Server;
 pub enum Status {
     Running,
     /// Parked on connection `conn` until the server serves its blocking command.
-    Waiting { conn: u8 },
+    Waiting {
+        conn: u8,
+    },
     Done,
     /// Stopped for good at logical time `at` (ms).
-    Crashed { at: u64 },
+    Crashed {
+        at: u64,
+    },
 }
 
 /// One client: its program's variables and what it has stated about itself.

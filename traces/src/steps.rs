@@ -42,7 +42,10 @@ pub fn render(trace: &Trace) -> String {
         out.push_str(&format!("    => {} violated: {v}\n", trace.property));
     }
     if !trace.final_keys.is_empty() {
-        out.push_str(&format!("    final keys: {}\n", trace.final_keys.join(", ")));
+        out.push_str(&format!(
+            "    final keys: {}\n",
+            trace.final_keys.join(", ")
+        ));
     }
     out
 }

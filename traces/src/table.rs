@@ -52,8 +52,14 @@ pub fn render(records: &[VerdictRecord], counterexamples: bool) -> String {
             }
         }
     }
-    let violated = records.iter().filter(|r| r.verdict == Verdict::Violated).count();
-    let unknown = records.iter().filter(|r| r.verdict == Verdict::Unknown).count();
+    let violated = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Violated)
+        .count();
+    let unknown = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Unknown)
+        .count();
     out.push_str(&format!(
         "{} checks: {} hold, {} violated{}\n",
         records.len(),

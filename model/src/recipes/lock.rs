@@ -168,9 +168,13 @@ impl Recipe for Lock {
                 l.pc = ACQ_EXPIRE;
                 ev
             }
-            (ACQ, Acquire::SetnxExpire { repair: Repair::None }, _) => {
-                self.retry_or_give_up(me, l)
-            }
+            (
+                ACQ,
+                Acquire::SetnxExpire {
+                    repair: Repair::None,
+                },
+                _,
+            ) => self.retry_or_give_up(me, l),
             (ACQ, Acquire::SetnxExpire { .. }, _) => {
                 l.pc = ACQ_TTL;
                 vec![]

@@ -1,7 +1,7 @@
 //! BLPOP: a connection parks on empty lists; a push serves the oldest waiter; the timeout is
 //! a clock event.
 
-use super::{Context, ConnId, Outcome, Server, Value};
+use super::{ConnId, Context, Outcome, Server, Value};
 use crate::reply::Reply;
 
 /// A parked BLPOP: the keys in the order given and the absolute deadline (None = forever).
@@ -11,25 +11,27 @@ pub struct Blocked {
     pub deadline: Option<u64>,
 }
 
-/// Parses BLPOP's timeout (seconds, decimals allowed) into milliseconds.
+/// Parses BLPOP's timeout (seconds, decimals allowed) into milliseconds, as Redis 7.0 does:
+/// the milliseconds are rounded up (0.0001 s waits 1 ms; -0.0001 s rounds to 0, forever), and
+/// a value beyond the i64 range (inf, 1e18) turns negative in C's cast: "timeout is negative".
 fn parse_timeout(s: &str) -> Result<u64, Reply> {
-    let secs: f64 = s
-        .parse()
-        .ok()
-        .filter(|f: &f64| f.is_finite())
-        .ok_or_else(|| Reply::err("ERR timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    let not_float = || Reply::err("ERR timeout is not a float or out of range");
+    let secs: f64 = s.parse().map_err(|_| not_float())?;
+    if secs.is_nan() {
+        return Err(not_float());
+    }
+    let ms = (secs * 1000.0).ceil();
+    if !(ms > -1.0 && ms < 9.223372036854775808e18) {
         return Err(Reply::err("ERR timeout is negative"));
     }
-    Ok((secs * 1000.0).round() as u64)
+    Ok(ms as u64)
 }
 
 impl Server {
     /// The first of `keys` holding a non-empty list, and its popped head.
     fn pop_first_ready(&mut self, keys: &[String]) -> Option<Reply> {
         for k in keys {
-            if matches!(self.keys.get(k).map(|e| &e.value), Some(Value::List(l)) if !l.is_empty())
-            {
+            if matches!(self.keys.get(k).map(|e| &e.value), Some(Value::List(l)) if !l.is_empty()) {
                 let v = self.pop_n(k, 1, true).pop()?;
                 return Some(Reply::Array(vec![Reply::bulk(k.clone()), Reply::Bulk(v)]));
             }
@@ -38,16 +40,17 @@ impl Server {
     }
 
     pub(super) fn blpop(&mut self, conn: ConnId, a: &[String], now: u64, ctx: Context) -> Outcome {
-        let (keys, timeout) = a.split_at(a.len() - 1);
-        let timeout = match parse_timeout(&timeout[0]) {
-            Ok(t) => t,
-            Err(e) => return Outcome::Reply(e),
-        };
+        // Redis 7 refuses the command by its flags before parsing any argument.
         if ctx == Context::Script && self.profile.blocking_in_script_is_error() {
             return Outcome::Reply(Reply::err(
                 "ERR This Redis command is not allowed from script",
             ));
         }
+        let (keys, timeout) = a.split_at(a.len() - 1);
+        let timeout = match parse_timeout(&timeout[0]) {
+            Ok(t) => t,
+            Err(e) => return Outcome::Reply(e),
+        };
         for k in keys {
             if let Err(e) = self.read_str_or_list(k) {
                 return Outcome::Reply(e);

@@ -26,40 +26,45 @@ impl Server {
 
     /// EXPIRE/PEXPIRE key n [NX|XX|GT|LT]; a non-positive time deletes the key.
     pub(super) fn expire(&mut self, a: &[String], now: u64, unit: i64) -> Reply {
+        // Redis parses the options before the time. XX combines with GT or LT.
+        let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+        for opt in &a[2..] {
+            match opt.to_ascii_uppercase().as_str() {
+                "NX" => nx = true,
+                "XX" => xx = true,
+                "GT" => gt = true,
+                "LT" => lt = true,
+                _ => return Reply::err(format!("ERR Unsupported option {opt}")),
+            }
+        }
+        if nx && (xx || gt || lt) {
+            return Reply::err(
+                "ERR NX and XX, GT or LT options at the same time are not compatible",
+            );
+        }
+        if gt && lt {
+            return Reply::err("ERR GT and LT options at the same time are not compatible");
+        }
         let n = match parse_int(&a[1]) {
             Ok(n) => n,
             Err(e) => return e,
         };
-        let mut flag: Option<String> = None;
-        for opt in &a[2..] {
-            let o = opt.to_ascii_uppercase();
-            if !matches!(o.as_str(), "NX" | "XX" | "GT" | "LT") {
-                return Reply::err(format!("ERR Unsupported option {opt}"));
-            }
-            if flag.as_deref().is_some_and(|f| f != o) {
-                return Reply::err(
-                    "ERR NX and XX, GT or LT options at the same time are not compatible",
-                );
-            }
-            flag = Some(o);
-        }
         let cmd = if unit == 1000 { "expire" } else { "pexpire" };
-        let Some(when) = n.checked_mul(unit).and_then(|ms| ms.checked_add(now as i64)) else {
+        let Some(when) = n
+            .checked_mul(unit)
+            .and_then(|ms| ms.checked_add(now as i64))
+        else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
         let Some(entry) = self.keys.get(&a[0]) else {
             return Reply::Int(0);
         };
         let current = entry.expires_at;
-        let allowed = match flag.as_deref() {
-            None => true,
-            Some("NX") => current.is_none(),
-            Some("XX") => current.is_some(),
-            // A key without a deadline counts as an infinite one.
-            Some("GT") => current.is_some_and(|c| when > c as i64),
-            Some("LT") => current.is_none_or(|c| when < c as i64),
-            _ => unreachable!(),
-        };
+        // A key without a deadline counts as an infinite one.
+        let allowed = !(nx && current.is_some())
+            && !(xx && current.is_none())
+            && !(gt && current.is_none_or(|c| when <= c as i64))
+            && !(lt && current.is_some_and(|c| when >= c as i64));
         if !allowed {
             return Reply::Int(0);
         }

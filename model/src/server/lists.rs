@@ -74,11 +74,11 @@ impl Server {
                 if left { "lpop" } else { "rpop" }
             ));
         }
+        // Any unparsable or negative count gets the same message in Redis.
         let count = match a.get(1).map(|c| parse_int(c)) {
             None => None,
             Some(Ok(c)) if c >= 0 => Some(c as usize),
-            Some(Ok(_)) => return Reply::err("ERR value is out of range, must be positive"),
-            Some(Err(e)) => return e,
+            Some(_) => return Reply::err("ERR value is out of range, must be positive"),
         };
         match self.read_list(&a[0]) {
             Err(e) => return e,

@@ -31,7 +31,12 @@ pub struct ConnId {
 
 impl fmt::Display for ConnId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", crate::client_name(self.client as usize), self.slot)
+        write!(
+            f,
+            "{}#{}",
+            crate::client_name(self.client as usize),
+            self.slot
+        )
     }
 }
 
@@ -279,7 +284,11 @@ impl Server {
             "LLEN" => self.llen(&a[0]),
             "LRANGE" => self.lrange(&a[0], &a[1], &a[2]),
             "BLPOP" => return self.blpop(conn, a, now, ctx),
-            "PING" => Reply::Status("PONG".into()),
+            "PING" => match a {
+                [] => Reply::Status("PONG".into()),
+                [msg] => Reply::bulk(msg.clone()),
+                _ => Reply::err("ERR wrong number of arguments for 'ping' command"),
+            },
             "UNWATCH" if ctx == Context::Exec => self.unwatch(conn),
             "MULTI" | "EXEC" | "DISCARD" | "WATCH" | "UNWATCH" if ctx != Context::Client => {
                 not_allowed(ctx, &name)
@@ -304,6 +313,11 @@ impl Server {
         if in_multi && !matches!(name.as_str(), "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
             return Outcome::Reply(self.queue(conn, cmd));
         }
+        if let Some(err) = arity_error(&name, cmd.args().len()) {
+            // Redis rejects a wrong arity before running the command, so it dooms an open
+            // MULTI even for EXEC/DISCARD/MULTI/WATCH; EXEC's own arity error aborts it.
+            return Outcome::Reply(self.reject(conn, &name, err));
+        }
         self.execute(conn, cmd, now, Context::Client)
     }
 }
@@ -320,9 +334,18 @@ fn not_allowed(ctx: Context, name: &str) -> Reply {
 /// Redis's reply to a command it does not know (7.0 wording).
 pub(crate) fn unknown_command(cmd: &Command) -> Reply {
     let name = cmd.0.first().cloned().unwrap_or_default();
+    // Redis lists the arguments while the text is under 128 bytes, each cut to what is left.
     let mut args = String::new();
-    for a in cmd.args().iter().take(3) {
-        args.push_str(&format!("'{a}' "));
+    for a in cmd.args() {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let mut cut = a.len().min(room);
+        while !a.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        args.push_str(&format!("'{}' ", &a[..cut]));
     }
     Reply::err(format!(
         "ERR unknown command '{name}', with args beginning with: {args}"
@@ -354,7 +377,11 @@ pub(crate) fn arity(name: &str) -> Option<i32> {
 fn arity_error(name: &str, nargs: usize) -> Option<Reply> {
     let want = arity(name)?;
     let have = nargs as i32 + 1;
-    let ok = if want >= 0 { have == want } else { have >= -want };
+    let ok = if want >= 0 {
+        have == want
+    } else {
+        have >= -want
+    };
     (!ok).then(|| {
         Reply::err(format!(
             "ERR wrong number of arguments for '{}' command",
@@ -380,6 +407,8 @@ pub fn parse_int(s: &str) -> Result<i64, Reply> {
     s.parse::<i64>().map_err(|_| Reply::err(NOT_INTEGER))
 }
 
+/// DECRBY's increment negated; Redis refuses i64::MIN with its own message.
 fn negate(n: i64) -> Result<i64, Reply> {
-    n.checked_neg().ok_or_else(|| Reply::err(NOT_INTEGER))
+    n.checked_neg()
+        .ok_or_else(|| Reply::err("ERR decrement would overflow"))
 }

@@ -17,25 +17,33 @@ struct SetOptions {
 fn parse_set_options(opts: &[String], now: u64) -> Result<SetOptions, Reply> {
     let syntax = || Reply::err("ERR syntax error");
     let mut o = SetOptions::default();
-    let mut expiry_given = false;
+    // Redis checks every option word first and reads the expire value afterwards. The same
+    // expire option may repeat (the last value wins); EX with PX, or either with KEEPTTL, may not.
+    let mut expire: Option<(&str, i64)> = None;
     let mut i = 0;
     while i < opts.len() {
         let word = opts[i].to_ascii_uppercase();
+        let other_unit = |unit: i64| expire.is_some_and(|(_, u)| u != unit);
         match word.as_str() {
             "NX" if !o.xx => o.nx = true,
             "XX" if !o.nx => o.xx = true,
             "GET" => o.get = true,
-            "KEEPTTL" if !expiry_given => o.keepttl = true,
-            "EX" | "PX" if !expiry_given && !o.keepttl && i + 1 < opts.len() => {
+            "KEEPTTL" if expire.is_none() => o.keepttl = true,
+            "EX" | "PX" if !o.keepttl && i + 1 < opts.len() => {
                 let unit = if word == "EX" { 1000 } else { 1 };
-                let n = parse_int(&opts[i + 1])?;
-                o.deadline = Some(deadline(now, n, unit, "set")?);
-                expiry_given = true;
+                if other_unit(unit) {
+                    return Err(syntax());
+                }
+                expire = Some((&opts[i + 1], unit));
                 i += 1;
             }
             _ => return Err(syntax()),
         }
         i += 1;
+    }
+    if let Some((value, unit)) = expire {
+        let n = parse_int(value)?;
+        o.deadline = Some(deadline(now, n, unit, "set")?);
     }
     Ok(o)
 }
@@ -66,7 +74,13 @@ impl Server {
     }
 
     /// Stores a string, signalling the key. `keep_ttl` keeps an existing deadline.
-    pub(super) fn write_str(&mut self, key: &str, val: &str, deadline: Option<u64>, keep_ttl: bool) {
+    pub(super) fn write_str(
+        &mut self,
+        key: &str,
+        val: &str,
+        deadline: Option<u64>,
+        keep_ttl: bool,
+    ) {
         let kept = if keep_ttl {
             self.keys.get(key).and_then(|e| e.expires_at)
         } else {

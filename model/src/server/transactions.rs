@@ -1,6 +1,6 @@
 //! WATCH UNWATCH MULTI EXEC DISCARD: optimistic transactions.
 
-use super::{arity, Context, ConnId, Server};
+use super::{arity, ConnId, Context, Server};
 use crate::command::Command;
 use crate::reply::Reply;
 
@@ -44,6 +44,24 @@ impl Server {
                 Reply::Status("QUEUED".into())
             }
         }
+    }
+
+    /// A command refused before it ran (rejectCommand): flags an open MULTI; a refused EXEC
+    /// discards the transaction and its WATCHes (execCommandAbort).
+    pub(super) fn reject(&mut self, conn: ConnId, name: &str, err: Reply) -> Reply {
+        if name == "EXEC" {
+            self.conn_mut(conn).multi = None;
+            self.unwatch_all(conn);
+            let msg = match &err {
+                Reply::Error(e) => e.strip_prefix("ERR ").unwrap_or(e).to_string(),
+                _ => String::new(),
+            };
+            return Reply::err(format!("EXECABORT Transaction discarded because of: {msg}"));
+        }
+        if let Some(m) = self.conn_mut(conn).multi.as_mut() {
+            m.aborted = true;
+        }
+        err
     }
 
     pub(super) fn exec(&mut self, conn: ConnId, now: u64) -> Reply {
