@@ -1,5 +1,20 @@
 //! Rendering of verdicts and traces for the places people read them: the terminal (table,
 //! numbered steps, swimlane), the pull request (Mermaid, snapshots) and tools (JSON).
 
+pub mod json;
+mod keyspace;
+pub mod mermaid;
 pub mod steps;
+pub mod swimlane;
 pub mod table;
+
+/// Everything a reviewer reads about one counterexample: the numbered steps, the swimlane
+/// and the Mermaid diagram (the body of a counterexample snapshot).
+pub fn report(trace: &model::trace::Trace) -> String {
+    format!(
+        "== steps ==\n{}\n== swimlane ==\n{}\n== mermaid ==\n{}",
+        steps::render(trace),
+        swimlane::render(trace),
+        mermaid::render(trace)
+    )
+}

@@ -1,0 +1,138 @@
+//! The live keyspace as a model [`Server`] value, so the property is evaluated on what the
+//! real server holds.
+
+use super::wire::reply_from_value;
+use crate::LiveError;
+use model::server::{Entry, Server, Value};
+use model::Reply;
+use redis::ConnectionLike;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// Reads every key of the run (those starting with `prefix`, with the prefix removed) into a
+/// model server. A key's deadline comes from PTTL: its real expiry instant, measured from
+/// `started` and counted in ticks of `tick_ms`, rounded down to the tick at which the model
+/// expires it. Types the model does not know are reported in `warnings` and left out.
+pub(crate) fn read_keyspace(
+    con: &mut redis::Connection,
+    prefix: &str,
+    started: Instant,
+    tick_ms: u64,
+    now: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Server, LiveError> {
+    let mut server = Server::default();
+    for raw in scan(con, prefix)? {
+        let Some(name) = raw.strip_prefix(prefix.as_bytes()) else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(name).into_owned();
+        let mut pipe = redis::pipe();
+        pipe.cmd("TYPE")
+            .arg(&raw)
+            .cmd("PTTL")
+            .arg(&raw)
+            .cmd("GET")
+            .arg(&raw)
+            .cmd("LRANGE")
+            .arg(&raw)
+            .arg(0)
+            .arg(-1);
+        let read_at = started.elapsed().as_millis() as u64;
+        let values = con
+            .req_packed_commands(&pipe.get_packed_pipeline(), 0, 4)
+            .map_err(|e| LiveError::redis(format!("reading key {name}"), e))?;
+        let replies: Vec<Reply> = values.into_iter().map(reply_from_value).collect();
+        let [kind, pttl, get, lrange] = <[Reply; 4]>::try_from(replies)
+            .map_err(|r| protocol(format!("reading key {name}: {} replies, not 4", r.len())))?;
+        let value = match kind.as_str() {
+            Some("none") => continue,
+            Some("string") => match get {
+                Reply::Bulk(s) => Value::Str(s),
+                other => return Err(protocol(format!("GET {name} answered {other}"))),
+            },
+            Some("list") => match lrange {
+                Reply::Array(items) => Value::List(
+                    items
+                        .into_iter()
+                        .map(|r| match r {
+                            Reply::Bulk(s) => s,
+                            other => other.to_string(),
+                        })
+                        .collect::<VecDeque<_>>(),
+                ),
+                other => return Err(protocol(format!("LRANGE {name} answered {other}"))),
+            },
+            _ => {
+                warnings.push(format!(
+                    "live key {name} is a {kind}, which the model does not know; left out of the live state"
+                ));
+                continue;
+            }
+        };
+        let expires_at = match pttl {
+            Reply::Int(ms) if ms >= 0 => {
+                let real_deadline = read_at + ms as u64;
+                let deadline = real_deadline / tick_ms * 1000;
+                if deadline <= now {
+                    warnings.push(format!(
+                        "live key {name} should already have expired (PTTL {ms} ms at {:.3}s into the run)",
+                        read_at as f64 / 1000.0
+                    ));
+                    Some(now + 1000)
+                } else {
+                    Some(deadline)
+                }
+            }
+            _ => None,
+        };
+        server.keys.insert(name, Entry { value, expires_at });
+    }
+    Ok(server)
+}
+
+fn protocol(reason: String) -> LiveError {
+    LiveError::Config {
+        reason: format!("unexpected reply while reading the live keyspace: {reason}"),
+    }
+}
+
+/// Every key of the connection's database that starts with `prefix` (all keys when empty).
+fn scan(con: &mut redis::Connection, prefix: &str) -> Result<Vec<Vec<u8>>, LiveError> {
+    let pattern = format!("{}*", glob_escape(prefix));
+    let mut cursor: u64 = 0;
+    let mut keys = Vec::new();
+    loop {
+        let (next, batch): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query(con)
+            .map_err(|e| LiveError::redis("scanning the live keyspace", e))?;
+        keys.extend(
+            batch
+                .into_iter()
+                .filter(|k| k.starts_with(prefix.as_bytes())),
+        );
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
