@@ -6,8 +6,8 @@
 //! time-outs and state targets stop silently, so "no discovery" may mean "stopped early"; and
 //! it keeps 64-bit fingerprints only. This search is single-threaded and deterministic, checks
 //! each state as it is first reached (BFS reaches states in order of depth, so the first
-//! violation is at minimal depth), keeps every state whole (no fingerprint collisions can hide
-//! a state), and says `Unknown` — never `Holds` — when it stops at its state limit.
+//! violation is at minimal depth), compares states by their full canonical encoding (no
+//! fingerprint collision can hide a state), and says `Unknown` — never `Holds` — when it stops at its state limit.
 
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
@@ -15,6 +15,7 @@ use crate::world::World;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
@@ -65,9 +66,29 @@ pub struct CheckResult {
     pub elapsed: Duration,
 }
 
-fn fingerprint(w: &World) -> u64 {
+/// A world's canonical byte encoding: what its `Hash` implementation feeds a hasher. Every
+/// field type here hashes prefix-free (collections write their length, strings a terminator
+/// byte that UTF-8 never contains, enums their discriminant), so equal encodings mean equal
+/// worlds. Visited states are kept in this form: a few hundred bytes instead of the
+/// kilobytes a world's B-tree nodes take.
+fn encode(w: &World) -> Box<[u8]> {
+    struct Bytes(Vec<u8>);
+    impl Hasher for Bytes {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.extend_from_slice(bytes);
+        }
+    }
+    let mut b = Bytes(Vec::with_capacity(256));
+    w.hash(&mut b);
+    b.0.into_boxed_slice()
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    w.hash(&mut h);
+    h.write(bytes);
     h.finish()
 }
 
@@ -78,76 +99,102 @@ struct Node {
     depth: u32,
 }
 
+/// The visited set: every state reached, encoded, with how it was first reached.
+#[derive(Default)]
+struct Visited {
+    encoded: Vec<Box<[u8]>>,
+    nodes: Vec<Node>,
+    table: HashTable<u32>,
+}
+
+impl Visited {
+    /// Adds `w` if it is new and returns its index.
+    fn insert(&mut self, w: &World, node: Node) -> Option<u32> {
+        let bytes = encode(w);
+        let fp = fingerprint(&bytes);
+        let encoded = &self.encoded;
+        if self
+            .table
+            .find(fp, |&i| encoded[i as usize] == bytes)
+            .is_some()
+        {
+            return None;
+        }
+        let idx = self.encoded.len() as u32;
+        let encoded = &self.encoded;
+        self.table
+            .insert_unique(fp, idx, |&i| fingerprint(&encoded[i as usize]));
+        self.encoded.push(bytes);
+        self.nodes.push(node);
+        Some(idx)
+    }
+
+    fn len(&self) -> usize {
+        self.encoded.len()
+    }
+}
+
 /// Explores every world `system` can reach, checking its property in each.
 pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)) -> CheckResult {
     let started = Instant::now();
+    let mut visited = Visited::default();
     let init = system.initial();
-    let mut states: Vec<World> = Vec::new();
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut table: HashTable<u32> = HashTable::new();
-    let mut insert =
-        |w: World, node: Node, states: &mut Vec<World>, nodes: &mut Vec<Node>| -> Option<u32> {
-            let fp = fingerprint(&w);
-            if table.find(fp, |&i| states[i as usize] == w).is_some() {
-                return None;
-            }
-            let idx = states.len() as u32;
-            table.insert_unique(fp, idx, |&i| fingerprint(&states[i as usize]));
-            states.push(w);
-            nodes.push(node);
-            Some(idx)
-        };
     let root = Node {
         parent: u32::MAX,
         action: Action::Tick,
         depth: 0,
     };
-    insert(init, root, &mut states, &mut nodes);
+    visited.insert(&init, root);
     let mut found: Option<(u32, String)> = None;
-    let mut cursor = 0usize;
+    // A state is checked for `Always` when reached and for `AtEnd` when found final; both
+    // happen in BFS order, so the first violation has the fewest steps.
+    if let Err(why) = system.check(&init, false) {
+        found = Some((0, why));
+    }
+    // The frontier holds whole worlds; everything else is encoded.
+    let mut frontier: VecDeque<(u32, World)> = VecDeque::from([(0, init)]);
     let mut max_depth = 0usize;
     let mut last_report = Instant::now();
     let mut truncated = false;
-    // A state is checked for `Always` when reached and for `AtEnd` when found final; both
-    // happen in BFS order, so the first violation has the fewest steps.
-    if let Err(why) = system.check(&states[0], false) {
-        found = Some((0, why));
-    }
-    while found.is_none() && cursor < states.len() {
-        let actions = system.enabled(&states[cursor]);
-        let depth = nodes[cursor].depth;
+    let mut expanded = 0usize;
+    while found.is_none() {
+        let Some((idx, world)) = frontier.pop_front() else {
+            break;
+        };
+        let actions = system.enabled(&world);
+        let depth = visited.nodes[idx as usize].depth;
         max_depth = max_depth.max(depth as usize);
         if actions.is_empty() {
-            if let Err(why) = system.check(&states[cursor], true) {
-                found = Some((cursor as u32, why));
+            if let Err(why) = system.check(&world, true) {
+                found = Some((idx, why));
                 break;
             }
         }
         for action in actions {
-            let (next, _) = system.step(&states[cursor], action);
-            let verdict = system.check(&next, false);
+            let (next, _) = system.step(&world, action);
             let node = Node {
-                parent: cursor as u32,
+                parent: idx,
                 action,
                 depth: depth + 1,
             };
-            if let Some(idx) = insert(next, node, &mut states, &mut nodes) {
-                if let Err(why) = verdict {
-                    found = Some((idx, why));
+            if let Some(new) = visited.insert(&next, node) {
+                if let Err(why) = system.check(&next, false) {
+                    found = Some((new, why));
                     max_depth = max_depth.max(depth as usize + 1);
                     break;
                 }
+                frontier.push_back((new, next));
             }
         }
-        cursor += 1;
-        if states.len() >= limits.max_states && cursor < states.len() {
+        expanded += 1;
+        if visited.len() >= limits.max_states && !frontier.is_empty() {
             truncated = true;
             break;
         }
-        if cursor % 4096 == 0 && last_report.elapsed() >= Duration::from_millis(500) {
+        if expanded % 4096 == 0 && last_report.elapsed() >= Duration::from_millis(500) {
             last_report = Instant::now();
             progress(Progress {
-                states: states.len(),
+                states: visited.len(),
                 depth: max_depth,
                 elapsed: started.elapsed(),
             });
@@ -161,16 +208,16 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let counterexample = found.map(|(idx, why)| {
         let mut path = Vec::new();
         let mut at = idx;
-        while nodes[at as usize].parent != u32::MAX {
-            path.push(nodes[at as usize].action);
-            at = nodes[at as usize].parent;
+        while visited.nodes[at as usize].parent != u32::MAX {
+            path.push(visited.nodes[at as usize].action);
+            at = visited.nodes[at as usize].parent;
         }
         path.reverse();
         trace_of(system, &path, Some(why))
     });
     CheckResult {
         verdict,
-        states: states.len(),
+        states: visited.len(),
         depth: max_depth,
         counterexample,
         elapsed: started.elapsed(),
