@@ -191,7 +191,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             truncated = true;
             break;
         }
-        if expanded % 4096 == 0 && last_report.elapsed() >= Duration::from_millis(500) {
+        if expanded.is_multiple_of(4096) && last_report.elapsed() >= Duration::from_millis(500) {
             last_report = Instant::now();
             progress(Progress {
                 states: visited.len(),

@@ -239,7 +239,8 @@ fn lua_to_reply(v: &LuaValue) -> Reply {
 /// C's `(long long)` cast as Redis does it on x86-64: truncation, and i64::MIN for NaN or a
 /// value out of range (Rust's `as` would saturate instead).
 fn lua_number_to_int(n: f64) -> i64 {
-    if n.is_nan() || !(-9.223372036854775808e18..9.223372036854775808e18).contains(&n) {
+    let limit = -(i64::MIN as f64); // 2^63
+    if n.is_nan() || !(-limit..limit).contains(&n) {
         i64::MIN
     } else {
         n.trunc() as i64

@@ -21,7 +21,7 @@ fn parse_timeout(s: &str) -> Result<u64, Reply> {
         return Err(not_float());
     }
     let ms = (secs * 1000.0).ceil();
-    if !(ms > -1.0 && ms < 9.223372036854775808e18) {
+    if !(ms > -1.0 && ms < -(i64::MIN as f64)) {
         return Err(Reply::err("ERR timeout is negative"));
     }
     Ok(ms as u64)
@@ -51,13 +51,15 @@ impl Server {
             Ok(t) => t,
             Err(e) => return Outcome::Reply(e),
         };
-        for k in keys {
+        // Keys are looked at in order: a string before the first non-empty list is
+        // WRONGTYPE; one after it is never reached.
+        for (i, k) in keys.iter().enumerate() {
             if let Err(e) = self.read_str_or_list(k) {
                 return Outcome::Reply(e);
             }
-        }
-        if let Some(r) = self.pop_first_ready(keys) {
-            return Outcome::Reply(r);
+            if let Some(r) = self.pop_first_ready(&keys[i..=i]) {
+                return Outcome::Reply(r);
+            }
         }
         if ctx != Context::Client {
             // Inside MULTI (and in 6.0 scripts) a blocking pop does not block.

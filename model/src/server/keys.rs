@@ -61,11 +61,11 @@ impl Server {
         };
         let current = entry.expires_at;
         // A key without a deadline counts as an infinite one.
-        let allowed = !(nx && current.is_some())
-            && !(xx && current.is_none())
-            && !(gt && current.is_none_or(|c| when <= c as i64))
-            && !(lt && current.is_some_and(|c| when >= c as i64));
-        if !allowed {
+        let refused = (nx && current.is_some())
+            || (xx && current.is_none())
+            || (gt && current.is_none_or(|c| when <= c as i64))
+            || (lt && current.is_some_and(|c| when >= c as i64));
+        if refused {
             return Reply::Int(0);
         }
         if when <= now as i64 {
