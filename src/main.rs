@@ -3,7 +3,9 @@
 
 mod check;
 mod cli_error;
+mod explore;
 mod replay;
+mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ struct Cli {
 enum Command {
     /// Model-check rows of the catalogue and print the verdict table.
     Check(check::CheckArgs),
+    /// Print one counterexample of a row (minimized): steps, swimlane, Mermaid or JSON.
+    Trace(trace_cmd::TraceArgs),
+    /// Serve stateright's Explorer for a row on 127.0.0.1, in Redis terms.
+    Explore(explore::ExploreArgs),
     /// Replay a counterexample on a real server and compare it with the model, step by step.
     Replay(replay::ReplayArgs),
 }
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Trace(args) => trace_cmd::run(args),
+        Command::Explore(args) => explore::run(args),
         Command::Replay(args) => replay::run(args),
     };
     match result {

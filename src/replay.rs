@@ -61,12 +61,12 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     if args.tick_ms == 0 {
         return Err("--tick-ms must be positive (1000 = the model's second)".into());
     }
+    let spec = ServerSpec::parse(&args.server).map_err(|e| e.to_string())?;
+    let safety = SafetyOptions::from_env().map_err(|e| e.to_string())?;
     let target = match &args.trace {
         Some(path) => from_file(path, &args)?,
         None => from_row(&args)?,
     };
-    let spec = ServerSpec::parse(&args.server).map_err(|e| e.to_string())?;
-    let safety = SafetyOptions::from_env().map_err(|e| e.to_string())?;
     let system = &target.system;
     eprintln!(
         "replaying {} {} under {} ({} steps, {} clients): starting the server...",
@@ -179,16 +179,14 @@ fn job_row(job: &Job) -> String {
 /// A saved trace: a JSON `Trace`, or a `check --format json` record or array of records.
 fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
     let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{shown} is not JSON: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{shown} is not JSON: {e}"))?;
     let trace = match json {
         serde_json::Value::Array(items) => {
             let mut candidates = Vec::new();
             for (n, item) in items.into_iter().enumerate() {
-                let t = trace_of_json(item)
-                    .map_err(|e| format!("{shown}: element {n}: {e}"))?;
+                let t = trace_of_json(item).map_err(|e| format!("{shown}: element {n}: {e}"))?;
                 if let Some(t) = t {
                     candidates.push(t);
                 }
@@ -206,7 +204,11 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
         other => {
             let t = trace_of_json(other)
                 .map_err(|e| format!("{shown}: {e}"))?
-                .ok_or_else(|| format!("{shown}: the record has no counterexample (its verdict is not VIOLATED)"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "{shown}: the record has no counterexample (its verdict is not VIOLATED)"
+                    )
+                })?;
             if !matches_filters(&t, args) {
                 return Err(format!(
                     "{shown} holds {} {} under {}, not{}",
@@ -227,8 +229,13 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
     }
     let faults: FaultModel = trace.faults.parse().map_err(|e| format!("{shown}: {e}"))?;
     let scenarios = catalogue::all();
-    let jobs = catalogue::select(&scenarios, Some(&trace.row), Some(&trace.property), &[faults])
-        .map_err(|e| format!("{shown}: {e}"))?;
+    let jobs = catalogue::select(
+        &scenarios,
+        Some(&trace.row),
+        Some(&trace.property),
+        &[faults],
+    )
+    .map_err(|e| format!("{shown}: {e}"))?;
     let job = jobs
         .iter()
         .find(|j| job_row(j) == trace.row)
@@ -239,7 +246,10 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
             )
         })?;
     if trace.clients == 0 || trace.clients > 26 {
-        return Err(format!("{shown}: {} clients (expected 1 to 26)", trace.clients));
+        return Err(format!(
+            "{shown}: {} clients (expected 1 to 26)",
+            trace.clients
+        ));
     }
     let clients = args.clients.unwrap_or(trace.clients);
     let system = job.system(Some(clients));
@@ -260,8 +270,7 @@ fn trace_of_json(v: serde_json::Value) -> Result<Option<Trace>, String> {
             .map_err(|e| format!("not a `check --format json` record: {e}"))?;
         Ok(r.trace())
     } else {
-        let t: Trace =
-            serde_json::from_value(v).map_err(|e| format!("not a trace: {e}"))?;
+        let t: Trace = serde_json::from_value(v).map_err(|e| format!("not a trace: {e}"))?;
         Ok(Some(t))
     }
 }
@@ -298,11 +307,12 @@ fn filters_text(args: &ReplayArgs) -> String {
 /// The first step (1-based) where the saved trace and the model's run differ.
 fn first_difference(saved: &Trace, model: &Trace) -> Option<usize> {
     let n = saved.steps.len().max(model.steps.len());
-    (0..n).find(|&i| match (saved.steps.get(i), model.steps.get(i)) {
-        (Some(a), Some(b)) => !executor::same_step(a, b),
-        _ => true,
-    })
-    .map(|i| i + 1)
+    (0..n)
+        .find(|&i| match (saved.steps.get(i), model.steps.get(i)) {
+            (Some(a), Some(b)) => !executor::same_step(a, b),
+            _ => true,
+        })
+        .map(|i| i + 1)
 }
 
 fn clip(s: &str, width: usize) -> String {
@@ -385,7 +395,11 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
         "replies: {} of {} steps match{}\n",
         m.steps.len() - run.mismatches.len(),
         m.steps.len(),
-        if run.replies_match() { "" } else { " (see the ✗ steps)" }
+        if run.replies_match() {
+            ""
+        } else {
+            " (see the ✗ steps)"
+        }
     ));
     let describe = server.describe();
     match (&run.model_violation, &run.live_violation) {

@@ -171,7 +171,14 @@ pub fn run_schedule(
         }
     }
 
-    let mut runner = Runner::connect(server, system, opts, timed)?;
+    let mut runner = match Runner::connect(server, system, opts, timed) {
+        Ok(r) => r,
+        Err(e) => {
+            // Best effort: the starting keys may already be written.
+            let _ = server.cleanup();
+            return Err(e);
+        }
+    };
     let outcome = runner.run(actions, &model_steps, &worlds);
     let cleanup = runner.finish();
     let (live_steps, live_world, live_final, steps_elapsed, mut warnings) = outcome?;
@@ -714,6 +721,7 @@ impl<'a> Runner<'a> {
 
     fn crash(&mut self, i: usize) -> Result<Step, LiveError> {
         let mut killed = 0;
+        let mut ids = Vec::new();
         for slot in 0..self.conns[i].len() {
             if let Some(lc) = self.conns[i][slot].take() {
                 let n: i64 = redis::cmd("CLIENT")
@@ -728,6 +736,17 @@ impl<'a> Runner<'a> {
                         )
                     })?;
                 killed += n;
+                ids.push(lc.id);
+            }
+        }
+        // The server frees a killed client (its WATCH, MULTI and parked BLPOP) at once;
+        // check it is gone before anything else runs.
+        for id in ids {
+            if self.client_info(id)?.is_some() {
+                return Err(config(format!(
+                    "{}'s connection {id} is still listed by CLIENT LIST after CLIENT KILL",
+                    client_name(i)
+                )));
             }
         }
         if killed as usize != self.conns[i].len() {

@@ -58,7 +58,8 @@ pub fn first_violation(system: &System, actions: &[Action]) -> Option<usize> {
 
 /// A 1-minimal sub-schedule of `actions` that still violates the property at its end.
 ///
-/// Greedy: cut the schedule at its first violation, then try to drop each action in turn and
+/// Greedy: cut the schedule at its first violation, then try to drop each action in turn (last to first, so the
+/// story's opening is kept where there is a choice) and
 /// keep a drop when the rest is still executable (every action enabled when its turn comes)
 /// and still ends in a violation (cutting again at the first one); repeat whole passes until
 /// one drops nothing. A schedule that does not end in a violation is returned unchanged.
@@ -72,8 +73,12 @@ pub fn minimize(system: &System, actions: &[Action]) -> Vec<Action> {
     }
     loop {
         let mut dropped = false;
-        let mut i = 0;
-        while i < current.len() {
+        let mut i = current.len();
+        while i > 0 {
+            i -= 1;
+            if i >= current.len() {
+                continue;
+            }
             let mut candidate = current.clone();
             candidate.remove(i);
             if violation_at_end(system, &candidate).is_some() {
@@ -81,8 +86,6 @@ pub fn minimize(system: &System, actions: &[Action]) -> Vec<Action> {
                 candidate.truncate(k);
                 current = candidate;
                 dropped = true;
-            } else {
-                i += 1;
             }
         }
         if !dropped {

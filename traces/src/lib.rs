@@ -1,6 +1,7 @@
 //! Rendering of verdicts and traces for the places people read them: the terminal (table,
 //! numbered steps, swimlane), the pull request (Mermaid, snapshots) and tools (JSON).
 
+pub mod explorer;
 pub mod json;
 mod keyspace;
 pub mod mermaid;

@@ -5,9 +5,9 @@
 //! note over it; clock ticks, expiries, crashes and the violation are notes across the
 //! diagram; the subject key changing hands is a note right of `Redis`.
 //!
-//! Mermaid ends a statement at `;` and reads `#…;` as an entity code, so message and note
-//! text goes through [`escape`]: `#` and `;` (and `<`, `>`) become entity codes, line breaks
-//! spaces. Lua script bodies are shown by their first line (as [`Command`] prints them).
+//! Mermaid's sequence lexer ends a statement at `;`, starts a comment at a `#` that is not an
+//! entity code (`#59;`) and at `%%`, so message and note text goes through [`escape`]: `#`,
+//! `;`, `%` (and `<`, `>`, which would read as HTML) become entity codes, line breaks spaces. Lua script bodies are shown by their first line (as [`Command`] prints them).
 
 use crate::keyspace;
 use crate::swimlane::{client_names, multi_connection};
@@ -18,13 +18,14 @@ use model::trace::{StepKind, Trace};
 pub const SERVER: &str = "Redis";
 
 /// Makes `text` safe as Mermaid message or note text: one non-empty line without `;`, `#`,
-/// `<` or `>` except as Mermaid entity codes (`#59;`).
+/// `%`, `<` or `>` except as Mermaid entity codes (`#59;`).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
+            '%' => out.push_str("#37;"),
             '<' => out.push_str("#60;"),
             '>' => out.push_str("#62;"),
             '\n' | '\r' | '\t' => out.push(' '),

@@ -85,8 +85,12 @@ pub fn render(trace: &Trace) -> String {
         if s.kind == StepKind::Tick {
             notes.push(format!("clock → t={}s", s.time));
         }
-        notes.extend(s.notes.iter().cloned());
+        let violated = format!("{} violated:", trace.property);
+        let (verdicts, others): (Vec<&String>, Vec<&String>) =
+            s.notes.iter().partition(|n| n.starts_with(&violated));
+        notes.extend(others.into_iter().cloned());
         notes.extend(changes[i].iter().cloned());
+        notes.extend(verdicts.into_iter().cloned());
         rows.push(Row {
             number: (i + 1).to_string(),
             time: format!("{}s", s.time),

@@ -129,10 +129,12 @@ fn scale_time(
                         }
                         i += 1;
                     }
-                    "EXAT" | "PXAT" => return Err(format!(
+                    "EXAT" | "PXAT" => {
+                        return Err(format!(
                         "SET {} (an absolute time) cannot be replayed with a tick of {tick_ms} ms",
                         args[i]
-                    )),
+                    ))
+                    }
                     _ => {}
                 }
                 i += 1;
