@@ -30,6 +30,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Explore every renaming of the clients separately (slower; the verdicts are the same).
+    #[arg(long)]
+    pub no_symmetry: bool,
     /// Stop a search after this many states (its verdict is then UNKNOWN, never holds).
     #[arg(long, default_value_t = 50_000_000)]
     pub max_states: usize,
@@ -59,6 +62,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
     let limits = Limits {
         max_states: args.max_states,
+        symmetry: !args.no_symmetry,
     };
     let mut records: Vec<VerdictRecord> = Vec::with_capacity(jobs.len());
     let total = jobs.len();

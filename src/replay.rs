@@ -128,6 +128,7 @@ fn from_row(args: &ReplayArgs) -> Result<Target, String> {
     }
     let limits = Limits {
         max_states: args.max_states,
+        ..Limits::default()
     };
     let mut unknown = Vec::new();
     for job in &jobs {

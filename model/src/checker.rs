@@ -9,6 +9,7 @@
 //! violation is at minimal depth), compares states by their full canonical encoding (no
 //! fingerprint collision can hide a state), and says `Unknown` — never `Holds` — when it stops at its state limit.
 
+use crate::symmetry;
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
 use crate::world::World;
@@ -44,12 +45,15 @@ pub struct Progress {
 pub struct Limits {
     /// Stop (verdict `Unknown`) after this many unique states.
     pub max_states: usize,
+    /// Treat clients as interchangeable ([`crate::symmetry`]): one state per orbit.
+    pub symmetry: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_states: 50_000_000,
+            symmetry: true,
         }
     }
 }
@@ -138,7 +142,14 @@ impl Visited {
 pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)) -> CheckResult {
     let started = Instant::now();
     let mut visited = Visited::default();
-    let init = system.initial();
+    let reduce = |w: World| -> World {
+        if limits.symmetry {
+            symmetry::canonicalize(&w).0
+        } else {
+            w
+        }
+    };
+    let init = reduce(system.initial());
     let root = Node {
         parent: u32::MAX,
         action: Action::Tick,
@@ -171,7 +182,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             }
         }
         for action in actions {
-            let (next, _) = system.step(&world, action);
+            let next = reduce(system.step(&world, action).0);
             let node = Node {
                 parent: idx,
                 action,
@@ -213,7 +224,11 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             at = visited.nodes[at as usize].parent;
         }
         path.reverse();
-        trace_of(system, &path, Some(why))
+        if limits.symmetry {
+            counterexample_from_orbits(system, &path, why)
+        } else {
+            trace_of(system, &path, Some(why))
+        }
     });
     CheckResult {
         verdict,
@@ -222,6 +237,23 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         counterexample,
         elapsed: started.elapsed(),
     }
+}
+
+/// Turns a path found between canonical worlds into the real schedule from the real start:
+/// each action is renamed back through the permutation that canonicalized the world it
+/// applied to; the violation is then stated in the real world's names.
+fn counterexample_from_orbits(system: &System, path: &[Action], why: String) -> Trace {
+    let mut real = system.initial();
+    let mut actions = Vec::with_capacity(path.len());
+    for &a in path {
+        let (_, perm) = symmetry::canonicalize(&real);
+        let action = symmetry::unrename(a, &perm);
+        real = system.step(&real, action).0;
+        actions.push(action);
+    }
+    let is_final = system.enabled(&real).is_empty();
+    let why = system.check(&real, is_final).err().unwrap_or(why);
+    trace_of(system, &actions, Some(why))
 }
 
 /// Replays `actions` from the start and records the trace; `violation` annotates the end.

@@ -1,0 +1,140 @@
+//! Symmetry reduction: clients that run the same recipe are interchangeable, so a world and
+//! the same world with clients renamed are one state for the search.
+//!
+//! stateright applies its `symmetry()` only in DFS (DESIGN.md §9); our BFS applies it too, so
+//! counterexamples stay the shortest. A world is reduced to a canonical representative by
+//! sorting clients on a *signature* that contains everything the world says about a client
+//! without naming it: its program state and beliefs, its connections' server-side state, its
+//! places in the BLPOP queue, the keys (and list slots) holding its token, and its part in a
+//! foreign release. Two clients with equal signatures can be swapped without changing the
+//! world, so the sorted order is the same for every member of an orbit.
+//!
+//! Contract (why this is sound): every recipe of a system sees a client only through its token
+//! and the shared parameters (`ClientCtx::index` unused by its decisions), and every property
+//! is invariant under renaming clients. The catalogue's recipes and properties are; a test
+//! checks that verdicts, state counts and counterexample lengths agree with and without it.
+
+use crate::client_name;
+use crate::server::{ConnId, ConnState, Value};
+use crate::world::{ClientState, World};
+use std::collections::BTreeMap;
+
+/// Everything a world says about one client, with the client's own name left out.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Signature<'a> {
+    state: &'a ClientState,
+    conns: Vec<(u8, &'a ConnState)>,
+    waiting_at: Vec<usize>,
+    /// Keys whose string value is the token, and (key, index) of list elements that are.
+    holds: Vec<(&'a str, Option<usize>)>,
+    /// 1 if this client removed another's lock, 2 if its lock was removed.
+    release_role: u8,
+}
+
+fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
+    let conns = w
+        .server
+        .conns
+        .iter()
+        .filter(|(c, _)| c.client as usize == i)
+        .map(|(c, s)| (c.slot, s))
+        .collect();
+    let waiting_at = w
+        .server
+        .waiters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.client as usize == i)
+        .map(|(pos, _)| pos)
+        .collect();
+    let mut holds = Vec::new();
+    for (k, e) in &w.server.keys {
+        match &e.value {
+            Value::Str(s) if s == token => holds.push((k.as_str(), None)),
+            Value::List(l) => holds.extend(
+                l.iter()
+                    .enumerate()
+                    .filter(|(_, v)| *v == token)
+                    .map(|(pos, _)| (k.as_str(), Some(pos))),
+            ),
+            _ => {}
+        }
+    }
+    let release_role = match w.foreign_release {
+        Some((by, _)) if by as usize == i => 1,
+        Some((_, owner)) if owner as usize == i => 2,
+        _ => 0,
+    };
+    Signature {
+        state: &w.clients[i],
+        conns,
+        waiting_at,
+        holds,
+        release_role,
+    }
+}
+
+/// The canonical representative of `w`'s orbit and the renaming used: `perm[old] = new`.
+pub fn canonicalize(w: &World) -> (World, Vec<usize>) {
+    let n = w.clients.len();
+    let tokens: Vec<String> = (0..n).map(client_name).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    {
+        let sigs: Vec<Signature> = (0..n).map(|i| signature(w, i, &tokens[i])).collect();
+        order.sort_by(|&a, &b| sigs[a].cmp(&sigs[b]));
+    }
+    let mut perm = vec![0; n];
+    for (new, &old) in order.iter().enumerate() {
+        perm[old] = new;
+    }
+    if perm.iter().enumerate().all(|(i, &p)| i == p) {
+        return (w.clone(), perm);
+    }
+    (rename(w, &perm, &tokens), perm)
+}
+
+/// `w` with client `i` renamed to `perm[i]` everywhere it appears.
+fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
+    let rename_token = |s: &String| -> String {
+        match tokens.iter().position(|t| t == s) {
+            Some(i) => tokens[perm[i]].clone(),
+            None => s.clone(),
+        }
+    };
+    let conn = |c: &ConnId| ConnId {
+        client: perm[c.client as usize] as u8,
+        slot: c.slot,
+    };
+    let mut out = w.clone();
+    for (i, c) in w.clients.iter().enumerate() {
+        out.clients[perm[i]] = c.clone();
+    }
+    out.server.conns = w
+        .server
+        .conns
+        .iter()
+        .map(|(c, s)| (conn(c), s.clone()))
+        .collect::<BTreeMap<_, _>>();
+    out.server.waiters = w.server.waiters.iter().map(conn).collect();
+    for e in out.server.keys.values_mut() {
+        match &mut e.value {
+            Value::Str(s) => *s = rename_token(s),
+            Value::List(l) => l.iter_mut().for_each(|v| *v = rename_token(v)),
+        }
+    }
+    out.foreign_release = w
+        .foreign_release
+        .map(|(by, owner)| (perm[by as usize] as u8, perm[owner as usize] as u8));
+    out
+}
+
+/// Maps an action on the canonical world back to the world it came from (`perm[old] = new`).
+pub fn unrename(action: crate::system::Action, perm: &[usize]) -> crate::system::Action {
+    use crate::system::Action;
+    let old = |new: usize| perm.iter().position(|&p| p == new).expect("a permutation");
+    match action {
+        Action::Step(i) => Action::Step(old(i)),
+        Action::Crash(i) => Action::Crash(old(i)),
+        Action::Tick => Action::Tick,
+    }
+}
