@@ -1,7 +1,8 @@
 //! Checker figures (a bench binary, not a timed test): states/s of counter/watch-retry with 5
 //! clients and 2 retries, and wall time and peak memory of the default catalogue.
 //!
-//! Run: `cargo bench --bench checker` (add `-- --quick` to skip the 5-client search).
+//! Run: `cargo bench --bench checker` (add `-- --quick` to skip the 5-client search, or
+//! `-- --full` to also run the 5-client search without symmetry reduction: ~2 min, ~2.6 GB).
 
 use model::catalogue;
 use model::checker::{self, Limits};
@@ -24,19 +25,27 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let scenarios = catalogue::all();
 
+    let full = std::env::args().any(|a| a == "--full");
     let jobs = catalogue::select(&scenarios, None, None, &FaultModel::ALL).expect("catalogue");
-    let started = Instant::now();
-    let mut states = 0;
-    for job in &jobs {
-        states += checker::check(&job.system(None), Limits::default(), &mut |_| {}).states;
+    for symmetry in [true, false] {
+        let limits = Limits {
+            symmetry,
+            ..Limits::default()
+        };
+        let started = Instant::now();
+        let mut states = 0;
+        for job in &jobs {
+            states += checker::check(&job.system(None), limits, &mut |_| {}).states;
+        }
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "catalogue (symmetry {}): {} checks, {states} states, {wall:.2} s wall, {:.0} states/s, peak RSS {:.0} MiB",
+            if symmetry { "on" } else { "off" },
+            jobs.len(),
+            states as f64 / wall,
+            peak_rss_mib()
+        );
     }
-    let wall = started.elapsed().as_secs_f64();
-    println!(
-        "catalogue: {} checks, {states} states, {wall:.2} s wall, {:.0} states/s, peak RSS {:.0} MiB",
-        jobs.len(),
-        states as f64 / wall,
-        peak_rss_mib()
-    );
 
     if quick {
         return;
@@ -49,15 +58,23 @@ fn main() {
     )
     .expect("row exists")[0];
     let system = job.system(Some(5)).with_retries(2);
-    let started = Instant::now();
-    let r = checker::check(&system, Limits::default(), &mut |_| {});
-    let wall = started.elapsed().as_secs_f64();
-    println!(
-        "counter/watch-retry clients=5 retries=2: {:?}, {} states, depth {}, {wall:.1} s, {:.0} states/s, peak RSS {:.0} MiB",
-        r.verdict,
-        r.states,
-        r.depth,
-        r.states as f64 / wall,
-        peak_rss_mib()
-    );
+    let modes: &[bool] = if full { &[true, false] } else { &[true] };
+    for &symmetry in modes {
+        let limits = Limits {
+            symmetry,
+            ..Limits::default()
+        };
+        let started = Instant::now();
+        let r = checker::check(&system, limits, &mut |_| {});
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "counter/watch-retry clients=5 retries=2 (symmetry {}): {:?}, {} states, depth {}, {wall:.1} s, {:.0} states/s, peak RSS {:.0} MiB",
+            if symmetry { "on" } else { "off" },
+            r.verdict,
+            r.states,
+            r.depth,
+            r.states as f64 / wall,
+            peak_rss_mib()
+        );
+    }
 }
