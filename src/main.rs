@@ -3,6 +3,7 @@
 
 mod check;
 mod cli_error;
+mod conformance;
 mod explore;
 mod replay;
 mod trace_cmd;
@@ -35,6 +36,8 @@ enum Command {
     Explore(explore::ExploreArgs),
     /// Replay a counterexample on a real server and compare it with the model, step by step.
     Replay(replay::ReplayArgs),
+    /// Run random programs on real servers and on the model under every version profile.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// Output format of `check`.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace_cmd::run(args),
         Command::Explore(args) => explore::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Conformance(args) => conformance::run(args),
     };
     match result {
         Ok(code) => code,

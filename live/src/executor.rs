@@ -289,6 +289,32 @@ fn read_only(name: &str) -> bool {
     )
 }
 
+/// The blocking command client `i` last sent on connection `slot` (BLPOP key… timeout), as
+/// the server holds it: its keys and its deadline on the logical clock (none for timeout 0).
+fn parked_command(
+    steps: &[Step],
+    system: &System,
+    i: usize,
+    slot: usize,
+) -> Option<model::server::Blocked> {
+    let who = model::client_name(i);
+    let conn = system.connection_name(slot);
+    let step = steps.iter().rev().find(|s| {
+        s.kind == model::trace::StepKind::Command
+            && s.client.as_deref() == Some(who.as_str())
+            && s.connection.as_deref() == Some(conn)
+    })?;
+    let argv = step.command.as_ref()?;
+    if argv.len() < 3 || !argv[0].eq_ignore_ascii_case("blpop") {
+        return None;
+    }
+    let timeout_ms = (argv[argv.len() - 1].parse::<f64>().ok()? * 1000.0).ceil() as u64;
+    Some(model::server::Blocked {
+        keys: argv[1..argv.len() - 1].to_vec(),
+        deadline: (timeout_ms > 0).then(|| step.time * 1000 + timeout_ms),
+    })
+}
+
 /// One live connection of one client.
 struct LiveConn {
     con: redis::Connection,
@@ -431,13 +457,33 @@ impl<'a> Runner<'a> {
             self.now,
             &mut warnings,
         )?;
-        let world = World {
+        let mut world = World {
             server: keyspace,
             clients: self.clients.clone(),
             now: self.now,
             crashes: self.crashes,
             foreign_release: self.foreign_release,
         };
+        // Parked connections, as the server reports them (CLIENT LIST says blocked), with the
+        // keys and timeout of the blocking command each actually sent: properties such as
+        // "no waiter sleeps forever" read them.
+        for i in 0..self.clients.len() {
+            if let Status::Waiting { conn } = self.clients[i].status {
+                if self.is_blocked(i, conn as usize)? {
+                    if let Some(blocked) = parked_command(&steps, self.system, i, conn as usize) {
+                        let id = self.system.conn_id(i, conn as usize);
+                        world.server.conns.insert(
+                            id,
+                            ConnState {
+                                blocked: Some(blocked),
+                                ..ConnState::default()
+                            },
+                        );
+                        world.server.waiters.push(id);
+                    }
+                }
+            }
+        }
         // Finality as the model defines it; a parked client whose reply has arrived can step.
         let mut probe = world.clone();
         for i in 0..self.clients.len() {

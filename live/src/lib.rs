@@ -9,6 +9,7 @@
 mod docker;
 mod error;
 pub mod executor;
+pub mod lock;
 mod server;
 
 pub use docker::{docker_available, docker_host, image_exists};

@@ -3,6 +3,7 @@
 
 use crate::properties::*;
 use crate::recipe::Params;
+use crate::recipes::python_redis_lock::PythonRedisLock;
 use crate::recipes::lock::{Acquire, Lock, Release, Repair};
 use crate::recipes::{counter, inventory, lock};
 use crate::scenario::{Scenario, Variant};
@@ -39,6 +40,11 @@ pub fn counter() -> Scenario {
             variant("watch-retry", "WATCH/GET/MULTI/SET/EXEC, retried on nil", counter::WATCH_RETRY),
             variant("lua", "seed 000 ex. 2's script", counter::Lua),
             variant("incr", "INCR", counter::Incr),
+            variant(
+                "lua-cas",
+                "GET, then seed 004's compare-and-set script, retried",
+                counter::LuaCas,
+            ),
         ],
         default_clients: 2,
         params: Params { retries: 1, lease: 1 },
@@ -99,6 +105,7 @@ pub fn lock() -> Scenario {
             OWNER_ONLY_RELEASE,
             PAUSE_CONTAINED,
             CRASHED_LOCK_FREES,
+            crate::recipes::python_redis_lock::NO_LOST_WAKEUP,
         ],
         variants: vec![
             variant(
@@ -157,6 +164,24 @@ pub fn lock() -> Scenario {
                     release: Release::Lua,
                 },
             ),
+            variant(
+                "client",
+                "live::lock's commands: SET NX PX; compare-and-delete script",
+                Lock {
+                    acquire: Acquire::SetNxPx,
+                    release: Release::Client,
+                },
+            ),
+            variant(
+                "python-redis-lock",
+                "seed 003: SET NX EX, BLPOP on a signal list, the unlock script",
+                PythonRedisLock { expire: true },
+            ),
+            variant(
+                "python-redis-lock-no-expire",
+                "seed 003 with the library's default expire=None: SET NX, BLPOP forever",
+                PythonRedisLock { expire: false },
+            ),
         ],
         default_clients: 3,
         params: Params {
@@ -167,9 +192,107 @@ pub fn lock() -> Scenario {
     }
 }
 
+/// Transfer: a move between two balances is applied exactly once (seed 004).
+pub fn transfer() -> Scenario {
+    use crate::recipes::transfer;
+    Scenario {
+        name: "transfer",
+        summary: "N clients each move 1 from account:a (balance 1) to account:b",
+        setup: vec![
+            (transfer::FROM.into(), "1".into()),
+            (transfer::TO.into(), "0".into()),
+        ],
+        subject: transfer::FROM,
+        properties: vec![transfer::NO_LOST_TRANSFER],
+        variants: vec![
+            variant(
+                "get-get-set-set",
+                "GET both balances, SET both",
+                transfer::GetGetSetSet,
+            ),
+            variant(
+                "watch",
+                "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
+                transfer::Watch,
+            ),
+            variant("lua", "seed 004's transfer script", transfer::Lua),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
+    }
+}
+
+/// Job result: taken exactly once (seed 004's GETDEL).
+pub fn job_result() -> Scenario {
+    use crate::recipes::job_result;
+    Scenario {
+        name: "job-result",
+        summary: "two consumers each try to take a job's result once",
+        setup: vec![(job_result::KEY.into(), "done".into())],
+        subject: job_result::KEY,
+        properties: vec![job_result::TAKEN_ONCE],
+        variants: vec![
+            variant(
+                "get-then-del",
+                "GET, then DEL",
+                job_result::GetThenDel,
+            ),
+            variant("getdel", "GETDEL", job_result::GetDel),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
+    }
+}
+
+/// Fencing (DESIGN.md §4): `lock/client`'s lock plus an INCR token checked by the resource.
+pub fn fencing() -> Scenario {
+    use crate::recipes::fencing::{self, Fencing};
+    Scenario {
+        name: "fencing",
+        summary:
+            "N clients each take lock/client's lock, get an INCR token, write with it, release",
+        setup: vec![],
+        subject: lock::KEY,
+        properties: vec![fencing::FENCED_WRITES],
+        variants: vec![
+            variant(
+                "checked",
+                "the resource's script rejects a token lower than the highest accepted",
+                Fencing { checked: true },
+            ),
+            variant(
+                "unchecked",
+                "the resource trusts the lock: RPUSH the write",
+                Fencing { checked: false },
+            ),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 2,
+    }
+}
+
 /// Every scenario, in the order the verdict table lists them.
 pub fn all() -> Vec<Arc<Scenario>> {
-    vec![Arc::new(counter()), Arc::new(inventory()), Arc::new(lock())]
+    vec![
+        Arc::new(counter()),
+        Arc::new(inventory()),
+        Arc::new(transfer()),
+        Arc::new(job_result()),
+        Arc::new(lock()),
+        Arc::new(fencing()),
+    ]
 }
 
 /// One (row, property, fault model) to check.

@@ -39,16 +39,122 @@ impl Profile {
         }
     }
 
-    /// Redis 7.0 added script flags and forbids blocking commands inside scripts with an
-    /// error; 6.0 ran them as their non-blocking form.
+    /// Whether a script may not call BLPOP (measured: 6.0.16 and 7.0.15 refuse it by its
+    /// `noscript` flag; Redis 8.0 and Valkey 8.1 run it as its non-blocking form).
     pub fn blocking_in_script_is_error(self) -> bool {
-        !matches!(self, Profile::Redis60)
+        matches!(self, Profile::Redis60 | Profile::Redis70)
+    }
+
+    /// `redis.call` of a command scripts may not run.
+    pub fn script_not_allowed(self) -> &'static str {
+        match self {
+            Profile::Redis60 => "@user_script: 1: This Redis command is not allowed from scripts",
+            _ => "ERR This Redis command is not allowed from script",
+        }
     }
 
     /// Since 7.0 an error raised by `redis.call` or by the Lua runtime carries the script's
     /// location (`script: <sha>, on @user_script:<line>.`).
     pub fn script_errors_carry_location(self) -> bool {
         !matches!(self, Profile::Redis60)
+    }
+
+    /// Arity rules that differ from Redis 7.0's command table: `Some(None)` = the command does
+    /// not exist, `Some(Some(n))` = another arity. 6.0 has no GETDEL (6.2), no LPOP/RPOP count
+    /// (6.2) and no EXPIRE options NX/XX/GT/LT (7.0).
+    pub fn arity_override(self, name: &str) -> Option<Option<i32>> {
+        match (self, name) {
+            (Profile::Redis60, "GETDEL") => Some(None),
+            (Profile::Redis60, "LPOP" | "RPOP") => Some(Some(2)),
+            (Profile::Redis60, "EXPIRE" | "PEXPIRE") => Some(Some(3)),
+            _ => None,
+        }
+    }
+
+    /// How an unknown command's name and arguments are quoted, and what follows each argument:
+    /// 6.0 writes `` `GETDEL`, with args beginning with: `k`,  `` (backticks, comma).
+    pub fn unknown_command_quoting(self) -> (char, &'static str) {
+        match self {
+            Profile::Redis60 => ('`', ", "),
+            _ => ('\'', " "),
+        }
+    }
+
+    /// MULTI or WATCH inside MULTI: Valkey 8.1 rejects them before they run (dooming the
+    /// transaction, as any rejected command does); Redis answers them without aborting.
+    pub fn rejected_inside_multi(self, name: &str) -> Option<&'static str> {
+        match (self, name) {
+            (Profile::Valkey81, "MULTI" | "WATCH") => {
+                Some("ERR Command not allowed inside a transaction")
+            }
+            _ => None,
+        }
+    }
+
+    /// When a list a parked BLPOP waits on gets an element, Redis 8.0 and Valkey 8.1 re-run
+    /// the whole command: its keys in order, so an earlier key that now holds a string serves
+    /// WRONGTYPE. Redis 6.0 and 7.0 pop from the ready list.
+    pub fn served_blpop_reruns_command(self) -> bool {
+        matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
+    /// SET's GET option (6.2).
+    pub fn set_has_get_option(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// The error for a non-positive or overflowing expire time of SET/SETEX/PSETEX.
+    pub fn invalid_expire_time(self, cmd: &str) -> String {
+        match self {
+            Profile::Redis60 => format!("ERR invalid expire time in {cmd}"),
+            _ => format!("ERR invalid expire time in '{cmd}' command"),
+        }
+    }
+
+    /// EVALSHA's reply for a script not in the cache.
+    pub fn noscript(self) -> &'static str {
+        match self {
+            Profile::Valkey81 => "NOSCRIPT No matching script.",
+            _ => "NOSCRIPT No matching script. Please use EVAL.",
+        }
+    }
+
+    /// `redis.call` of a command the server does not know.
+    pub fn script_unknown_command(self) -> &'static str {
+        match self {
+            Profile::Redis60 => "@user_script: 1: Unknown Redis command called from Lua script",
+            Profile::Valkey81 => "ERR Unknown command called from script",
+            _ => "ERR Unknown Redis command called from script",
+        }
+    }
+
+    /// `redis.call` with the wrong number of arguments.
+    pub fn script_wrong_arity(self) -> &'static str {
+        match self {
+            Profile::Redis60 => {
+                "@user_script: 1: Wrong number of args calling Redis command From Lua script"
+            }
+            Profile::Valkey81 => "ERR Wrong number of args calling command from script",
+            _ => "ERR Wrong number of args calling Redis command from script",
+        }
+    }
+
+    /// The reply of a script that raised `msg` at `line` (when known). 7.0+ append the
+    /// location; 6.0 wraps it: `ERR Error running script (call to f_<sha>): @user_script:1: …`.
+    pub fn script_error(self, msg: &str, sha: &str, source: Option<(&str, i64)>) -> String {
+        match (self, source) {
+            (Profile::Redis60, Some((src, line))) => {
+                // A Lua runtime error's text has no error code in 6.0.
+                let msg = match msg.strip_prefix("ERR ") {
+                    Some(m) if m.starts_with("user_script:") => m,
+                    _ => msg,
+                };
+                format!("ERR Error running script (call to f_{sha}): {src}:{line}: {msg}")
+            }
+            (Profile::Redis60, None) => msg.to_string(),
+            (_, Some((src, line))) => format!("{msg} script: {sha}, on {src}:{line}."),
+            (_, None) => msg.to_string(),
+        }
     }
 }
 

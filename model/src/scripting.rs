@@ -8,6 +8,7 @@
 //! `redis.call` or by the Lua runtime get Redis 7's suffix `script: <sha>, on @user_script:N.`.
 
 use crate::command::Command;
+use crate::profile::Profile;
 use crate::reply::Reply;
 use crate::server::{parse_int, ConnId, Context, Server};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
@@ -183,12 +184,13 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
     }
     let cmd = Command(argv);
     let name = cmd.name();
-    let Some(want) = crate::server::arity(&name) else {
-        return err_table("ERR Unknown Redis command called from script");
+    let profile = session.server.profile;
+    let Some(want) = crate::server::arity_in(profile, &name) else {
+        return err_table(profile.script_unknown_command());
     };
     let have = cmd.0.len() as i32;
     if (want >= 0 && have != want) || (want < 0 && have < -want) {
-        return err_table("ERR Wrong number of args calling Redis command from script");
+        return err_table(profile.script_wrong_arity());
     }
     let reply = session
         .server
@@ -295,7 +297,7 @@ fn table_to_reply(t: &Table) -> Reply {
 }
 
 /// The reply for a script that raised: the message plus where it was raised.
-fn raised_to_reply(v: &LuaValue, sha: &str, with_location: bool) -> Reply {
+fn raised_to_reply(v: &LuaValue, sha: &str, profile: Profile) -> Reply {
     let LuaValue::Table(t) = v else {
         return Reply::err(format!("ERR {}", lua_to_reply(v)));
     };
@@ -305,12 +307,11 @@ fn raised_to_reply(v: &LuaValue, sha: &str, with_location: bool) -> Reply {
     };
     let source = t.raw_get::<Option<String>>("source").ok().flatten();
     let line = t.raw_get::<Option<i64>>("line").ok().flatten();
-    match (source, line) {
-        (Some(src), Some(line)) if with_location => {
-            Reply::Error(format!("{msg} script: {sha}, on {src}:{line}."))
-        }
-        _ => Reply::Error(msg),
-    }
+    let at = match (&source, line) {
+        (Some(src), Some(line)) => Some((src.as_str(), line)),
+        _ => None,
+    };
+    Reply::Error(profile.script_error(&msg, sha, at))
 }
 
 /// Runs a compiled script with KEYS and ARGV against `server`, atomically.
@@ -323,7 +324,7 @@ fn run(
     argv: &[String],
     now: u64,
 ) -> Reply {
-    let with_location = server.profile.script_errors_carry_location();
+    let profile = server.profile;
     with_engine(|engine| {
         let f = match engine.compile(sha, body) {
             Ok(f) => f,
@@ -374,7 +375,7 @@ fn run(
                 if ok {
                     lua_to_reply(&value)
                 } else {
-                    raised_to_reply(&value, sha, with_location)
+                    raised_to_reply(&value, sha, profile)
                 }
             })
         });
@@ -395,7 +396,7 @@ pub(crate) fn eval(
 ) -> Reply {
     // EVALSHA refuses a name that cannot be a SHA1 before looking at numkeys.
     if by_sha && a[0].len() != 40 {
-        return Reply::err("NOSCRIPT No matching script. Please use EVAL.");
+        return Reply::err(server.profile.noscript());
     }
     let numkeys = match parse_int(&a[1]) {
         Ok(n) => n,
@@ -417,7 +418,7 @@ pub(crate) fn eval(
             .flatten()
         {
             Some(body) => (sha, body),
-            None => return Reply::err("NOSCRIPT No matching script. Please use EVAL."),
+            None => return Reply::err(server.profile.noscript()),
         }
     } else {
         let sha = register(&a[0]);

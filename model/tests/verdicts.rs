@@ -86,6 +86,7 @@ const LOCKS: &[&str] = &[
     "lock/set-nx-ex-get-del",
     "lock/watch-release",
     "lock/lua",
+    "lock/client",
 ];
 
 #[test]
@@ -124,6 +125,21 @@ fn a_crashed_holder_frees_the_lock_only_when_an_expiry_is_guaranteed() {
     );
 }
 
+/// `lock/client` is `live::lock`'s commands and scripts (SET NX PX, compare-and-delete): it
+/// keeps every property without faults and after a crash; under `pause` it keeps owners and
+/// leases apart but, like every expiring lock, not mutual exclusion (the fencing token's job).
+#[test]
+fn the_client_lock_holds_what_an_expiring_lock_can() {
+    let row = ["lock/client"];
+    for p in ["mutual-exclusion", "owner-only-release", "pause-contained"] {
+        expect(&row, p, &[NoFault, Crash], Holds);
+    }
+    expect(&row, "crashed-lock-frees", &[Crash], Holds);
+    expect(&row, "owner-only-release", &[Pause], Holds);
+    expect(&row, "pause-contained", &[Pause], Holds);
+    expect(&row, "mutual-exclusion", &[Pause], Violated);
+}
+
 #[test]
 fn counterexamples_are_the_shortest_and_deterministic() {
     // get-set loses an update in exactly 4 steps: A GET, B GET, A SET, B SET.
@@ -160,6 +176,33 @@ fn a_state_limit_gives_unknown_never_holds() {
         &[NoFault],
     )
     .unwrap()[0];
-    let r = checker::check(&job.system(None), Limits { max_states: 50 }, &mut |_| {});
+    let r = checker::check(
+        &job.system(None),
+        Limits {
+            max_states: 50,
+            ..Limits::default()
+        },
+        &mut |_| {},
+    );
     assert_eq!(r.verdict, Verdict::Unknown);
+}
+
+/// DESIGN.md §4: with the token checked by the resource, a stale holder's write is never
+/// accepted, even under `pause` where the lock itself no longer excludes; a resource that
+/// trusts the lock accepts it.
+#[test]
+fn a_fencing_token_checked_by_the_resource_survives_a_pause() {
+    expect(
+        &["fencing/checked"],
+        "fenced-writes",
+        &[NoFault, Crash, Pause],
+        Holds,
+    );
+    expect(
+        &["fencing/unchecked"],
+        "fenced-writes",
+        &[NoFault, Crash],
+        Holds,
+    );
+    expect(&["fencing/unchecked"], "fenced-writes", &[Pause], Violated);
 }

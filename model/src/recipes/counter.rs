@@ -13,6 +13,7 @@
 //! | `watch-retry` | `WATCH; v = GET; MULTI; SET v+1; EXEC`, retry on nil | holds: a write between WATCH and EXEC makes EXEC return nil |
 //! | `lua` | seed 000 ex. 2's script, one atomic step | holds |
 //! | `incr` | `INCR counter` | holds |
+//! | `lua-cas` | `v = GET`, then seed 004's compare-and-set script `v -> v+1`, retried on 0 | holds |
 
 use crate::cmd;
 use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, Recipe};
@@ -190,6 +191,54 @@ impl Recipe for Incr {
         match r {
             Reply::Int(_) => committed(),
             _ => vec![],
+        }
+    }
+}
+
+/// Seed 004's compare-and-set script, verbatim.
+pub const LUA_CAS: &str = "
+-- CAS: set only if current value matches expected
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+end
+return 0
+";
+
+/// `v = GET counter`, then the CAS script `v -> v+1`, retried when it returns 0.
+#[derive(Debug)]
+pub struct LuaCas;
+
+impl Recipe for LuaCas {
+    fn connections(&self) -> &'static [&'static str] {
+        &["conn"]
+    }
+    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
+        match l.pc {
+            0 => Next::send(0, cmd!["GET", KEY]),
+            1 => Next::send(0, cmd!["EVAL", LUA_CAS, 1, KEY, l.value, l.value + 1]),
+            _ => Next::finish(),
+        }
+    }
+    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
+        match (l.pc, r) {
+            (0, _) => {
+                l.value = reply_int(r).unwrap_or(0);
+                l.pc = 1;
+                vec![]
+            }
+            (_, Reply::Int(1)) => {
+                l.pc = 2;
+                committed()
+            }
+            _ if may_retry(me, l) => {
+                l.pc = 0;
+                vec![]
+            }
+            _ => {
+                l.pc = 2;
+                vec![Event::GaveUp]
+            }
         }
     }
 }

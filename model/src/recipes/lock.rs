@@ -18,6 +18,7 @@
 //! | `set-nx-ex-get-del` | `SET … NX EX` | `GET`, then `DEL` if ours | the lock can expire and change hands between GET and DEL |
 //! | `watch-release` | `SET … NX EX` | `WATCH; GET; MULTI; DEL; EXEC` | holds owner-only-release: an expiry or a new owner dirties the WATCH |
 //! | `lua` | 11.5's script (EXISTS, SETEX) | 11.6's compare-and-delete script | holds owner-only-release |
+//! | `client` | `SET lock tok NX PX lease_ms` | [`CLIENT_RELEASE`] (the script `live::lock` runs) | holds owner-only-release and pause-contained |
 //!
 //! No expiring lock keeps `mutual-exclusion` when a holder can be paused past its lease: that
 //! is the fault model `pause`, and only a fencing token checked by the resource helps there.
@@ -42,6 +43,13 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 ";
 
+/// `lock/client`'s release, the compare-and-delete script `live::lock` sends verbatim
+/// (`KEYS[1]` the lock, `ARGV[1]` the holder's token): shared so the two cannot drift.
+pub const CLIENT_RELEASE: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// `live::lock`'s extend: compare-and-PEXPIRE (`ARGV[2]` the new TTL in ms).
+pub const CLIENT_EXTEND: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
 /// How the lock is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Acquire {
@@ -49,6 +57,8 @@ pub enum Acquire {
     SetnxExpire { repair: Repair },
     /// `SET lock tok NX EX lease`.
     SetNxEx,
+    /// `SET lock tok NX PX lease_ms`: `live::lock`'s acquire (one tick is 1000 ms).
+    SetNxPx,
     /// Listing 11.5's script.
     Lua,
 }
@@ -72,6 +82,8 @@ pub enum Release {
     Watch,
     /// Listing 11.6's compare-and-delete script.
     Lua,
+    /// [`CLIENT_RELEASE`], `live::lock`'s compare-and-delete.
+    Client,
 }
 
 /// A lock recipe: one acquisition (retried), the critical section, one release.
@@ -138,6 +150,7 @@ impl Recipe for Lock {
         let step = match (l.pc, self.acquire, self.release) {
             (ACQ, Acquire::SetnxExpire { .. }, _) => cmd!["SETNX", KEY, tok],
             (ACQ, Acquire::SetNxEx, _) => cmd!["SET", KEY, tok, "NX", "EX", lease],
+            (ACQ, Acquire::SetNxPx, _) => cmd!["SET", KEY, tok, "NX", "PX", lease * 1000],
             (ACQ, Acquire::Lua, _) => cmd!["EVAL", LUA_ACQUIRE, 1, KEY, lease, tok],
             (ACQ_EXPIRE | ACQ_REPAIR, ..) => cmd!["EXPIRE", KEY, lease],
             (ACQ_TTL, ..) => cmd!["TTL", KEY],
@@ -145,6 +158,7 @@ impl Recipe for Lock {
             (REL, _, Release::GetThenDel) => cmd!["GET", KEY],
             (REL, _, Release::Watch) => cmd!["WATCH", KEY],
             (REL, _, Release::Lua) => cmd!["EVAL", LUA_RELEASE, 1, KEY, tok],
+            (REL, _, Release::Client) => cmd!["EVAL", CLIENT_RELEASE, 1, KEY, tok],
             (REL_GET, ..) => cmd!["GET", KEY],
             (REL_MULTI, ..) => cmd!["MULTI"],
             (REL_MULTI_DEL, ..) => cmd!["DEL", KEY],
@@ -179,7 +193,7 @@ impl Recipe for Lock {
                 l.pc = ACQ_TTL;
                 vec![]
             }
-            (ACQ, Acquire::SetNxEx | Acquire::Lua, _) if r == &Reply::ok() => {
+            (ACQ, Acquire::SetNxEx | Acquire::SetNxPx | Acquire::Lua, _) if r == &Reply::ok() => {
                 self.acquired(me, l, true)
             }
             (ACQ, ..) => self.retry_or_give_up(me, l),

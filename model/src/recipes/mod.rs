@@ -2,5 +2,9 @@
 //! comes from, its steps, the property, and the counterexample or the reason it holds.
 
 pub mod counter;
+pub mod fencing;
 pub mod inventory;
+pub mod job_result;
 pub mod lock;
+pub mod python_redis_lock;
+pub mod transfer;

@@ -30,6 +30,25 @@ fn parse_timeout(s: &str) -> Result<u64, Reply> {
 impl Server {
     /// The first of `keys` holding a non-empty list, and its popped head.
     fn pop_first_ready(&mut self, keys: &[String]) -> Option<Reply> {
+        if self.profile.served_blpop_reruns_command() {
+            let ready = keys.iter().any(|k| {
+                matches!(self.keys.get(k).map(|e| &e.value), Some(Value::List(l)) if !l.is_empty())
+            });
+            if !ready {
+                return None;
+            }
+            for k in keys {
+                match self.keys.get(k).map(|e| &e.value) {
+                    Some(Value::Str(_)) => return Some(Reply::err(super::WRONGTYPE)),
+                    Some(Value::List(l)) if !l.is_empty() => {
+                        let v = self.pop_n(k, 1, true).pop()?;
+                        return Some(Reply::Array(vec![Reply::bulk(k.clone()), Reply::Bulk(v)]));
+                    }
+                    _ => {}
+                }
+            }
+            return None;
+        }
         for k in keys {
             if matches!(self.keys.get(k).map(|e| &e.value), Some(Value::List(l)) if !l.is_empty()) {
                 let v = self.pop_n(k, 1, true).pop()?;
@@ -42,9 +61,7 @@ impl Server {
     pub(super) fn blpop(&mut self, conn: ConnId, a: &[String], now: u64, ctx: Context) -> Outcome {
         // Redis 7 refuses the command by its flags before parsing any argument.
         if ctx == Context::Script && self.profile.blocking_in_script_is_error() {
-            return Outcome::Reply(Reply::err(
-                "ERR This Redis command is not allowed from script",
-            ));
+            return Outcome::Reply(Reply::err(self.profile.script_not_allowed()));
         }
         let (keys, timeout) = a.split_at(a.len() - 1);
         let timeout = match parse_timeout(&timeout[0]) {

@@ -254,7 +254,11 @@ impl Server {
     ) -> Outcome {
         let name = cmd.name();
         let a = cmd.args();
-        if let Some(err) = arity_error(&name, a.len()) {
+        if arity_in(self.profile, &name).is_none() && arity(&name).is_some() {
+            // A command this version does not have yet.
+            return Outcome::Reply(unknown_command(self.profile, cmd));
+        }
+        if let Some(err) = arity_error(self.profile, &name, a.len()) {
             return Outcome::Reply(err);
         }
         let r = match name.as_str() {
@@ -291,18 +295,20 @@ impl Server {
             },
             "UNWATCH" if ctx == Context::Exec => self.unwatch(conn),
             "MULTI" | "EXEC" | "DISCARD" | "WATCH" | "UNWATCH" if ctx != Context::Client => {
-                not_allowed(ctx, &name)
+                not_allowed(self.profile, ctx, &name)
             }
             "MULTI" => self.multi(conn),
             "EXEC" => self.exec(conn, now),
             "DISCARD" => self.discard(conn),
             "WATCH" => self.watch(conn, a),
             "UNWATCH" => self.unwatch(conn),
-            "EVAL" | "EVALSHA" | "SCRIPT" if ctx == Context::Script => not_allowed(ctx, &name),
+            "EVAL" | "EVALSHA" | "SCRIPT" if ctx == Context::Script => {
+                not_allowed(self.profile, ctx, &name)
+            }
             "EVAL" => scripting::eval(self, conn, a, now, false),
             "EVALSHA" => scripting::eval(self, conn, a, now, true),
             "SCRIPT" => scripting::script_command(self, a),
-            _ => unknown_command(cmd),
+            _ => unknown_command(self.profile, cmd),
         };
         Outcome::Reply(r)
     }
@@ -313,7 +319,10 @@ impl Server {
         if in_multi && !matches!(name.as_str(), "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
             return Outcome::Reply(self.queue(conn, cmd));
         }
-        if let Some(err) = arity_error(&name, cmd.args().len()) {
+        if let (true, Some(e)) = (in_multi, self.profile.rejected_inside_multi(&name)) {
+            return Outcome::Reply(self.reject(conn, &name, Reply::err(e)));
+        }
+        if let Some(err) = arity_error(self.profile, &name, cmd.args().len()) {
             // Redis rejects a wrong arity before running the command, so it dooms an open
             // MULTI even for EXEC/DISCARD/MULTI/WATCH; EXEC's own arity error aborts it.
             return Outcome::Reply(self.reject(conn, &name, err));
@@ -323,16 +332,17 @@ impl Server {
 }
 
 /// Refusal of a transaction or scripting command where Redis refuses it.
-fn not_allowed(ctx: Context, name: &str) -> Reply {
+fn not_allowed(profile: Profile, ctx: Context, name: &str) -> Reply {
     match ctx {
-        Context::Script => Reply::err("ERR This Redis command is not allowed from script"),
+        Context::Script => Reply::err(profile.script_not_allowed()),
         // Only reachable for commands queued inside MULTI that Redis itself never queues.
         _ => Reply::err(format!("ERR {} inside MULTI is not allowed", name)),
     }
 }
 
 /// Redis's reply to a command it does not know (7.0 wording).
-pub(crate) fn unknown_command(cmd: &Command) -> Reply {
+pub(crate) fn unknown_command(profile: Profile, cmd: &Command) -> Reply {
+    let (q, sep) = profile.unknown_command_quoting();
     let name = cmd.0.first().cloned().unwrap_or_default();
     // Redis lists the arguments while the text is under 128 bytes, each cut to what is left.
     let mut args = String::new();
@@ -345,10 +355,10 @@ pub(crate) fn unknown_command(cmd: &Command) -> Reply {
         while !a.is_char_boundary(cut) {
             cut -= 1;
         }
-        args.push_str(&format!("'{}' ", &a[..cut]));
+        args.push_str(&format!("{q}{}{q}{sep}", &a[..cut]));
     }
     Reply::err(format!(
-        "ERR unknown command '{name}', with args beginning with: {args}"
+        "ERR unknown command {q}{name}{q}, with args beginning with: {args}"
     ))
 }
 
@@ -374,8 +384,13 @@ pub(crate) fn arity(name: &str) -> Option<i32> {
     })
 }
 
-fn arity_error(name: &str, nargs: usize) -> Option<Reply> {
-    let want = arity(name)?;
+/// [`arity`] as the profile's version has it (`None`: the version has no such command).
+pub(crate) fn arity_in(profile: Profile, name: &str) -> Option<i32> {
+    profile.arity_override(name).unwrap_or_else(|| arity(name))
+}
+
+fn arity_error(profile: Profile, name: &str, nargs: usize) -> Option<Reply> {
+    let want = arity_in(profile, name)?;
     let have = nargs as i32 + 1;
     let ok = if want >= 0 {
         have == want

@@ -1,6 +1,7 @@
 //! String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL and the INCR family.
 
 use super::{parse_int, Entry, Server, Value, NOT_INTEGER, WRONGTYPE};
+use crate::profile::Profile;
 use crate::reply::Reply;
 
 /// SET's parsed options.
@@ -14,7 +15,7 @@ struct SetOptions {
     deadline: Option<u64>,
 }
 
-fn parse_set_options(opts: &[String], now: u64) -> Result<SetOptions, Reply> {
+fn parse_set_options(opts: &[String], now: u64, profile: Profile) -> Result<SetOptions, Reply> {
     let syntax = || Reply::err("ERR syntax error");
     let mut o = SetOptions::default();
     // Redis checks every option word first and reads the expire value afterwards. The same
@@ -27,7 +28,7 @@ fn parse_set_options(opts: &[String], now: u64) -> Result<SetOptions, Reply> {
         match word.as_str() {
             "NX" if !o.xx => o.nx = true,
             "XX" if !o.nx => o.xx = true,
-            "GET" => o.get = true,
+            "GET" if profile.set_has_get_option() => o.get = true,
             "KEEPTTL" if expire.is_none() => o.keepttl = true,
             "EX" | "PX" if !o.keepttl && i + 1 < opts.len() => {
                 let unit = if word == "EX" { 1000 } else { 1 };
@@ -43,14 +44,20 @@ fn parse_set_options(opts: &[String], now: u64) -> Result<SetOptions, Reply> {
     }
     if let Some((value, unit)) = expire {
         let n = parse_int(value)?;
-        o.deadline = Some(deadline(now, n, unit, "set")?);
+        o.deadline = Some(deadline(now, n, unit, "set", profile)?);
     }
     Ok(o)
 }
 
 /// `now + n * unit` for a positive `n`, with Redis's error for a non-positive or huge one.
-pub(super) fn deadline(now: u64, n: i64, unit: i64, cmd: &str) -> Result<u64, Reply> {
-    let invalid = || Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
+pub(super) fn deadline(
+    now: u64,
+    n: i64,
+    unit: i64,
+    cmd: &str,
+    profile: Profile,
+) -> Result<u64, Reply> {
+    let invalid = || Reply::err(profile.invalid_expire_time(cmd));
     if n <= 0 {
         return Err(invalid());
     }
@@ -105,7 +112,7 @@ impl Server {
     }
 
     pub(super) fn set(&mut self, a: &[String], now: u64) -> Reply {
-        let o = match parse_set_options(&a[2..], now) {
+        let o = match parse_set_options(&a[2..], now, self.profile) {
             Ok(o) => o,
             Err(e) => return e,
         };
@@ -150,7 +157,7 @@ impl Server {
         unit: i64,
         cmd: &str,
     ) -> Reply {
-        let t = match parse_int(ttl).and_then(|n| deadline(now, n, unit, cmd)) {
+        let t = match parse_int(ttl).and_then(|n| deadline(now, n, unit, cmd, self.profile)) {
             Ok(t) => t,
             Err(e) => return e,
         };

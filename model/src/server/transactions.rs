@@ -1,6 +1,6 @@
 //! WATCH UNWATCH MULTI EXEC DISCARD: optimistic transactions.
 
-use super::{arity, ConnId, Context, Server};
+use super::{arity_in, ConnId, Context, Server};
 use crate::command::Command;
 use crate::reply::Reply;
 
@@ -25,9 +25,9 @@ impl Server {
     /// doom the transaction; every other error shows up only when EXEC runs it.
     pub(super) fn queue(&mut self, conn: ConnId, cmd: &Command) -> Reply {
         let name = cmd.name();
-        let refusal = match arity(&name) {
-            None => Some(super::unknown_command(cmd)),
-            Some(_) => super::arity_error(&name, cmd.args().len()),
+        let refusal = match arity_in(self.profile, &name) {
+            None => Some(super::unknown_command(self.profile, cmd)),
+            Some(_) => super::arity_error(self.profile, &name, cmd.args().len()),
         };
         let m = self
             .conn_mut(conn)

@@ -1,0 +1,15 @@
+//! Conformance of the model with real servers, by property-based testing.
+//!
+//! [`program`] generates multi-connection command programs (proptest strategies); [`run`] runs
+//! one on the model ([`run::run_model`]) and on a live server ([`run::run_live`]) and compares
+//! them step by step and by final keyspace; [`matrix`] runs a fixed list of programs on a
+//! server and compares the live runs with every version [`model::Profile`].
+
+pub mod matrix;
+pub mod program;
+pub mod run;
+pub mod scale;
+
+pub use matrix::{run_matrix, Cell};
+pub use program::{Op, Program};
+pub use run::{compare, run_live, run_model, Divergence, LiveSession, Run, StepResult, TICK_MS};

@@ -1,0 +1,98 @@
+//! The conformance matrix: a fixed list of programs run on one live server, each live run
+//! compared with the model under every profile.
+
+use crate::program::{program, Program};
+use crate::run::{compare, run_model, Divergence, LiveSession};
+use live::{LiveError, LiveServer};
+use model::Profile;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// The seed of the matrix's program list (fixed, so the table is reproducible).
+pub const MATRIX_SEED: [u8; 32] = *b"redis-races conformance matrix!!";
+/// The longest generated program.
+pub const MAX_STEPS: usize = 40;
+
+/// One cell: `server` run against the model with `profile`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub server: String,
+    pub profile: String,
+    pub cases: usize,
+    pub mismatches: usize,
+    /// The first mismatching case (shortest program among them), if any.
+    #[serde(skip)]
+    pub example: Option<(Program, Divergence)>,
+}
+
+/// `cases` programs generated from `seed`, in order.
+pub fn programs(cases: usize, seed: [u8; 32]) -> Vec<Program> {
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = program(MAX_STEPS);
+    (0..cases)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("program strategy never rejects")
+                .current()
+        })
+        .collect()
+}
+
+/// Runs `programs` on `live` once each and compares every run with every profile's model.
+/// Returns one cell per profile (in [`Profile::ALL`] order) and the live time spent.
+pub fn run_matrix(
+    server_name: &str,
+    live: &LiveServer,
+    programs: &[Program],
+    guide: Profile,
+) -> Result<(Vec<Cell>, Duration), LiveError> {
+    let mut session = LiveSession::new(live)?;
+    let mut cells: Vec<Cell> = Profile::ALL
+        .iter()
+        .map(|p| Cell {
+            server: server_name.to_string(),
+            profile: p.name().to_string(),
+            cases: 0,
+            mismatches: 0,
+            example: None,
+        })
+        .collect();
+    let started = Instant::now();
+    for prog in programs {
+        let live_run = session.run(prog, guide)?;
+        for (cell, profile) in cells.iter_mut().zip(Profile::ALL) {
+            cell.cases += 1;
+            let model_run = run_model(prog, profile);
+            if let Some(d) = compare(prog, &model_run, &live_run) {
+                cell.mismatches += 1;
+                let shorter = cell
+                    .example
+                    .as_ref()
+                    .is_none_or(|(p, _)| prog.ops.len() < p.ops.len());
+                if shorter {
+                    cell.example = Some((prog.clone(), d));
+                }
+            }
+        }
+    }
+    Ok((cells, started.elapsed()))
+}
+
+/// The matrix as a table: one row per (server, profile).
+pub fn table(cells: &[Cell]) -> String {
+    let mut out = format!(
+        "{:<12} {:<12} {:>6} {:>10}\n",
+        "SERVER", "PROFILE", "CASES", "MISMATCHES"
+    );
+    for c in cells {
+        out.push_str(&format!(
+            "{:<12} {:<12} {:>6} {:>10}\n",
+            c.server, c.profile, c.cases, c.mismatches
+        ));
+    }
+    out
+}

@@ -1,0 +1,504 @@
+//! Running a program on the model and on a live server, and comparing the two runs.
+
+use crate::program::{Op, Program};
+use live::executor::reply_from_value;
+use live::{LiveError, LiveServer};
+use model::{Command, ConnId, Outcome, Profile, Reply, Server};
+use redis::ConnectionLike;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// One tick of the clock, in real milliseconds (and model milliseconds: the model's clock is
+/// in ms). Generated programs use PX/PEXPIRE/PSETEX in multiples of it and EX/EXPIRE in whole
+/// seconds, so TTL's rounding never falls on a boundary.
+pub const TICK_MS: u64 = 200;
+/// How long to wait for a key or a BLPOP the model expires at a tick to go on the server.
+const SETTLE_WAIT: Duration = Duration::from_secs(2);
+const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) fn conn_id(conn: u8) -> ConnId {
+    ConnId {
+        client: conn,
+        slot: 0,
+    }
+}
+
+/// What one step did: the reply (`None` while the connection is parked, or when the step is a
+/// tick), and the replies served to parked connections after it, by connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    pub reply: Option<Reply>,
+    pub blocked: bool,
+    pub served: Vec<(u8, Reply)>,
+}
+
+/// A whole run: every step, then the final keyspace as `(key, type, value, pttl ms or -1)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Run {
+    pub steps: Vec<StepResult>,
+    pub keys: Vec<(String, String, String, i64)>,
+}
+
+/// Runs `program` on a fresh model server with `profile`.
+pub fn run_model(program: &Program, profile: Profile) -> Run {
+    let mut server = Server::new(profile);
+    let mut now = 0;
+    let mut steps = Vec::with_capacity(program.ops.len());
+    for op in &program.ops {
+        let mut step = StepResult {
+            reply: None,
+            blocked: false,
+            served: vec![],
+        };
+        match op {
+            Op::Tick => {
+                now += TICK_MS;
+                server.advance(now);
+            }
+            Op::Send { conn, command } => {
+                let id = conn_id(*conn);
+                if server.is_blocked(id) {
+                    step.reply = Some(Reply::err("skipped: connection parked"));
+                } else {
+                    match server.apply(id, &Command(command.clone()), now) {
+                        Outcome::Reply(r) => step.reply = Some(r),
+                        Outcome::Blocked => step.blocked = true,
+                    }
+                }
+            }
+        }
+        for c in 0..program.conns {
+            if let Some(r) = server.take_served(conn_id(c)) {
+                step.served.push((c, r));
+            }
+        }
+        steps.push(step);
+    }
+    let keys = server
+        .keys
+        .iter()
+        .map(|(k, e)| {
+            let (ty, v) = match &e.value {
+                model::server::Value::Str(s) => ("string", s.clone()),
+                model::server::Value::List(l) => {
+                    ("list", l.iter().cloned().collect::<Vec<_>>().join(","))
+                }
+            };
+            let ttl = e.expires_at.map_or(-1, |d| (d - now) as i64);
+            (k.clone(), ty.to_string(), v, ttl)
+        })
+        .collect();
+    Run { steps, keys }
+}
+
+/// A live server prepared for conformance runs (owned: no key prefix).
+pub struct LiveSession<'a> {
+    server: &'a LiveServer,
+    control: redis::Connection,
+}
+
+struct Conn {
+    con: redis::Connection,
+    id: i64,
+    parked: bool,
+    /// The last command sent was BLPOP.
+    after_blpop: bool,
+}
+
+fn err(context: &str, e: redis::RedisError) -> LiveError {
+    LiveError::Redis {
+        context: context.to_string(),
+        source: e,
+    }
+}
+
+impl<'a> LiveSession<'a> {
+    pub fn new(server: &'a LiveServer) -> Result<Self, LiveError> {
+        if !server.key_prefix().is_empty() {
+            return Err(LiveError::Config {
+                reason: "conformance runs need a server of their own (a container or a process), \
+                         not an external one shared through a key prefix"
+                    .into(),
+            });
+        }
+        let control = server.connect()?;
+        control
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .map_err(|e| err("setting a read timeout", e))?;
+        Ok(LiveSession { server, control })
+    }
+
+    fn blocked_ids(&mut self) -> Result<BTreeMap<i64, bool>, LiveError> {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut self.control)
+            .map_err(|e| err("CLIENT LIST", e))?;
+        let mut out = BTreeMap::new();
+        for line in list.lines() {
+            let mut id = None;
+            let mut blocked = false;
+            for f in line.split_whitespace() {
+                if let Some(v) = f.strip_prefix("id=") {
+                    id = v.parse().ok();
+                } else if let Some(flags) = f.strip_prefix("flags=") {
+                    blocked = flags.contains('b');
+                }
+            }
+            if let Some(id) = id {
+                out.insert(id, blocked);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Waits until the connection is no longer blocked or `wait` passes; true if unblocked.
+    fn await_unblocked(&mut self, id: i64, wait: Duration) -> Result<bool, LiveError> {
+        let since = Instant::now();
+        loop {
+            if !self.blocked_ids()?.get(&id).copied().unwrap_or(false) {
+                return Ok(true);
+            }
+            if since.elapsed() > wait {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Waits until the connection shows up blocked, or its command ran without blocking. When
+    /// the connection's previous command was BLPOP too, CLIENT LIST's `cmd=blpop` proves
+    /// nothing: then only a short wait for the blocked flag tells.
+    fn await_parked(&mut self, id: i64, after_blpop: bool) -> Result<bool, LiveError> {
+        let limit = if after_blpop {
+            Duration::from_millis(300)
+        } else {
+            Duration::from_secs(2)
+        };
+        let since = Instant::now();
+        loop {
+            let list: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query(&mut self.control)
+                .map_err(|e| err("CLIENT LIST", e))?;
+            let want = format!("id={id}");
+            if let Some(line) = list
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(want.as_str()))
+            {
+                let mut blocked = false;
+                let mut cmd = "";
+                for f in line.split_whitespace() {
+                    if let Some(flags) = f.strip_prefix("flags=") {
+                        blocked = flags.contains('b');
+                    } else if let Some(c) = f.strip_prefix("cmd=") {
+                        cmd = c;
+                    }
+                }
+                if blocked {
+                    return Ok(true);
+                }
+                if cmd == "blpop" && !after_blpop {
+                    return Ok(false);
+                }
+            }
+            if since.elapsed() > limit {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    fn pttl(&mut self, key: &str) -> Result<i64, LiveError> {
+        redis::cmd("PTTL")
+            .arg(key)
+            .query(&mut self.control)
+            .map_err(|e| err("PTTL", e))
+    }
+
+    /// Runs `program` on the server. `guide` (the model, any profile) only says when to wait
+    /// for the server: which keys and BLPOPs expire at a tick. Every reply is the server's.
+    pub fn run(&mut self, program: &Program, guide: Profile) -> Result<Run, LiveError> {
+        let mut con = self.server.connect()?;
+        redis::cmd("FLUSHDB")
+            .exec(&mut con)
+            .map_err(|e| err("FLUSHDB", e))?;
+        redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .exec(&mut con)
+            .map_err(|e| err("SCRIPT FLUSH", e))?;
+        let mut conns = Vec::new();
+        for _ in 0..program.conns {
+            let mut con = self.server.connect()?;
+            con.set_read_timeout(Some(REPLY_TIMEOUT))
+                .map_err(|e| err("setting a read timeout", e))?;
+            let id: i64 = redis::cmd("CLIENT")
+                .arg("ID")
+                .query(&mut con)
+                .map_err(|e| err("CLIENT ID", e))?;
+            conns.push(Conn {
+                con,
+                id,
+                parked: false,
+                after_blpop: false,
+            });
+        }
+        let mut model = Server::new(guide);
+        let mut now = 0u64;
+        let started = Instant::now();
+        let mut steps = Vec::with_capacity(program.ops.len());
+        for op in &program.ops {
+            let mut step = StepResult {
+                reply: None,
+                blocked: false,
+                served: vec![],
+            };
+            match op {
+                Op::Tick => {
+                    let due: Vec<String> = model
+                        .keys
+                        .iter()
+                        .filter(|(_, e)| e.expires_at.is_some_and(|d| d <= now + TICK_MS))
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    now += TICK_MS;
+                    let timed_out = model.advance(now).timed_out;
+                    let boundary = Duration::from_millis(now);
+                    if let Some(wait) = boundary.checked_sub(started.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                    for k in due {
+                        let since = Instant::now();
+                        while self.pttl(&k)? >= 0 && since.elapsed() < SETTLE_WAIT {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
+                    for c in timed_out {
+                        let id = conns[c.client as usize].id;
+                        self.await_unblocked(id, SETTLE_WAIT)?;
+                    }
+                }
+                Op::Send { conn, command } => {
+                    let cmd = Command(command.clone());
+                    let id = conn_id(*conn);
+                    let guide_outcome = if model.is_blocked(id) {
+                        None
+                    } else {
+                        Some(model.apply(id, &cmd, now))
+                    };
+                    let c = &mut conns[*conn as usize];
+                    if c.parked {
+                        step.reply = Some(Reply::err("skipped: connection parked"));
+                    } else {
+                        let mut packed = redis::cmd(&command[0]);
+                        for a in &command[1..] {
+                            packed.arg(a);
+                        }
+                        let packed = packed.get_packed_command();
+                        let after_blpop =
+                            std::mem::replace(&mut c.after_blpop, command[0] == "BLPOP");
+                        if guide_outcome == Some(Outcome::Blocked) {
+                            c.con
+                                .send_packed_command(&packed)
+                                .map_err(|e| err("sending", e))?;
+                            let id = c.id;
+                            if self.await_parked(id, after_blpop)? {
+                                conns[*conn as usize].parked = true;
+                                step.blocked = true;
+                            } else {
+                                let v = conns[*conn as usize]
+                                    .con
+                                    .recv_response()
+                                    .map_err(|e| err("reading", e))?;
+                                step.reply = Some(reply_from_value(v));
+                            }
+                        } else {
+                            let v = c
+                                .con
+                                .req_packed_command(&packed)
+                                .map_err(|e| err("reading", e))?;
+                            step.reply = Some(reply_from_value(v));
+                        }
+                    }
+                }
+            }
+            for c in 0..program.conns {
+                model.take_served(conn_id(c));
+            }
+            if conns.iter().any(|c| c.parked) {
+                let blocked = self.blocked_ids()?;
+                for (i, c) in conns.iter_mut().enumerate() {
+                    if c.parked && !blocked.get(&c.id).copied().unwrap_or(false) {
+                        let v = c.con.recv_response().map_err(|e| err("reading", e))?;
+                        c.parked = false;
+                        step.served.push((i as u8, reply_from_value(v)));
+                    }
+                }
+            }
+            steps.push(step);
+        }
+        drop(conns);
+        let mut keys = Vec::new();
+        let mut names: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query(&mut con)
+            .map_err(|e| err("KEYS", e))?;
+        names.sort();
+        for k in names {
+            let ty: String = redis::cmd("TYPE")
+                .arg(&k)
+                .query(&mut con)
+                .map_err(|e| err("TYPE", e))?;
+            let v = match ty.as_str() {
+                "string" => redis::cmd("GET")
+                    .arg(&k)
+                    .query::<Option<String>>(&mut con)
+                    .map_err(|e| err("GET", e))?
+                    .unwrap_or_default(),
+                "list" => redis::cmd("LRANGE")
+                    .arg(&k)
+                    .arg(0)
+                    .arg(-1)
+                    .query::<Vec<String>>(&mut con)
+                    .map_err(|e| err("LRANGE", e))?
+                    .join(","),
+                "none" => continue,
+                _ => String::new(),
+            };
+            let ttl = self.pttl(&k)?;
+            keys.push((k, ty, v, ttl));
+        }
+        Ok(Run { steps, keys })
+    }
+}
+
+/// Runs `program` on `server` (see [`LiveSession::run`]).
+pub fn run_live(server: &LiveServer, program: &Program, guide: Profile) -> Result<Run, LiveError> {
+    LiveSession::new(server)?.run(program, guide)
+}
+
+/// Where a live run first departs from the model's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// 1-based step, or `None` for the final keyspace.
+    pub step: Option<usize>,
+    pub op: Option<String>,
+    pub model: String,
+    pub live: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.step, &self.op) {
+            (Some(n), Some(op)) => writeln!(f, "step {n}: {op}")?,
+            _ => writeln!(f, "final keyspace")?,
+        }
+        writeln!(f, "  model: {}", self.model)?;
+        write!(f, "  live:  {}", self.live)
+    }
+}
+
+fn show(s: &StepResult) -> String {
+    let mut out = match (&s.reply, s.blocked) {
+        (Some(r), _) => r.to_string(),
+        (None, true) => "(blocked)".into(),
+        (None, false) => "-".into(),
+    };
+    for (c, r) in &s.served {
+        out.push_str(&format!("; c{c} served {r}"));
+    }
+    out
+}
+
+/// Whether two PTTL-like replies agree within the tick's granularity: a live command runs a
+/// little after the model's instant (the tick boundary), by less than half a tick.
+fn close_ms(model: i64, live: i64) -> bool {
+    if model < 0 || live < 0 {
+        return model == live;
+    }
+    (model - live).abs() < TICK_MS as i64 / 2
+}
+
+fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
+    match (name, m, l) {
+        ("PTTL", Reply::Int(a), Reply::Int(b)) => close_ms(*a, *b),
+        ("EXEC", Reply::Array(ms), Reply::Array(ls)) if ms.len() == ls.len() => ms
+            .iter()
+            .zip(ls)
+            .enumerate()
+            .all(|(i, (a, b))| same_reply(queued.get(i).map_or("", String::as_str), &[], a, b)),
+        _ => m == l,
+    }
+}
+
+/// Compares a model run with a live run of the same program: the first divergence, if any.
+pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence> {
+    let mut queued: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+    for (n, (op, (m, l))) in program
+        .ops
+        .iter()
+        .zip(model.steps.iter().zip(&live.steps))
+        .enumerate()
+    {
+        let mut name = String::new();
+        let mut q = Vec::new();
+        if let Op::Send { conn, command } = op {
+            name = command[0].to_ascii_uppercase();
+            if m.reply == Some(Reply::Status("QUEUED".into())) {
+                queued.entry(*conn).or_default().push(name.clone());
+            }
+            if matches!(name.as_str(), "EXEC" | "DISCARD") {
+                q = queued.remove(conn).unwrap_or_default();
+            }
+        }
+        let replies_agree = match (&m.reply, &l.reply) {
+            (Some(a), Some(b)) => same_reply(&name, &q, a, b),
+            (a, b) => a == b,
+        };
+        if !replies_agree || m.blocked != l.blocked || m.served != l.served {
+            return Some(Divergence {
+                step: Some(n + 1),
+                op: Some(op.to_string()),
+                model: show(m),
+                live: show(l),
+            });
+        }
+    }
+    let keys_agree = model.keys.len() == live.keys.len()
+        && model
+            .keys
+            .iter()
+            .zip(&live.keys)
+            .all(|(a, b)| a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && close_ms(a.3, b.3));
+    if !keys_agree {
+        let fmt = |ks: &[(String, String, String, i64)]| {
+            ks.iter()
+                .map(|(k, t, v, ttl)| format!("{k}={t}:[{v}] pttl {ttl}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        return Some(Divergence {
+            step: None,
+            op: None,
+            model: fmt(&model.keys),
+            live: fmt(&live.keys),
+        });
+    }
+    None
+}
+
+/// A program and its divergence, as the snapshot of a minimal failing case shows them.
+pub fn describe(program: &Program, model: &Run, live: &Run, d: &Divergence) -> String {
+    let mut out = format!("connections: {}\n", program.conns);
+    for (n, op) in program.ops.iter().enumerate() {
+        let m = model.steps.get(n).map(show).unwrap_or_default();
+        let l = live.steps.get(n).map(show).unwrap_or_default();
+        out.push_str(&format!(
+            "{:>3}  {op}\n       model: {m}\n       live:  {l}\n",
+            n + 1
+        ));
+    }
+    out.push_str(&format!("divergence at {d}\n"));
+    out
+}

@@ -1,0 +1,105 @@
+//! Model ≡ live: random programs run on the model (each server's own profile) and on the real
+//! server, step by step. A mismatch is shrunk by proptest, persisted under
+//! `proptest-regressions/` (replayed on every later run) and its minimal trace written as an
+//! insta snapshot under `traces/snapshots/conformance/`.
+
+use live::ServerSpec;
+use model::Profile;
+use properties::matrix::MAX_STEPS;
+use properties::program::program;
+use properties::run::{compare, describe, run_model, LiveSession};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use std::cell::{Cell, RefCell};
+use std::time::Instant;
+
+/// Cases per server unless `PROPTEST_CASES` says otherwise.
+const DEFAULT_CASES: u32 = 64;
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_CASES)
+}
+
+fn conforms(server: &str, profile: Profile, regressions: &'static str) {
+    let Some(live) = live::require_server_for_tests(&ServerSpec::parse(server).unwrap()) else {
+        return;
+    };
+    let session = RefCell::new(LiveSession::new(&live).expect("a server of our own"));
+    let mut config = Config::with_cases(cases());
+    config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(regressions)));
+    config.max_shrink_iters = 300;
+    let mut runner = TestRunner::new(config);
+    let started = Instant::now();
+    let runs = Cell::new(0u32);
+    let result = runner.run(&program(MAX_STEPS), |prog| {
+        runs.set(runs.get() + 1);
+        let live_run = session
+            .borrow_mut()
+            .run(&prog, profile)
+            .map_err(|e| TestCaseError::fail(format!("live run failed: {e}")))?;
+        let model_run = run_model(&prog, profile);
+        match compare(&prog, &model_run, &live_run) {
+            None => Ok(()),
+            Some(d) => Err(TestCaseError::fail(describe(
+                &prog, &model_run, &live_run, &d,
+            ))),
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "conformance {server}: {} runs in {secs:.1}s ({:.1} cases/s)",
+        runs.get(),
+        runs.get() as f64 / secs
+    );
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(why, minimal)) => {
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path("../../traces/snapshots/conformance");
+            settings.set_prepend_module_to_snapshot(false);
+            settings.bind(|| {
+                insta::assert_snapshot!(format!("divergence-{server}"), why.to_string());
+            });
+            panic!("{server} departs from profile {profile}: minimal program {minimal:?}\n{why}");
+        }
+        Err(e) => panic!("{server}: {e}"),
+    }
+}
+
+#[test]
+fn redis_6_0_conforms_to_its_profile() {
+    conforms(
+        "redis-6.0",
+        Profile::Redis60,
+        "proptest-regressions/conformance-redis-6.0.txt",
+    );
+}
+
+#[test]
+fn redis_7_0_conforms_to_its_profile() {
+    conforms(
+        "redis-7.0",
+        Profile::Redis70,
+        "proptest-regressions/conformance-redis-7.0.txt",
+    );
+}
+
+#[test]
+fn redis_8_0_conforms_to_its_profile() {
+    conforms(
+        "redis-8.0",
+        Profile::Redis80,
+        "proptest-regressions/conformance-redis-8.0.txt",
+    );
+}
+
+#[test]
+fn valkey_8_1_conforms_to_its_profile() {
+    conforms(
+        "valkey-8.1",
+        Profile::Valkey81,
+        "proptest-regressions/conformance-valkey-8.1.txt",
+    );
+}
