@@ -22,7 +22,6 @@ pub use wire::reply_from_value;
 
 use crate::{LiveError, LiveServer};
 use model::server::ConnState;
-use model::trace::TRACE_FORMAT_VERSION;
 use model::world::{ClientState, Status};
 use model::{client_name, Action, Command, Event, Op, Reply, Step, StepKind, System, Trace, World};
 use redis::ConnectionLike;
@@ -228,24 +227,11 @@ pub fn run_schedule(
 
 fn trace(
     system: &System,
-    mut steps: Vec<Step>,
+    steps: Vec<Step>,
     violation: Option<String>,
     final_keys: Vec<String>,
 ) -> Trace {
-    if let (Some(why), Some(last)) = (&violation, steps.last_mut()) {
-        last.notes
-            .push(format!("{} violated: {why}", system.property_def().name));
-    }
-    Trace {
-        version: TRACE_FORMAT_VERSION,
-        row: system.row().to_string(),
-        property: system.property_def().name.to_string(),
-        faults: system.faults.name().to_string(),
-        clients: system.bounds.clients,
-        steps,
-        violation,
-        final_keys,
-    }
+    model::checker::assemble_trace(system, steps, violation, final_keys)
 }
 
 fn action_word(a: Action) -> String {

@@ -265,6 +265,18 @@ pub fn trace_of(system: &System, actions: &[Action], violation: Option<String>) 
         steps.push(step);
         w = next;
     }
+    let final_keys = system.describe_keys(&w);
+    assemble_trace(system, steps, violation, final_keys)
+}
+
+/// A trace of `system`'s row, property and fault model from its steps; the violation, if any,
+/// is noted on the last step. Model and live traces are assembled the same way.
+pub fn assemble_trace(
+    system: &System,
+    mut steps: Vec<crate::trace::Step>,
+    violation: Option<String>,
+    final_keys: Vec<String>,
+) -> Trace {
     if let (Some(why), Some(last)) = (&violation, steps.last_mut()) {
         last.notes
             .push(format!("{} violated: {why}", system.property_def().name));
@@ -277,6 +289,6 @@ pub fn trace_of(system: &System, actions: &[Action], violation: Option<String>) 
         clients: system.bounds.clients,
         steps,
         violation,
-        final_keys: system.describe_keys(&w),
+        final_keys,
     }
 }
