@@ -160,6 +160,9 @@ fn script_cmd() -> impl Strategy<Value = Vec<String>> {
 }
 
 /// One command over the modelled command set.
+///
+/// EXPIRE's GT and LT are left out: two deadlines set within one tick are equal in the model
+/// but a few ms apart on a real server, so GT/LT can decide differently for timing alone.
 pub fn command() -> impl Strategy<Value = Vec<String>> {
     let strings = prop_oneof![
         key().prop_map(|k| vec!["GET".into(), k]),
@@ -192,7 +195,7 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
         (
             key(),
             select(&["1", "2", "0", "-1"][..]),
-            select(&["", "", "NX", "XX", "GT", "LT"][..])
+            select(&["", "", "NX", "XX"][..])
         )
             .prop_map(|(k, s, o)| {
                 let mut v = vec!["EXPIRE".into(), k, s.into()];
@@ -202,7 +205,7 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
         (
             key(),
             select(&["200", "400", "0"][..]),
-            select(&["", "", "NX", "XX", "GT", "LT"][..])
+            select(&["", "", "NX", "XX"][..])
         )
             .prop_map(|(k, s, o)| {
                 let mut v = vec!["PEXPIRE".into(), k, s.into()];
