@@ -3,8 +3,8 @@
 
 use crate::properties::*;
 use crate::recipe::Params;
-use crate::recipes::python_redis_lock::PythonRedisLock;
 use crate::recipes::lock::{Acquire, Lock, Release, Repair};
+use crate::recipes::python_redis_lock::PythonRedisLock;
 use crate::recipes::{counter, inventory, lock};
 use crate::scenario::{Scenario, Variant};
 use std::sync::Arc;
@@ -236,11 +236,7 @@ pub fn job_result() -> Scenario {
         subject: job_result::KEY,
         properties: vec![job_result::TAKEN_ONCE],
         variants: vec![
-            variant(
-                "get-then-del",
-                "GET, then DEL",
-                job_result::GetThenDel,
-            ),
+            variant("get-then-del", "GET, then DEL", job_result::GetThenDel),
             variant("getdel", "GETDEL", job_result::GetDel),
         ],
         default_clients: 2,

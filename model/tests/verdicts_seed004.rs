@@ -14,7 +14,10 @@ fn verdict(row: &str, faults: FaultModel) -> Verdict {
 
 #[test]
 fn transfers_need_watch_or_a_script() {
-    assert_eq!(verdict("transfer/get-get-set-set", NoFault), Verdict::Violated);
+    assert_eq!(
+        verdict("transfer/get-get-set-set", NoFault),
+        Verdict::Violated
+    );
     for row in ["transfer/watch", "transfer/lua"] {
         for f in [NoFault, Crash] {
             assert_eq!(verdict(row, f), Verdict::Holds, "{row} {f}");
@@ -24,7 +27,10 @@ fn transfers_need_watch_or_a_script() {
 
 #[test]
 fn a_job_result_is_taken_once_only_with_getdel() {
-    assert_eq!(verdict("job-result/get-then-del", NoFault), Verdict::Violated);
+    assert_eq!(
+        verdict("job-result/get-then-del", NoFault),
+        Verdict::Violated
+    );
     assert_eq!(verdict("job-result/get-then-del", Crash), Verdict::Violated);
     assert_eq!(verdict("job-result/getdel", NoFault), Verdict::Holds);
     assert_eq!(verdict("job-result/getdel", Crash), Verdict::Holds);

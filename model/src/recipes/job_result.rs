@@ -22,7 +22,8 @@ pub const KEY: &str = "job:result";
 /// Exactly one consumer took the result, or it is still there untaken.
 pub const TAKEN_ONCE: PropertyDef = PropertyDef {
     name: "taken-once",
-    summary: "when every consumer has finished, the result was taken exactly once or is still there",
+    summary:
+        "when every consumer has finished, the result was taken exactly once or is still there",
     kind: PropertyKind::AtEnd,
     faults: &FaultModel::ALL,
     check: taken_once,

@@ -51,16 +51,24 @@ fn balance(sys: &System, w: &World, key: &str) -> i64 {
         .find(|(k, _)| k == key)
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let now = w.server.get_str(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let now = w
+        .server
+        .get_str(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     now - initial
 }
 
 fn no_lost_transfer(sys: &System, w: &World) -> Result<(), String> {
     let moved: i64 = w.clients.iter().map(|c| c.committed).sum();
     let (from, to) = (balance(sys, w, FROM), balance(sys, w, TO));
-    let negative = [FROM, TO]
-        .into_iter()
-        .find(|k| w.server.get_str(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) < 0);
+    let negative = [FROM, TO].into_iter().find(|k| {
+        w.server
+            .get_str(k)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+            < 0
+    });
     if let Some(k) = negative {
         return Err(format!("{k} went negative"));
     }
