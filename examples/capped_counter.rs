@@ -7,7 +7,7 @@
 //! Run: `cargo run --example capped_counter`.
 
 use model::cmd;
-use model::recipe::reply_int;
+use model::recipe::{reply_int, OneShot};
 use model::scenario::{PropertyDef, PropertyKind, Scenario, Variant};
 use model::{
     checker, ClientCtx, Event, FaultModel, Local, Next, Params, Recipe, Reply, System, World,
@@ -54,25 +54,11 @@ impl Recipe for NaiveCapped {
     }
 }
 
-/// One EVAL of seed 004's script.
-#[derive(Debug)]
-struct LuaCapped;
-
-impl Recipe for LuaCapped {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["EVAL", LUA_CAPPED, 1, KEY, STEP, CAP]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, _: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        vec![Event::Committed { delta: STEP }]
-    }
-}
+/// One EVAL of seed 004's script: a one-command recipe needs no state machine of its own.
+const LUA_CAPPED_RECIPE: OneShot = OneShot {
+    command: |_| cmd!["EVAL", LUA_CAPPED, 1, KEY, STEP, CAP],
+    outcome: |_| vec![Event::Committed { delta: STEP }],
+};
 
 /// At the end the counter is min(sum of increments, cap): never above the cap, nothing lost.
 fn capped(system: &System, w: &World) -> Result<(), String> {
@@ -115,7 +101,7 @@ fn main() {
             Variant {
                 name: "lua",
                 summary: "seed 004's script",
-                recipe: Arc::new(LuaCapped),
+                recipe: Arc::new(LUA_CAPPED_RECIPE),
             },
         ],
         default_clients: 2,

@@ -38,8 +38,8 @@ pub fn counter() -> Scenario {
             ),
             variant("multi-no-watch", "GET outside, then MULTI/SET/EXEC", counter::MULTI_NO_WATCH),
             variant("watch-retry", "WATCH/GET/MULTI/SET/EXEC, retried on nil", counter::WATCH_RETRY),
-            variant("lua", "seed 000 ex. 2's script", counter::Lua),
-            variant("incr", "INCR", counter::Incr),
+            variant("lua", "seed 000 ex. 2's script", counter::LUA),
+            variant("incr", "INCR", counter::INCR),
             variant(
                 "lua-cas",
                 "GET, then seed 004's compare-and-set script, retried",
@@ -79,7 +79,7 @@ pub fn inventory() -> Scenario {
             variant(
                 "lua",
                 "seed 004's decrement-not-below-zero script",
-                inventory::Lua,
+                inventory::LUA,
             ),
         ],
         default_clients: 2,
@@ -215,7 +215,7 @@ pub fn transfer() -> Scenario {
                 "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
                 transfer::Watch,
             ),
-            variant("lua", "seed 004's transfer script", transfer::Lua),
+            variant("lua", "seed 004's transfer script", transfer::LUA),
         ],
         default_clients: 2,
         params: Params {
@@ -237,7 +237,7 @@ pub fn job_result() -> Scenario {
         properties: vec![job_result::TAKEN_ONCE],
         variants: vec![
             variant("get-then-del", "GET, then DEL", job_result::GetThenDel),
-            variant("getdel", "GETDEL", job_result::GetDel),
+            variant("getdel", "GETDEL", job_result::GETDEL),
         ],
         default_clients: 2,
         params: Params {

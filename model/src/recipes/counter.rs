@@ -16,7 +16,7 @@
 //! | `lua-cas` | `v = GET`, then seed 004's compare-and-set script `v -> v+1`, retried on 0 | holds |
 
 use crate::cmd;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, Recipe};
+use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
 use crate::reply::Reply;
 
 pub const KEY: &str = "counter";
@@ -149,51 +149,25 @@ impl Recipe for Transactional {
     }
 }
 
-/// One EVAL of seed 000's script.
-#[derive(Debug)]
-pub struct Lua;
-
-impl Recipe for Lua {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["EVAL", LUA_INCREMENT, 1, KEY, 1]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        match r {
-            Reply::Int(_) => committed(),
-            _ => vec![],
-        }
+/// Whether an increment's reply acknowledges it (an integer).
+fn committed_if_int(r: &Reply) -> Vec<Event> {
+    match r {
+        Reply::Int(_) => committed(),
+        _ => vec![],
     }
 }
+
+/// One EVAL of seed 000's script.
+pub const LUA: OneShot = OneShot {
+    command: |_| cmd!["EVAL", LUA_INCREMENT, 1, KEY, 1],
+    outcome: committed_if_int,
+};
 
 /// `INCR counter`.
-#[derive(Debug)]
-pub struct Incr;
-
-impl Recipe for Incr {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["INCR", KEY]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        match r {
-            Reply::Int(_) => committed(),
-            _ => vec![],
-        }
-    }
-}
+pub const INCR: OneShot = OneShot {
+    command: |_| cmd!["INCR", KEY],
+    outcome: committed_if_int,
+};
 
 /// Seed 004's compare-and-set script, verbatim.
 pub const LUA_CAS: &str = "

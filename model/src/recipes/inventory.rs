@@ -17,7 +17,7 @@
 //! (UNWATCH) changes no property and is not modelled.
 
 use crate::cmd;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, Recipe};
+use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
 use crate::reply::Reply;
 
 pub const KEY: &str = "stock";
@@ -144,25 +144,11 @@ impl Recipe for Pipeline {
     }
 }
 
-/// One EVAL of seed 004's decrement-not-below-zero script.
-#[derive(Debug)]
-pub struct Lua;
-
-impl Recipe for Lua {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["EVAL", LUA_DECREMENT, 1, KEY, 1]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        match r {
-            Reply::Int(n) if *n >= 0 => sold(),
-            _ => vec![Event::GaveUp],
-        }
-    }
-}
+/// One EVAL of seed 004's decrement-not-below-zero script: −1 means sold out.
+pub const LUA: OneShot = OneShot {
+    command: |_| cmd!["EVAL", LUA_DECREMENT, 1, KEY, 1],
+    outcome: |r| match r {
+        Reply::Int(n) if *n >= 0 => sold(),
+        _ => vec![Event::GaveUp],
+    },
+};

@@ -11,7 +11,7 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{ClientCtx, Event, Local, Next, Recipe};
+use crate::recipe::{ClientCtx, Event, Local, Next, OneShot, Recipe};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
@@ -76,24 +76,10 @@ impl Recipe for GetThenDel {
 }
 
 /// `GETDEL job:result`.
-#[derive(Debug)]
-pub struct GetDel;
-
-impl Recipe for GetDel {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GETDEL", KEY]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        match r {
-            Reply::Bulk(_) => took(),
-            _ => vec![],
-        }
-    }
-}
+pub const GETDEL: OneShot = OneShot {
+    command: |_| cmd!["GETDEL", KEY],
+    outcome: |r| match r {
+        Reply::Bulk(_) => took(),
+        _ => vec![],
+    },
+};

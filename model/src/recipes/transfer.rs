@@ -13,7 +13,7 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, Recipe};
+use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
@@ -183,24 +183,10 @@ impl Recipe for Watch {
 }
 
 /// One EVAL of seed 004's transfer script.
-#[derive(Debug)]
-pub struct Lua;
-
-impl Recipe for Lua {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["EVAL", LUA_TRANSFER, 2, FROM, TO, 1]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        match r {
-            Reply::Status(s) if s == "transferred" => transferred(),
-            _ => vec![Event::GaveUp],
-        }
-    }
-}
+pub const LUA: OneShot = OneShot {
+    command: |_| cmd!["EVAL", LUA_TRANSFER, 2, FROM, TO, 1],
+    outcome: |r| match r {
+        Reply::Status(s) if s == "transferred" => transferred(),
+        _ => vec![Event::GaveUp],
+    },
+};
