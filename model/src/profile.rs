@@ -60,11 +60,11 @@ impl Profile {
     }
 
     /// Arity rules that differ from Redis 7.0's command table: `Some(None)` = the command does
-    /// not exist, `Some(Some(n))` = another arity. 6.0 has no GETDEL (6.2), no LPOP/RPOP count
+    /// not exist, `Some(Some(n))` = another arity. 6.0 has no GETDEL or LMOVE (6.2), no LPOP/RPOP count
     /// (6.2) and no EXPIRE options NX/XX/GT/LT (7.0).
     pub fn arity_override(self, name: &str) -> Option<Option<i32>> {
         match (self, name) {
-            (Profile::Redis60, "GETDEL") => Some(None),
+            (Profile::Redis60, "GETDEL" | "LMOVE") => Some(None),
             (Profile::Redis60, "LPOP" | "RPOP") => Some(Some(2)),
             (Profile::Redis60, "EXPIRE" | "PEXPIRE") => Some(Some(3)),
             _ => None,

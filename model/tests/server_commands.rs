@@ -754,3 +754,43 @@ fn ping() {
     r.expect(A, &["PING"], status("PONG"));
     r.expect(A, &["PING", "hello"], bulk("hello"));
 }
+
+/// LMOVE and LREM, replies from Redis 7.0.15 (seed 004's reliable-queue step).
+#[test]
+fn lmove_and_lrem() {
+    let mut r = Redis::new();
+    r.call(A, &["RPUSH", "q", "a", "b"]);
+    assert_eq!(r.call(A, &["LMOVE", "q", "p", "RIGHT", "LEFT"]), bulk("b"));
+    assert_eq!(r.call(A, &["LMOVE", "q", "p", "right", "left"]), bulk("a"));
+    assert_eq!(r.call(A, &["LMOVE", "q", "p", "RIGHT", "LEFT"]), nil());
+    r.call(A, &["SET", "s", "x"]);
+    assert_eq!(
+        r.call(A, &["LMOVE", "s", "p", "RIGHT", "LEFT"]),
+        err(WRONGTYPE)
+    );
+    assert_eq!(
+        r.call(A, &["LMOVE", "p", "s", "RIGHT", "LEFT"]),
+        err(WRONGTYPE)
+    );
+    assert_eq!(r.call(A, &["LMOVE", "p", "p", "UP", "LEFT"]), err(SYNTAX));
+    assert_eq!(r.call(A, &["LREM", "p", "1", "b"]), int(1));
+    assert_eq!(r.call(A, &["LREM", "p", "0", "zzz"]), int(0));
+    assert_eq!(r.call(A, &["LREM", "nokey", "1", "a"]), int(0));
+    assert_eq!(r.call(A, &["LREM", "s", "1", "a"]), err(WRONGTYPE));
+    assert_eq!(r.call(A, &["LREM", "p", "x", "a"]), err(NOT_INT));
+    assert_eq!(
+        r.call(A, &["LMOVE", "p"]),
+        err("ERR wrong number of arguments for 'lmove' command")
+    );
+    assert_eq!(r.call(A, &["LRANGE", "p", "0", "-1"]), arr(vec![bulk("a")]));
+    // LREM from the tail (negative count) and all occurrences (0); an emptied list is gone.
+    r.call(A, &["RPUSH", "m", "x", "y", "x", "x"]);
+    assert_eq!(r.call(A, &["LREM", "m", "-2", "x"]), int(2));
+    assert_eq!(
+        r.call(A, &["LRANGE", "m", "0", "-1"]),
+        arr(vec![bulk("x"), bulk("y")])
+    );
+    assert_eq!(r.call(A, &["LREM", "m", "0", "x"]), int(1));
+    assert_eq!(r.call(A, &["LREM", "m", "0", "y"]), int(1));
+    assert_eq!(r.call(A, &["EXISTS", "m"]), int(0));
+}

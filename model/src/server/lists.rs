@@ -132,4 +132,81 @@ impl Server {
                 .collect(),
         )
     }
+
+    /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT: pop from one end of `source`, push to
+    /// one end of `destination`, atomically (the reliable-queue step of seed 004).
+    pub(super) fn lmove(&mut self, a: &[String]) -> Reply {
+        let side = |s: &str| match s.to_ascii_uppercase().as_str() {
+            "LEFT" => Some(true),
+            "RIGHT" => Some(false),
+            _ => None,
+        };
+        let (Some(from_left), Some(to_left)) = (side(&a[2]), side(&a[3])) else {
+            return Reply::err("ERR syntax error");
+        };
+        match self.read_list(&a[0]) {
+            Err(e) => return e,
+            Ok(None) => return Reply::Nil,
+            Ok(Some(_)) => {}
+        }
+        if let Err(e) = self.read_list(&a[1]) {
+            return e;
+        }
+        let Some(v) = self.pop_n(&a[0], 1, from_left).pop() else {
+            return Reply::Nil;
+        };
+        self.push(&a[1], std::slice::from_ref(&v), to_left);
+        Reply::Bulk(v)
+    }
+
+    /// LREM key count element: removes up to |count| occurrences (from the head when
+    /// count > 0, from the tail when < 0, all when 0).
+    pub(super) fn lrem(&mut self, key: &str, count: &str, element: &str) -> Reply {
+        let count = match parse_int(count) {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        match self.read_list(key) {
+            Err(e) => return e,
+            Ok(None) => return Reply::Int(0),
+            Ok(Some(_)) => {}
+        }
+        let Some(Entry {
+            value: Value::List(l),
+            ..
+        }) = self.keys.get_mut(key)
+        else {
+            unreachable!("type checked above")
+        };
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
+        let positions: Vec<usize> = if count >= 0 {
+            (0..l.len())
+                .filter(|&i| l[i] == element)
+                .take(limit)
+                .collect()
+        } else {
+            (0..l.len())
+                .rev()
+                .filter(|&i| l[i] == element)
+                .take(limit)
+                .collect()
+        };
+        let mut sorted = positions.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        for i in sorted {
+            l.remove(i);
+        }
+        let empty = l.is_empty();
+        if empty {
+            self.keys.remove(key);
+        }
+        if !positions.is_empty() {
+            self.touch(key);
+        }
+        Reply::Int(positions.len() as i64)
+    }
 }

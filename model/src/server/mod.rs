@@ -287,6 +287,8 @@ impl Server {
             "RPOP" => self.pop(a, false),
             "LLEN" => self.llen(&a[0]),
             "LRANGE" => self.lrange(&a[0], &a[1], &a[2]),
+            "LMOVE" => self.lmove(a),
+            "LREM" => self.lrem(&a[0], &a[1], &a[2]),
             "BLPOP" => return self.blpop(conn, a, now, ctx),
             "PING" => match a {
                 [] => Reply::Status("PONG".into()),
@@ -374,7 +376,8 @@ pub(crate) fn arity(name: &str) -> Option<i32> {
         "EXPIRE" | "PEXPIRE" => -3,
         "LPUSH" | "RPUSH" => -3,
         "LPOP" | "RPOP" => -2,
-        "LRANGE" => 4,
+        "LRANGE" | "LREM" => 4,
+        "LMOVE" => 5,
         "BLPOP" => -3,
         "PING" => -1,
         "MULTI" | "EXEC" | "DISCARD" | "UNWATCH" => 1,
