@@ -520,8 +520,6 @@ impl<'a> Runner<'a> {
 
     fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
         let system = self.system;
-        let recipe = Arc::clone(system.recipe());
-        let ctx = system.ctx(i);
         let mut step = Step {
             time: self.now / 1000,
             kind: StepKind::Tick,
@@ -545,22 +543,12 @@ impl<'a> Runner<'a> {
                     return Ok(step);
                 };
                 self.clients[i].status = Status::Running;
-                let mut local = self.clients[i].local.clone();
-                let events = recipe.on_reply(ctx, &mut local, &reply);
-                self.clients[i].local = local;
-                for e in &events {
-                    self.clients[i].apply(e, self.now);
-                }
+                step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
                 step.reply = Some(reply);
-                step.events = events;
             }
             Status::Running => {
-                let mut local = self.clients[i].local.clone();
-                let next = recipe.next(ctx, &mut local);
-                let mut events = next.events.clone();
-                for e in &next.events {
-                    self.clients[i].apply(e, self.now);
-                }
+                let next = system.begin_step(&mut self.clients[i], i, self.now);
+                let mut events = next.events;
                 match next.op {
                     Op::Send { conn, command } => {
                         step.kind = StepKind::Command;
@@ -577,10 +565,8 @@ impl<'a> Runner<'a> {
                                     let after = self.read_subject()?;
                                     self.note_foreign_release(i, before, after, &mut step.notes);
                                 }
-                                let later = recipe.on_reply(ctx, &mut local, &reply);
-                                for e in &later {
-                                    self.clients[i].apply(e, self.now);
-                                }
+                                let later =
+                                    system.read_reply(&mut self.clients[i], i, &reply, self.now);
                                 events.extend(later);
                                 step.reply = Some(reply);
                             }
@@ -595,7 +581,6 @@ impl<'a> Runner<'a> {
                     Op::Local => step.kind = StepKind::Local,
                     Op::Finish => self.clients[i].status = Status::Done,
                 }
-                self.clients[i].local = local;
                 step.events = events;
             }
             Status::Done | Status::Crashed { .. } => {

@@ -284,10 +284,29 @@ impl System {
         (w, step)
     }
 
+    /// Client `i` starts a step: its recipe decides what to do next, and the events it states
+    /// as the step starts are recorded at `now`. The model and the live executor both step
+    /// clients through this and [`System::read_reply`], so they cannot drift apart.
+    pub fn begin_step(&self, c: &mut ClientState, i: usize, now: u64) -> crate::recipe::Next {
+        let next = self.recipe.next(&self.ctxs[i], &mut c.local);
+        for e in &next.events {
+            c.apply(e, now);
+        }
+        next
+    }
+
+    /// Client `i` reads `reply` (to the command it just sent, or to one that had parked its
+    /// connection): its recipe updates its state and the events it states are recorded.
+    pub fn read_reply(&self, c: &mut ClientState, i: usize, reply: &Reply, now: u64) -> Vec<Event> {
+        let events = self.recipe.on_reply(&self.ctxs[i], &mut c.local, reply);
+        for e in &events {
+            c.apply(e, now);
+        }
+        events
+    }
+
     fn client_step(&self, w: &mut World, i: usize, step: &mut Step) {
         step.client = Some(client_name(i));
-        let ctx = &self.ctxs[i];
-        let mut events = Vec::new();
         if let Status::Waiting { conn } = w.clients[i].status {
             step.kind = StepKind::Receive;
             step.connection = Some(self.connection_name(conn as usize).to_string());
@@ -296,17 +315,11 @@ impl System {
                 .take_served(self.conn_id(i, conn as usize))
                 .unwrap_or(Reply::Nil);
             w.clients[i].status = Status::Running;
-            let mut local = w.clients[i].local.clone();
-            events.extend(self.recipe.on_reply(ctx, &mut local, &reply));
-            w.clients[i].local = local;
+            step.events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
             step.reply = Some(reply);
         } else {
-            let mut local = w.clients[i].local.clone();
-            let next = self.recipe.next(ctx, &mut local);
-            events.extend(next.events.iter().cloned());
-            for e in &next.events {
-                w.clients[i].apply(e, w.now);
-            }
+            let next = self.begin_step(&mut w.clients[i], i, w.now);
+            step.events = next.events;
             match next.op {
                 Op::Send { conn, command } => {
                     step.kind = StepKind::Command;
@@ -318,11 +331,8 @@ impl System {
                     self.note_foreign_release(w, i, before, step);
                     match outcome {
                         Outcome::Reply(reply) => {
-                            let later = self.recipe.on_reply(ctx, &mut local, &reply);
-                            for e in &later {
-                                w.clients[i].apply(e, w.now);
-                            }
-                            events.extend(later);
+                            let later = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+                            step.events.extend(later);
                             step.reply = Some(reply);
                         }
                         Outcome::Blocked => {
@@ -346,15 +356,7 @@ impl System {
                 Op::Local => step.kind = StepKind::Local,
                 Op::Finish => w.clients[i].status = Status::Done,
             }
-            w.clients[i].local = local;
-            step.events = events;
-            self.settle(w, i, &mut step.events);
-            return;
         }
-        for e in &events {
-            w.clients[i].apply(e, w.now);
-        }
-        step.events = events;
         self.settle(w, i, &mut step.events);
     }
 
