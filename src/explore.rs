@@ -9,33 +9,19 @@ use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
-    /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`).
-    pub row: String,
-    /// Fault model: none, crash, pause, or all (default: the first that breaks the property).
-    #[arg(long, default_value = "all")]
-    pub faults: String,
-    /// The property (default: the row's first violated property, else its first).
-    #[arg(long)]
-    pub property: Option<String>,
-    /// Number of clients (default: the scenario's).
-    #[arg(long)]
-    pub clients: Option<usize>,
+    #[command(flatten)]
+    pub target: trace_cmd::RowArgs,
     /// Port on 127.0.0.1 (0: any free port; the URL is printed on stderr).
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
 }
 
 pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
-    let jobs = trace_cmd::jobs_for_row(
-        &args.row,
-        &args.faults,
-        args.property.as_deref(),
-        args.clients,
-    )?;
+    let jobs = args.target.jobs()?;
     // The first violated (property, fault model), with its minimized counterexample.
     let mut chosen = None;
     for job in &jobs {
-        let system = job.system(args.clients);
+        let system = job.system(args.target.clients);
         let result = checker::check(&system, Limits::default(), &mut |_| {});
         if result.verdict == Verdict::Violated {
             let cx = result
@@ -46,7 +32,8 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
             break;
         }
     }
-    let (system, counterexample) = chosen.unwrap_or_else(|| (jobs[0].system(args.clients), None));
+    let (system, counterexample) =
+        chosen.unwrap_or_else(|| (jobs[0].system(args.target.clients), None));
 
     let listener = TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

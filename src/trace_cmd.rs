@@ -21,8 +21,9 @@ pub enum TraceFormat {
     Json,
 }
 
+/// Which (row, property, fault model) to show: shared by `trace` and `explore`.
 #[derive(Args, Debug)]
-pub struct TraceArgs {
+pub struct RowArgs {
     /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`).
     pub row: String,
     /// Fault model: none, crash, pause, or all (default: the first that breaks the property).
@@ -34,6 +35,24 @@ pub struct TraceArgs {
     /// Number of clients (default: the scenario's).
     #[arg(long)]
     pub clients: Option<usize>,
+}
+
+impl RowArgs {
+    /// The selected row's jobs, in table order.
+    pub fn jobs(&self) -> Result<Vec<Job>, String> {
+        jobs_for_row(
+            &self.row,
+            &self.faults,
+            self.property.as_deref(),
+            self.clients,
+        )
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub target: RowArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
@@ -136,13 +155,8 @@ fn label(system: &System) -> String {
 }
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, String> {
-    let jobs = jobs_for_row(
-        &args.row,
-        &args.faults,
-        args.property.as_deref(),
-        args.clients,
-    )?;
-    let (system, trace) = first_counterexample(&jobs, args.clients)?;
+    let jobs = args.target.jobs()?;
+    let (system, trace) = first_counterexample(&jobs, args.target.clients)?;
     match args.format {
         TraceFormat::Text => {
             println!(
