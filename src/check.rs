@@ -12,15 +12,25 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Rows to check: a scenario (`lock`), a row id (`lock/set-nx-ex-del`) or a glob
-    /// (`*/lua`). All rows when omitted.
+    /// Rows to check: a scenario (`lock`), a row id (`lock/set-nx-ex-del`), a glob
+    /// (`*/lua`), or a recipe file (`my_lock.lua`, or `my_lock.lua:VARIANT`). All catalogue
+    /// rows when omitted.
     pub pattern: Option<String>,
+    /// Only this variant of the selected scenario (`--variant watch-retry`).
+    #[arg(long)]
+    pub variant: Option<String>,
     /// Number of clients (default: the scenario's, printed in BOUNDS).
     #[arg(long)]
     pub clients: Option<usize>,
     /// Re-attempts after a client's first try (default: the scenario's, printed in BOUNDS).
     #[arg(long)]
     pub retries: Option<u16>,
+    /// Clock ticks (seconds) a run may span (default: the scenario's, printed in BOUNDS).
+    #[arg(long)]
+    pub ticks: Option<u64>,
+    /// Lock lease in seconds, as the recipes read it (default: the scenario's).
+    #[arg(long)]
+    pub lease: Option<u64>,
     /// Fault model: none, crash, pause, or all.
     #[arg(long, default_value = "all")]
     pub faults: String,
@@ -52,10 +62,21 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     if args.clients == Some(0) || args.clients.is_some_and(|c| c > 26) {
         return Err("--clients must be between 1 and 26".into());
     }
-    let scenarios = catalogue::all();
+    let (scenarios, mut pattern) = catalogue::resolve(args.pattern.as_deref())?;
+    if let Some(v) = &args.variant {
+        pattern = Some(match pattern {
+            Some(p) if !p.contains('/') && !p.contains('*') => format!("{p}/{v}"),
+            Some(p) => {
+                return Err(format!(
+                    "--variant {v} needs a scenario or a recipe file, not the pattern {p:?}"
+                ))
+            }
+            None => format!("*/{v}"),
+        });
+    }
     let jobs = catalogue::select(
         &scenarios,
-        args.pattern.as_deref(),
+        pattern.as_deref(),
         args.property.as_deref(),
         &faults,
     )?;
@@ -91,6 +112,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
         let mut system = job.system(args.clients);
         if let Some(r) = args.retries {
             system = system.with_retries(r);
+        }
+        if let Some(t) = args.ticks {
+            system = system.with_ticks(t);
+        }
+        if let Some(l) = args.lease {
+            system = system.with_lease(l);
         }
         let record = verdict::run_system(&system, limits, &mut progress);
         if started.elapsed().as_secs_f64() > 1.0 {

@@ -47,7 +47,21 @@ pub enum Format {
     Json,
 }
 
+/// A recipe that breaks its contract (not deterministic, a Lua error at run time) stops the
+/// check wherever it is found: one line, exit 2, before any verdict is printed.
+fn install_recipe_error_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(e) = info.payload().downcast_ref::<model::program::RecipeError>() {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    install_recipe_error_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return cli_error::exit_for(e),

@@ -109,7 +109,8 @@ fn from_row(args: &ReplayArgs) -> Result<Target, String> {
         Some(f) => crate::check::parse_faults(f)?,
         None => FaultModel::ALL.to_vec(),
     };
-    let scenarios = catalogue::all();
+    let (scenarios, resolved) = catalogue::resolve(Some(row))?;
+    let row = resolved.as_deref().unwrap_or(row);
     let jobs = catalogue::select(&scenarios, Some(row), args.property.as_deref(), &faults)?;
     let mut rows: Vec<String> = jobs.iter().map(job_row).collect();
     rows.dedup();

@@ -24,7 +24,8 @@ pub enum TraceFormat {
 /// Which (row, property, fault model) to show: shared by `trace` and `explore`.
 #[derive(Args, Debug)]
 pub struct RowArgs {
-    /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`).
+    /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`), or a recipe file with one
+    /// variant (`my_lock.lua`) or `FILE.lua:VARIANT`.
     pub row: String,
     /// Fault model: none, crash, pause, or all (default: the first that breaks the property).
     #[arg(long, default_value = "all")]
@@ -69,7 +70,9 @@ pub fn jobs_for_row(
         return Err("--clients must be between 1 and 26".into());
     }
     let faults = crate::check::parse_faults(faults)?;
-    let scenarios = catalogue::all();
+    let (scenarios, resolved) = catalogue::resolve(Some(row))?;
+    let from_file = resolved.as_deref() != Some(row);
+    let row = resolved.as_deref().unwrap_or(row);
     let jobs = catalogue::select(&scenarios, Some(row), property, &faults)?;
     let mut rows: Vec<String> = jobs
         .iter()
@@ -81,7 +84,7 @@ pub fn jobs_for_row(
         })
         .collect();
     rows.dedup();
-    if rows.len() > 1 || rows.first().is_some_and(|r| r != row) {
+    if rows.len() > 1 || (!from_file && rows.first().is_some_and(|r| r != row)) {
         return Err(format!(
             "{row:?} is not one row; it matches {} (name one)",
             rows.join(", ")

@@ -23,33 +23,7 @@ fn variant(
 
 /// Counter: increments must not be lost (seed 000, seed 004).
 pub fn counter() -> Scenario {
-    Scenario {
-        name: "counter",
-        summary: "N clients each add 1 to a shared counter",
-        setup: vec![(counter::KEY.into(), "0".into())],
-        subject: counter::KEY,
-        properties: vec![NO_LOST_UPDATE],
-        variants: vec![
-            variant("get-set", "GET, then SET value+1", counter::GetSet),
-            variant(
-                "watch-pooled",
-                "seed 000 ex. 1 as written: WATCH on a pooled connection, MULTI/SET/EXEC on the pipeline's",
-                counter::WATCH_POOLED,
-            ),
-            variant("multi-no-watch", "GET outside, then MULTI/SET/EXEC", counter::MULTI_NO_WATCH),
-            variant("watch-retry", "WATCH/GET/MULTI/SET/EXEC, retried on nil", counter::WATCH_RETRY),
-            variant("lua", "seed 000 ex. 2's script", counter::LUA),
-            variant("incr", "INCR", counter::INCR),
-            variant(
-                "lua-cas",
-                "GET, then seed 004's compare-and-set script, retried",
-                counter::LuaCas,
-            ),
-        ],
-        default_clients: 2,
-        params: Params { retries: 1, lease: 1 },
-        max_ticks: 0,
-    }
+    counter::scenario()
 }
 
 /// Inventory: never sell more than the stock (seed 002, seed 004).
@@ -289,6 +263,26 @@ pub fn all() -> Vec<Arc<Scenario>> {
         Arc::new(lock()),
         Arc::new(fencing()),
     ]
+}
+
+/// The scenarios a row argument names, and the row pattern within them: a catalogue pattern
+/// stays as it is; a recipe file `FILE.lua` stands for all its rows, `FILE.lua:VARIANT` for
+/// one. `None` is the whole catalogue.
+pub fn resolve(pattern: Option<&str>) -> Result<(Vec<Arc<Scenario>>, Option<String>), String> {
+    let Some(p) = pattern else {
+        return Ok((all(), None));
+    };
+    let (path, variant) = match p.rsplit_once(".lua:") {
+        Some((stem, v)) => (format!("{stem}.lua"), Some(v)),
+        None if p.ends_with(".lua") => (p.to_string(), None),
+        None => return Ok((all(), Some(p.to_string()))),
+    };
+    let scenario = crate::program::lua::load(&path)?;
+    let row = match variant {
+        Some(v) => format!("{}/{v}", scenario.name),
+        None => scenario.name.to_string(),
+    };
+    Ok((vec![scenario], Some(row)))
 }
 
 /// One (row, property, fault model) to check.

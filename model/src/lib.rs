@@ -9,6 +9,7 @@ pub mod command;
 pub mod faults;
 pub mod minimize;
 pub mod profile;
+pub mod program;
 pub mod properties;
 pub mod recipe;
 pub mod recipes;

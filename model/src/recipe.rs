@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A client's local variables. Small and fixed so that model states hash cheaply; a recipe
-/// gives the fields its own meaning (document it in the recipe).
+/// gives the fields its own meaning (document it in the recipe). A [`crate::program`] keeps
+/// its whole state in `trail` instead.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Local {
     /// Program counter: which step comes next.
@@ -20,6 +21,17 @@ pub struct Local {
     pub attempt: u16,
     /// A value read from the server (a counter, a stock count).
     pub value: i64,
+    /// What a program has received so far, in order (empty for hand-written machines).
+    pub trail: Vec<Input>,
+}
+
+/// One thing a program received: a reply, a reading of its clock (ms), or the mark that a
+/// retry loop is at attempt `n` (what earlier attempts received is forgotten: it is dead).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Input {
+    Reply(Reply),
+    Time(u64),
+    Attempt(u32),
 }
 
 /// What a client believes or did, stated at a step. Properties are defined over these.
@@ -131,13 +143,33 @@ pub trait Recipe: Send + Sync + fmt::Debug {
     /// client that uses a pooled connection and a pipeline's connection).
     fn connections(&self) -> &'static [&'static str];
 
-    /// The next step. Called exactly once per step; may update `local`.
+    /// The next step; may update `local`. The stepper may also call it on a copy of `local`
+    /// to see whether the program has ended, so it must be deterministic.
     fn next(&self, me: &ClientCtx, local: &mut Local) -> Next;
 
     /// Reads the reply to the command sent in this step; returns what the client now
     /// believes. Called in the same atomic step as the send (or, for a command that parked the
     /// connection, in the step that receives its reply).
     fn on_reply(&self, me: &ClientCtx, local: &mut Local, reply: &Reply) -> Vec<Event>;
+
+    /// [`Recipe::next`] at logical time `now_ms`, for recipes that read the clock. The stepper
+    /// calls this one; the default ignores the time.
+    fn next_at(&self, me: &ClientCtx, local: &mut Local, now_ms: u64) -> Next {
+        let _ = now_ms;
+        self.next(me, local)
+    }
+
+    /// [`Recipe::on_reply`] at logical time `now_ms`; the stepper calls this one.
+    fn on_reply_at(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        reply: &Reply,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        let _ = now_ms;
+        self.on_reply(me, local, reply)
+    }
 }
 
 /// A client that sends one command on its one connection and is done: the recipe of every

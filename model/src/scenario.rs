@@ -48,6 +48,21 @@ pub struct Variant {
     pub recipe: Arc<dyn Recipe>,
 }
 
+impl Variant {
+    /// A variant running `recipe` (a hand-written machine or a [`crate::program`]).
+    pub fn new(
+        name: &'static str,
+        summary: &'static str,
+        recipe: impl Recipe + 'static,
+    ) -> Variant {
+        Variant {
+            name,
+            summary,
+            recipe: Arc::new(recipe),
+        }
+    }
+}
+
 /// A shared job, its starting keyspace, its properties and its variants.
 #[derive(Clone, Debug)]
 pub struct Scenario {

@@ -15,6 +15,8 @@
 //! checks that verdicts, state counts and counterexample lengths agree with and without it.
 
 use crate::client_name;
+use crate::recipe::Input;
+use crate::reply::Reply;
 use crate::server::{ConnId, ConnState, Value};
 use crate::world::{ClientState, World};
 use std::collections::BTreeMap;
@@ -107,7 +109,13 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
     };
     let mut out = w.clone();
     for (i, c) in w.clients.iter().enumerate() {
-        out.clients[perm[i]] = c.clone();
+        let mut c = c.clone();
+        for input in &mut c.local.trail {
+            if let Input::Reply(r) = input {
+                rename_in_reply(r, &rename_token);
+            }
+        }
+        out.clients[perm[i]] = c;
     }
     out.server.conns = w
         .server
@@ -126,6 +134,18 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         .foreign_release
         .map(|(by, owner)| (perm[by as usize] as u8, perm[owner as usize] as u8));
     out
+}
+
+/// Renames tokens that a program received as whole string values (bulk or status replies,
+/// array elements), as the server's keys are renamed.
+fn rename_in_reply(r: &mut Reply, rename_token: &dyn Fn(&String) -> String) {
+    match r {
+        Reply::Bulk(s) | Reply::Status(s) => *s = rename_token(s),
+        Reply::Array(items) => items
+            .iter_mut()
+            .for_each(|i| rename_in_reply(i, rename_token)),
+        Reply::Nil | Reply::Int(_) | Reply::Error(_) => {}
+    }
 }
 
 /// Maps an action on the canonical world back to the world it came from (`perm[old] = new`).

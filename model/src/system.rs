@@ -113,6 +113,21 @@ impl System {
         self
     }
 
+    /// The same system with another bound on clock ticks (seconds a run may span).
+    pub fn with_ticks(mut self, ticks: u64) -> System {
+        self.bounds.ticks = ticks;
+        self
+    }
+
+    /// The same system with another lock lease (seconds).
+    pub fn with_lease(mut self, lease: u64) -> System {
+        self.bounds.lease = lease;
+        for c in &mut self.ctxs {
+            c.params.lease = lease;
+        }
+        self
+    }
+
     pub fn row(&self) -> RowId {
         RowId {
             scenario: self.scenario.name.to_string(),
@@ -218,7 +233,7 @@ impl System {
             return;
         }
         let mut probe = w.clients[i].local.clone();
-        let next = self.recipe.next(&self.ctxs[i], &mut probe);
+        let next = self.recipe.next_at(&self.ctxs[i], &mut probe, w.now);
         if next.op == Op::Finish {
             for e in &next.events {
                 w.clients[i].apply(e, w.now);
@@ -288,7 +303,7 @@ impl System {
     /// as the step starts are recorded at `now`. The model and the live executor both step
     /// clients through this and [`System::read_reply`], so they cannot drift apart.
     pub fn begin_step(&self, c: &mut ClientState, i: usize, now: u64) -> crate::recipe::Next {
-        let next = self.recipe.next(&self.ctxs[i], &mut c.local);
+        let next = self.recipe.next_at(&self.ctxs[i], &mut c.local, now);
         for e in &next.events {
             c.apply(e, now);
         }
@@ -298,7 +313,9 @@ impl System {
     /// Client `i` reads `reply` (to the command it just sent, or to one that had parked its
     /// connection): its recipe updates its state and the events it states are recorded.
     pub fn read_reply(&self, c: &mut ClientState, i: usize, reply: &Reply, now: u64) -> Vec<Event> {
-        let events = self.recipe.on_reply(&self.ctxs[i], &mut c.local, reply);
+        let events = self
+            .recipe
+            .on_reply_at(&self.ctxs[i], &mut c.local, reply, now);
         for e in &events {
             c.apply(e, now);
         }
@@ -413,7 +430,7 @@ impl System {
         for _ in 0..=LATE_CONTENDER_TICKS {
             let mut local = crate::recipe::Local::default();
             for _ in 0..64 {
-                let next = self.recipe.next(&me, &mut local);
+                let next = self.recipe.next_at(&me, &mut local, now);
                 if next
                     .events
                     .iter()
@@ -431,7 +448,7 @@ impl System {
                 let Outcome::Reply(reply) = server.apply(conn(slot), &command, now) else {
                     break;
                 };
-                let events = self.recipe.on_reply(&me, &mut local, &reply);
+                let events = self.recipe.on_reply_at(&me, &mut local, &reply, now);
                 if events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
                     return true;
                 }

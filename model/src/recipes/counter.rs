@@ -16,8 +16,11 @@
 //! | `lua-cas` | `v = GET`, then seed 004's compare-and-set script `v -> v+1`, retried on 0 | holds |
 
 use crate::cmd;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
+use crate::program::{sequential, sequential_on, Client, Flow};
+use crate::properties::NO_LOST_UPDATE;
+use crate::recipe::{reply_int, Params};
 use crate::reply::Reply;
+use crate::scenario::{Scenario, Variant};
 
 pub const KEY: &str = "counter";
 
@@ -29,146 +32,6 @@ redis.call('set', KEYS[1], new_value)
 return new_value
 ";
 
-fn committed() -> Vec<Event> {
-    vec![Event::Committed { delta: 1 }]
-}
-
-/// `GET` then `SET` on one connection. `value` holds the value read.
-#[derive(Debug)]
-pub struct GetSet;
-
-impl Recipe for GetSet {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", KEY]),
-            1 => Next::send(0, cmd!["SET", KEY, l.value + 1]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc += 1;
-        match l.pc {
-            1 => {
-                l.value = reply_int(r).unwrap_or(0);
-                vec![]
-            }
-            _ if r == &Reply::ok() => committed(),
-            _ => vec![],
-        }
-    }
-}
-
-/// The WATCH/MULTI/EXEC shape shared by `watch-pooled`, `multi-no-watch` and `watch-retry`:
-/// which connection each command uses and whether WATCH is sent at all.
-#[derive(Debug)]
-pub struct Transactional {
-    /// Connection for WATCH and GET (0 = "pool" / "conn").
-    pub read_conn: usize,
-    /// Connection for MULTI/SET/EXEC.
-    pub write_conn: usize,
-    pub watch: bool,
-    /// Retry when EXEC returns nil (redis-py raises WatchError).
-    pub retry: bool,
-    pub names: &'static [&'static str],
-}
-
-/// Seed 000 example 1 as written: WATCH on a pooled connection, the pipeline on another.
-pub const WATCH_POOLED: Transactional = Transactional {
-    read_conn: 0,
-    write_conn: 1,
-    watch: true,
-    retry: true,
-    names: &["pool", "pipe"],
-};
-
-/// GET outside, MULTI/SET/EXEC on the pipeline: no WATCH at all.
-pub const MULTI_NO_WATCH: Transactional = Transactional {
-    read_conn: 0,
-    write_conn: 1,
-    watch: false,
-    retry: false,
-    names: &["pool", "pipe"],
-};
-
-/// The textbook optimistic transaction on one connection, retried on nil.
-pub const WATCH_RETRY: Transactional = Transactional {
-    read_conn: 0,
-    write_conn: 0,
-    watch: true,
-    retry: true,
-    names: &["conn"],
-};
-
-const T_WATCH: u16 = 0;
-const T_GET: u16 = 1;
-const T_MULTI: u16 = 2;
-const T_SET: u16 = 3;
-const T_EXEC: u16 = 4;
-const T_DONE: u16 = 5;
-
-impl Recipe for Transactional {
-    fn connections(&self) -> &'static [&'static str] {
-        self.names
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        if l.pc == T_WATCH && !self.watch {
-            l.pc = T_GET;
-        }
-        match l.pc {
-            T_WATCH => Next::send(self.read_conn, cmd!["WATCH", KEY]),
-            T_GET => Next::send(self.read_conn, cmd!["GET", KEY]),
-            T_MULTI => Next::send(self.write_conn, cmd!["MULTI"]),
-            T_SET => Next::send(self.write_conn, cmd!["SET", KEY, l.value + 1]),
-            T_EXEC => Next::send(self.write_conn, cmd!["EXEC"]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            T_GET => {
-                l.value = reply_int(r).unwrap_or(0);
-                l.pc = T_MULTI;
-            }
-            T_EXEC => match r {
-                Reply::Array(_) => {
-                    l.pc = T_DONE;
-                    return committed();
-                }
-                _ if self.retry && may_retry(me, l) => l.pc = T_WATCH,
-                _ => {
-                    l.pc = T_DONE;
-                    return vec![Event::GaveUp];
-                }
-            },
-            pc => l.pc = pc + 1,
-        }
-        vec![]
-    }
-}
-
-/// Whether an increment's reply acknowledges it (an integer).
-fn committed_if_int(r: &Reply) -> Vec<Event> {
-    match r {
-        Reply::Int(_) => committed(),
-        _ => vec![],
-    }
-}
-
-/// One EVAL of seed 000's script.
-pub const LUA: OneShot = OneShot {
-    command: |_| cmd!["EVAL", LUA_INCREMENT, 1, KEY, 1],
-    outcome: committed_if_int,
-};
-
-/// `INCR counter`.
-pub const INCR: OneShot = OneShot {
-    command: |_| cmd!["INCR", KEY],
-    outcome: committed_if_int,
-};
-
 /// Seed 004's compare-and-set script, verbatim.
 pub const LUA_CAS: &str = "
 -- CAS: set only if current value matches expected
@@ -179,40 +42,133 @@ end
 return 0
 ";
 
-/// `v = GET counter`, then the CAS script `v -> v+1`, retried when it returns 0.
-#[derive(Debug)]
-pub struct LuaCas;
+/// `GET` then `SET` on one connection.
+fn get_set(c: &mut Client) -> Flow {
+    let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
+    if c.call(cmd!["SET", KEY, v + 1])? == Reply::ok() {
+        c.committed(1);
+    }
+    Ok(())
+}
 
-impl Recipe for LuaCas {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
+/// Seed 000 example 1 as written: `r.watch()` and `r.get()` on a pooled connection, the
+/// pipeline's MULTI/SET/EXEC on its own connection (which watches nothing), retried.
+fn watch_pooled(c: &mut Client) -> Flow {
+    let tries = 1 + c.params().retries as usize;
+    let done = c.attempts(tries, |c, _| {
+        c.call_on("pool", cmd!["WATCH", KEY])?;
+        let v = reply_int(&c.call_on("pool", cmd!["GET", KEY])?).unwrap_or(0);
+        c.call_on("pipe", cmd!["MULTI"])?;
+        c.call_on("pipe", cmd!["SET", KEY, v + 1])?;
+        Ok(matches!(c.call_on("pipe", cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
+    })?;
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
     }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", KEY]),
-            1 => Next::send(0, cmd!["EVAL", LUA_CAS, 1, KEY, l.value, l.value + 1]),
-            _ => Next::finish(),
-        }
+    Ok(())
+}
+
+/// GET outside, then MULTI/SET/EXEC on the pipeline: no WATCH, no retry.
+fn multi_no_watch(c: &mut Client) -> Flow {
+    let v = reply_int(&c.call_on("pool", cmd!["GET", KEY])?).unwrap_or(0);
+    c.call_on("pipe", cmd!["MULTI"])?;
+    c.call_on("pipe", cmd!["SET", KEY, v + 1])?;
+    match c.call_on("pipe", cmd!["EXEC"])? {
+        Reply::Array(_) => c.committed(1),
+        _ => c.gave_up(),
     }
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match (l.pc, r) {
-            (0, _) => {
-                l.value = reply_int(r).unwrap_or(0);
-                l.pc = 1;
-                vec![]
-            }
-            (_, Reply::Int(1)) => {
-                l.pc = 2;
-                committed()
-            }
-            _ if may_retry(me, l) => {
-                l.pc = 0;
-                vec![]
-            }
-            _ => {
-                l.pc = 2;
-                vec![Event::GaveUp]
-            }
-        }
+    Ok(())
+}
+
+/// The textbook optimistic transaction on one connection, retried on nil.
+fn watch_retry(c: &mut Client) -> Flow {
+    let tries = 1 + c.params().retries as usize;
+    let done = c.attempts(tries, |c, _| {
+        c.call(cmd!["WATCH", KEY])?;
+        let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
+        c.call(cmd!["MULTI"])?;
+        c.call(cmd!["SET", KEY, v + 1])?;
+        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
+    })?;
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
+    }
+    Ok(())
+}
+
+/// One EVAL of seed 000's script.
+fn lua(c: &mut Client) -> Flow {
+    if let Reply::Int(_) = c.call(cmd!["EVAL", LUA_INCREMENT, 1, KEY, 1])? {
+        c.committed(1);
+    }
+    Ok(())
+}
+
+/// `INCR counter`.
+fn incr(c: &mut Client) -> Flow {
+    if let Reply::Int(_) = c.call(cmd!["INCR", KEY])? {
+        c.committed(1);
+    }
+    Ok(())
+}
+
+/// `v = GET counter`, then the CAS script `v -> v+1`, retried when it returns 0.
+fn lua_cas(c: &mut Client) -> Flow {
+    let tries = 1 + c.params().retries as usize;
+    let done = c.attempts(tries, |c, _| {
+        let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
+        Ok((c.call(cmd!["EVAL", LUA_CAS, 1, KEY, v, v + 1])? == Reply::Int(1)).then_some(()))
+    })?;
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
+    }
+    Ok(())
+}
+
+const POOL_AND_PIPE: &[&str] = &["pool", "pipe"];
+
+/// The counter scenario: increments must not be lost.
+pub fn scenario() -> Scenario {
+    let v = Variant::new;
+    Scenario {
+        name: "counter",
+        summary: "N clients each add 1 to a shared counter",
+        setup: vec![(KEY.into(), "0".into())],
+        subject: KEY,
+        properties: vec![NO_LOST_UPDATE],
+        variants: vec![
+            v("get-set", "GET, then SET value+1", sequential(get_set)),
+            v(
+                "watch-pooled",
+                "seed 000 ex. 1 as written: WATCH on a pooled connection, MULTI/SET/EXEC on the pipeline's",
+                sequential_on(POOL_AND_PIPE, watch_pooled),
+            ),
+            v(
+                "multi-no-watch",
+                "GET outside, then MULTI/SET/EXEC",
+                sequential_on(POOL_AND_PIPE, multi_no_watch),
+            ),
+            v(
+                "watch-retry",
+                "WATCH/GET/MULTI/SET/EXEC, retried on nil",
+                sequential(watch_retry),
+            ),
+            v("lua", "seed 000 ex. 2's script", sequential(lua)),
+            v("incr", "INCR", sequential(incr)),
+            v(
+                "lua-cas",
+                "GET, then seed 004's compare-and-set script, retried",
+                sequential(lua_cas),
+            ),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
     }
 }

@@ -1,0 +1,270 @@
+//! The handle a program talks to Redis through: `call` and the verbs that state beliefs.
+//!
+//! Contract per verb (see the module doc of [`crate::program`] for what a step is):
+//! - `call` / `call_on`: one atomic step; returns the reply, or `Err(Stop)` when the runtime
+//!   has yet to send the command — propagate it with `?` and never inspect it.
+//! - `now`: the client's clock in ms; does not make a step.
+//! - `acquired`, `acquired_until`, `enter`, `released`, `committed`, `gave_up`: take effect with
+//!   the last reply; `exit`: takes effect with the next command (or the end). None makes a step.
+//! - `token`, `index`, `params`: who the client is; reading them changes nothing.
+
+use super::Flow;
+use crate::command::Command;
+use crate::recipe::{ClientCtx, Event, Input, Params};
+use crate::reply::Reply;
+
+fn describe(input: &Input) -> &'static str {
+    match input {
+        Input::Reply(_) => "sent a command",
+        Input::Time(_) => "read the clock",
+        Input::Attempt(_) => "started a retry loop",
+    }
+}
+
+/// "The program is waiting for a reply": the runtime stops the run here. Only the runtime
+/// creates it; a program just propagates it with `?`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stop(());
+
+/// The runtime's `Stop` (for front ends that answer a program's calls themselves).
+pub(crate) fn stop() -> Stop {
+    Stop(())
+}
+
+/// What a run of the program left for the runtime.
+#[derive(Debug, Default)]
+pub(crate) struct Harvest {
+    /// Events stated after the last reply of the trail, taking effect with that reply.
+    pub events: Vec<Event>,
+    /// Events stated after the last reply that take effect with the next command (`exit`).
+    pub deferred: Vec<Event>,
+    /// The command the program is waiting to send: (connection index, command).
+    pub pending: Option<(usize, Command)>,
+    /// A broken contract (non-determinism, a swallowed `Stop`), in words.
+    pub broken: Option<String>,
+}
+
+/// A client program's view of the world: its own identity, its connections, the replies.
+pub struct Client<'a> {
+    ctx: &'a ClientCtx,
+    connections: &'static [&'static str],
+    trail: &'a mut Vec<Input>,
+    /// The next input of the trail to hand out.
+    pos: usize,
+    /// Inputs up to here were answered in earlier steps; events stated before are old news.
+    fresh_from: usize,
+    now: u64,
+    pub(crate) harvest: Harvest,
+}
+
+impl<'a> Client<'a> {
+    pub(crate) fn new(
+        ctx: &'a ClientCtx,
+        connections: &'static [&'static str],
+        trail: &'a mut Vec<Input>,
+        now: u64,
+    ) -> Client<'a> {
+        let fresh_from = trail
+            .iter()
+            .rposition(|i| matches!(i, Input::Reply(_)))
+            .map_or(0, |p| p + 1);
+        Client {
+            ctx,
+            connections,
+            trail,
+            pos: 0,
+            fresh_from,
+            now,
+            harvest: Harvest::default(),
+        }
+    }
+
+    /// Whether every input of the trail has been handed out.
+    pub(crate) fn consumed_all(&self) -> bool {
+        self.pos == self.trail.len()
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.pos >= self.fresh_from
+    }
+
+    pub(crate) fn broken(&mut self, why: String) {
+        self.harvest.broken.get_or_insert(why);
+    }
+
+    /// Sends `command` on the client's first connection and returns the reply.
+    pub fn call(&mut self, command: Command) -> Result<Reply, Stop> {
+        self.call_slot(0, command)
+    }
+
+    /// Sends `command` on the connection named `connection` (one of the program's
+    /// `connections`) and returns the reply.
+    pub fn call_on(&mut self, connection: &str, command: Command) -> Result<Reply, Stop> {
+        match self.connections.iter().position(|c| *c == connection) {
+            Some(slot) => self.call_slot(slot, command),
+            None => {
+                self.broken(format!(
+                    "call on unknown connection {connection:?} (the program opens {:?})",
+                    self.connections
+                ));
+                Err(Stop(()))
+            }
+        }
+    }
+
+    pub(crate) fn call_slot(&mut self, slot: usize, command: Command) -> Result<Reply, Stop> {
+        if self.harvest.pending.is_some() {
+            self.broken(format!(
+                "the program went on after a call it had to wait for, and then sent {command}: \
+                 propagate the call's result with `?`"
+            ));
+            return Err(Stop(()));
+        }
+        match self.trail.get(self.pos) {
+            Some(Input::Reply(r)) => {
+                self.pos += 1;
+                Ok(r.clone())
+            }
+            Some(other) => {
+                let was = describe(other);
+                self.broken(format!(
+                    "not deterministic: it {was} here on an earlier run, and now sends {command}"
+                ));
+                Err(Stop(()))
+            }
+            None => {
+                self.harvest.pending = Some((slot, command));
+                Err(Stop(()))
+            }
+        }
+    }
+
+    /// The client's clock: logical time in ms (see the contract). Not a step.
+    pub fn now(&mut self) -> u64 {
+        match self.trail.get(self.pos) {
+            Some(Input::Time(t)) => {
+                self.pos += 1;
+                *t
+            }
+            Some(other) => {
+                let was = describe(other);
+                self.broken(format!(
+                    "not deterministic: it {was} here on an earlier run, and now reads the clock"
+                ));
+                self.now
+            }
+            None => {
+                self.trail.push(Input::Time(self.now));
+                self.pos += 1;
+                self.now
+            }
+        }
+    }
+
+    /// Up to `n` attempts of `body` (given the attempt number, from 0), until one returns
+    /// `Some`: the retry loop of WATCH transactions and lock acquisition. Returns the
+    /// successful attempt's value, or `None` when all `n` failed.
+    ///
+    /// `body` is `Fn`: an attempt can learn nothing from earlier attempts but its number, so
+    /// once an attempt has failed the runtime forgets what it received, and two clients at
+    /// the same attempt with the same earlier history are one state.
+    pub fn attempts<T>(
+        &mut self,
+        n: usize,
+        body: impl Fn(&mut Self, usize) -> Flow<Option<T>>,
+    ) -> Flow<Option<T>> {
+        let (start, mut k) = self.attempts_begin();
+        while k < n {
+            if let Some(t) = body(self, k)? {
+                return Ok(Some(t));
+            }
+            k += 1;
+            self.attempts_failed(start, k);
+        }
+        Ok(None)
+    }
+
+    /// Enters a retry loop: where it starts in the trail, and the attempt to run first.
+    pub(crate) fn attempts_begin(&mut self) -> (usize, usize) {
+        let start = self.pos;
+        if let Some(Input::Attempt(a)) = self.trail.get(self.pos) {
+            self.pos += 1;
+            return (start, *a as usize);
+        }
+        (start, 0)
+    }
+
+    /// The loop that began at `start` goes on to attempt `k`: what the failed attempts
+    /// received is dead, so the trail keeps only the mark.
+    pub(crate) fn attempts_failed(&mut self, start: usize, k: usize) {
+        let dropped_last_reply = self.fresh_from > start;
+        self.trail
+            .splice(start..self.pos, [Input::Attempt(k as u32)]);
+        self.pos = start + 1;
+        if dropped_last_reply {
+            self.fresh_from = self.pos;
+        }
+    }
+
+    /// The client's unique token (its lock identifier): `A`, `B`, ….
+    pub fn token(&self) -> &str {
+        &self.ctx.token
+    }
+
+    /// The client's index (0 for A). Programs of one variant must not decide on it (symmetry).
+    pub fn index(&self) -> usize {
+        self.ctx.index
+    }
+
+    /// The scenario's parameters (retries, lease).
+    pub fn params(&self) -> &Params {
+        &self.ctx.params
+    }
+
+    /// States an event that takes effect with the last reply.
+    pub fn event(&mut self, event: Event) {
+        if self.is_fresh() {
+            if event == Event::Exit {
+                self.harvest.deferred.push(event);
+            } else {
+                self.harvest.events.push(event);
+            }
+        }
+    }
+
+    /// The client believes it holds the lock for `lease_s` seconds from now (`None`: no expiry).
+    pub fn acquired(&mut self, lease_s: Option<u64>) {
+        self.event(Event::Acquired { lease: lease_s });
+    }
+
+    /// The client believes it holds the lock until the absolute time `deadline_ms`.
+    pub fn acquired_until(&mut self, deadline_ms: u64) {
+        let lease = deadline_ms.saturating_sub(self.now).div_ceil(1000);
+        self.event(Event::Acquired { lease: Some(lease) });
+    }
+
+    /// The client enters its critical section.
+    pub fn enter(&mut self) {
+        self.event(Event::Enter);
+    }
+
+    /// The client leaves its critical section (as its next command is sent, or as it ends).
+    pub fn exit(&mut self) {
+        self.event(Event::Exit);
+    }
+
+    /// The client no longer believes it holds the lock.
+    pub fn released(&mut self) {
+        self.event(Event::Released);
+    }
+
+    /// A change the client made was acknowledged by the server.
+    pub fn committed(&mut self, delta: i64) {
+        self.event(Event::Committed { delta });
+    }
+
+    /// The client stops trying.
+    pub fn gave_up(&mut self) {
+        self.event(Event::GaveUp);
+    }
+}

@@ -1,0 +1,99 @@
+//! Recipe files in Lua: a scenario, its variants as sequential programs, and properties, in
+//! one file that people who do not write Rust can bring (`redis-races check my_lock.lua`).
+//!
+//! ```lua
+//! scenario { name = "my-counter", keys = { counter = "0" }, clients = 2,
+//!            params = { retries = 1 }, faults = { "none", "crash" },
+//!            properties = { "no-lost-update", "never-negative" } }
+//!
+//! variant("watch-retry", function(c)
+//!   for attempt = 0, c.params.retries do
+//!     c:call("WATCH", "counter")
+//!     local v = tonumber(c:call("GET", "counter")) or 0
+//!     c:call("MULTI")
+//!     c:call("SET", "counter", v + 1)
+//!     if c:call("EXEC") ~= nil then c:committed(1) return end
+//!   end
+//!   c:gave_up()
+//! end)
+//!
+//! property("never-negative", "always", function(w)
+//!   return (tonumber(w.keys.counter) or 0) >= 0
+//! end)
+//! ```
+//!
+//! The contract (stable; later versions add to it):
+//! - `scenario{…}` fields: `name` (required), `summary`, `keys` (string values set before any
+//!   client runs), `clients` (default 2), `params = { retries = 1, lease = 1 }`, `faults`
+//!   (default all: none, crash, pause), `properties` (names: built-in or declared in the
+//!   file), `connections` (default `{ "conn" }`), `subject` (the key built-in properties are
+//!   about; default: the only key), `ticks` (clock ticks of one second a run may span,
+//!   default 0). An unknown field is an error.
+//! - `variant(name, function(c) … end [, { summary = …, connections = {…} }])`.
+//! - The client `c`: `c:call(cmd, args…)` (first connection), `c:call_on(conn, cmd, args…)`,
+//!   `c:now()` (ms), `c:attempts(n, function(attempt) … end)` (a retry loop whose attempts
+//!   share nothing but their number: return a value to stop, nil to retry), the events
+//!   `c:acquired(lease_s)`, `c:acquired_until(ms)`, `c:enter()`, `c:exit()`, `c:released()`,
+//!   `c:committed(delta)`, `c:gave_up()`, and `c.token`, `c.params`, `c.is_error(reply)`.
+//!   What a step is, when events take effect and what determinism means: [`crate::program`].
+//! - `property(name, "always" | "at-end", function(w) … end)` returns `true`, or `false` and a
+//!   message; `w` is described in [`engine`]'s `observation`.
+//! - The sandbox has Lua 5.1's base, `string`, `table` and `math` without `random`; no `io`,
+//!   `os`, `debug`, `print`, `require`, `load*` or coroutines. A variant must keep its state in
+//!   its own locals: nothing may survive from one run to the next (file-level variables that
+//!   a variant changes break determinism). `pcall` around `c:call` is not supported.
+
+mod engine;
+mod scenario;
+
+pub use scenario::load;
+
+use crate::program::{Client, Flow, Program};
+use std::sync::Arc;
+
+/// A recipe file's text, as loaded (each thread builds its own Lua state from it).
+#[derive(Debug)]
+pub struct LuaFile {
+    pub path: String,
+    pub source: String,
+    /// Identifies the text among loaded files (per-thread engines are keyed by it).
+    id: u64,
+}
+
+impl LuaFile {
+    pub fn new(path: &str, source: String) -> LuaFile {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        source.hash(&mut h);
+        LuaFile {
+            path: path.to_string(),
+            source,
+            id: h.finish(),
+        }
+    }
+}
+
+/// One variant of a recipe file, as a program.
+#[derive(Debug)]
+pub struct LuaProgram {
+    file: Arc<LuaFile>,
+    variant: String,
+    connections: &'static [&'static str],
+}
+
+impl Program for LuaProgram {
+    fn connections(&self) -> &'static [&'static str] {
+        self.connections
+    }
+
+    fn run(&self, c: &mut Client) -> Flow {
+        match engine::with_engine(&self.file, |e| engine::run_variant(e, &self.variant, c)) {
+            Ok(flow) => flow,
+            Err(why) => {
+                c.broken(why);
+                Err(crate::program::client::stop())
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+-- The environment of a recipe file (redis-races): the declarations, and the client handle
+-- whose verbs yield to the runtime. Loaded before the user's file; nothing here is the user's.
+local yield = coroutine.yield
+local decl = { variants = {}, properties = {} }
+__rr_decl = decl
+
+function scenario(t)
+  if type(t) ~= "table" then error("scenario{...} takes a table", 2) end
+  if decl.scenario ~= nil then error("scenario{...} is declared twice", 2) end
+  decl.scenario = t
+end
+
+function variant(name, body, options)
+  if type(name) ~= "string" or type(body) ~= "function" then
+    error("variant(name, function(c) ... end [, options]) expected", 2)
+  end
+  table.insert(decl.variants, { name = name, body = body, options = options or {} })
+end
+
+function property(name, kind, check)
+  if type(name) ~= "string" or type(kind) ~= "string" or type(check) ~= "function" then
+    error('property(name, "always" | "at-end", function(w) ... end) expected', 2)
+  end
+  if kind ~= "always" and kind ~= "at-end" then
+    error('property ' .. name .. ': kind must be "always" or "at-end", not "' .. kind .. '"', 2)
+  end
+  table.insert(decl.properties, { name = name, kind = kind, check = check })
+end
+
+local C = {}
+C.__index = C
+__rr_client = C
+
+function C:call(...) return yield("call", false, ...) end
+function C:call_on(conn, ...) return yield("call", conn, ...) end
+function C:now() return yield("now") end
+function C:acquired(lease_s) yield("event", "acquired", lease_s) end
+function C:acquired_until(deadline_ms) yield("event", "acquired-until", deadline_ms) end
+function C:enter() yield("event", "enter") end
+function C:exit() yield("event", "exit") end
+function C:released() yield("event", "released") end
+function C:committed(delta) yield("event", "committed", delta or 1) end
+function C:gave_up() yield("event", "gave-up") end
+function C.is_error(r) return type(r) == "table" and r.err ~= nil end
+
+-- Up to n attempts of body(attempt) (attempt from 0) until one returns a value (not nil).
+function C:attempts(n, body)
+  local k = yield("attempts-begin")
+  while k < n do
+    local r = body(k)
+    if r ~= nil then yield("attempts-end") return r end
+    k = k + 1
+    yield("attempts-failed", k)
+  end
+  yield("attempts-end")
+  return nil
+end
+
+-- The sandbox: no I/O, no real time, no randomness, no loading of other code.
+coroutine = nil
+os, io, debug, package, module, require = nil, nil, nil, nil, nil, nil
+dofile, loadfile, load, loadstring, collectgarbage, getfenv, setfenv, newproxy = nil, nil, nil, nil, nil, nil, nil, nil
+gcinfo, print = nil, nil
+math.random, math.randomseed = nil, nil
