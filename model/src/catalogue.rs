@@ -1,6 +1,7 @@
 //! The catalogue: every seed recipe as a row, with its scenario's properties and bounds.
 //! Row ids (`scenario/variant`) and property names are part of the CLI contract.
 
+use crate::program::Runner;
 use crate::properties::*;
 use crate::recipe::Params;
 use crate::recipes::lock::{Acquire, Lock, Release, Repair};
@@ -85,66 +86,66 @@ pub fn lock() -> Scenario {
             variant(
                 "setnx-expire",
                 "SETNX then EXPIRE; WATCH release",
-                Lock {
+                Runner::new(Lock {
                     acquire: setnx(Repair::None),
                     release: Release::Watch,
-                },
+                }),
             ),
             variant(
                 "setnx-ttl-repair",
                 "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
-                Lock {
+                Runner::new(Lock {
                     acquire: setnx(Repair::AsPrinted),
                     release: Release::Watch,
-                },
+                }),
             ),
             variant(
                 "setnx-ttl-repair-fixed",
                 "listing 11.4 with the repair when ttl < 0; WATCH release",
-                Lock {
+                Runner::new(Lock {
                     acquire: setnx(Repair::Fixed),
                     release: Release::Watch,
-                },
+                }),
             ),
             variant(
                 "set-nx-ex-del",
                 "SET NX EX; plain DEL",
-                Lock {
+                Runner::new(Lock {
                     acquire: Acquire::SetNxEx,
                     release: Release::Del,
-                },
+                }),
             ),
             variant(
                 "set-nx-ex-get-del",
                 "SET NX EX; GET, then DEL if ours",
-                Lock {
+                Runner::new(Lock {
                     acquire: Acquire::SetNxEx,
                     release: Release::GetThenDel,
-                },
+                }),
             ),
             variant(
                 "watch-release",
                 "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
-                Lock {
+                Runner::new(Lock {
                     acquire: Acquire::SetNxEx,
                     release: Release::Watch,
-                },
+                }),
             ),
             variant(
                 "lua",
                 "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
-                Lock {
+                Runner::new(Lock {
                     acquire: Acquire::Lua,
                     release: Release::Lua,
-                },
+                }),
             ),
             variant(
                 "client",
                 "live::lock's commands: SET NX PX; compare-and-delete script",
-                Lock {
+                Runner::new(Lock {
                     acquire: Acquire::SetNxPx,
                     release: Release::Client,
-                },
+                }),
             ),
             variant(
                 "python-redis-lock",

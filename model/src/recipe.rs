@@ -25,13 +25,15 @@ pub struct Local {
     pub trail: Vec<Input>,
 }
 
-/// One thing a program received: a reply, a reading of its clock (ms), or the mark that a
-/// retry loop is at attempt `n` (what earlier attempts received is forgotten: it is dead).
+/// One thing a program received: a reply, a reading of its clock (ms), or what is left of a
+/// retry loop once its attempts are dead: that it is at attempt `n`, or that it has ended
+/// (with success or not).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Input {
     Reply(Reply),
     Time(u64),
     Attempt(u32),
+    Attempted(bool),
 }
 
 /// What a client believes or did, stated at a step. Properties are defined over these.

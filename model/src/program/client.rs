@@ -13,11 +13,17 @@ use crate::command::Command;
 use crate::recipe::{ClientCtx, Event, Input, Params};
 use crate::reply::Reply;
 
+/// Whether the events stated before `input` were reported with an earlier step: true of a
+/// reply, and of a retry loop's mark, which stands for the reply that decided the attempt.
+pub(crate) fn is_boundary(input: &Input) -> bool {
+    !matches!(input, Input::Time(_))
+}
+
 fn describe(input: &Input) -> &'static str {
     match input {
         Input::Reply(_) => "sent a command",
         Input::Time(_) => "read the clock",
-        Input::Attempt(_) => "started a retry loop",
+        Input::Attempt(_) | Input::Attempted(_) => "started a retry loop",
     }
 }
 
@@ -25,6 +31,14 @@ fn describe(input: &Input) -> &'static str {
 /// creates it; a program just propagates it with `?`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Stop(());
+
+/// Where a retry loop stands when a run reaches it.
+pub(crate) enum Loop {
+    /// It ended on an earlier run, with this answer.
+    Ended(bool),
+    /// It runs from trail position `start`, at this attempt.
+    At { start: usize, attempt: usize },
+}
 
 /// The runtime's `Stop` (for front ends that answer a program's calls themselves).
 pub(crate) fn stop() -> Stop {
@@ -64,10 +78,7 @@ impl<'a> Client<'a> {
         trail: &'a mut Vec<Input>,
         now: u64,
     ) -> Client<'a> {
-        let fresh_from = trail
-            .iter()
-            .rposition(|i| matches!(i, Input::Reply(_)))
-            .map_or(0, |p| p + 1);
+        let fresh_from = trail.iter().rposition(is_boundary).map_or(0, |p| p + 1);
         Client {
             ctx,
             connections,
@@ -161,45 +172,69 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// Up to `n` attempts of `body` (given the attempt number, from 0), until one returns
-    /// `Some`: the retry loop of WATCH transactions and lock acquisition. Returns the
-    /// successful attempt's value, or `None` when all `n` failed.
+    /// Up to `n` attempts of `body` (given the attempt number, from 0) until one returns
+    /// `true`: the retry loop of WATCH transactions and lock acquisition. Returns whether an
+    /// attempt succeeded.
     ///
-    /// `body` is `Fn`: an attempt can learn nothing from earlier attempts but its number, so
-    /// once an attempt has failed the runtime forgets what it received, and two clients at
-    /// the same attempt with the same earlier history are one state.
-    pub fn attempts<T>(
+    /// `body` is `Fn` and answers only yes or no: an attempt learns nothing from earlier ones
+    /// but its number, and the code after the loop learns nothing but the answer. So the
+    /// runtime forgets what a failed attempt received, and what the whole loop received once
+    /// it has ended: two clients at the same point with the same live history are one state.
+    pub fn attempts(
         &mut self,
         n: usize,
-        body: impl Fn(&mut Self, usize) -> Flow<Option<T>>,
-    ) -> Flow<Option<T>> {
-        let (start, mut k) = self.attempts_begin();
+        body: impl Fn(&mut Self, usize) -> Flow<bool>,
+    ) -> Flow<bool> {
+        let (start, mut k) = match self.attempts_begin() {
+            Loop::Ended(ok) => return Ok(ok),
+            Loop::At { start, attempt } => (start, attempt),
+        };
         while k < n {
-            if let Some(t) = body(self, k)? {
-                return Ok(Some(t));
+            if body(self, k)? {
+                self.attempts_end(start, true);
+                return Ok(true);
             }
             k += 1;
             self.attempts_failed(start, k);
         }
-        Ok(None)
+        self.attempts_end(start, false);
+        Ok(false)
     }
 
-    /// Enters a retry loop: where it starts in the trail, and the attempt to run first.
-    pub(crate) fn attempts_begin(&mut self) -> (usize, usize) {
+    /// Enters a retry loop: where it starts in the trail and the attempt to run, or, if the
+    /// loop has already ended on an earlier run, how.
+    pub(crate) fn attempts_begin(&mut self) -> Loop {
         let start = self.pos;
-        if let Some(Input::Attempt(a)) = self.trail.get(self.pos) {
-            self.pos += 1;
-            return (start, *a as usize);
+        match self.trail.get(self.pos) {
+            Some(Input::Attempted(ok)) => {
+                self.pos += 1;
+                Loop::Ended(*ok)
+            }
+            Some(Input::Attempt(a)) => {
+                self.pos += 1;
+                Loop::At {
+                    start,
+                    attempt: *a as usize,
+                }
+            }
+            _ => Loop::At { start, attempt: 0 },
         }
-        (start, 0)
     }
 
-    /// The loop that began at `start` goes on to attempt `k`: what the failed attempts
-    /// received is dead, so the trail keeps only the mark.
+    /// The loop that began at `start` goes on to attempt `k`.
     pub(crate) fn attempts_failed(&mut self, start: usize, k: usize) {
+        self.compact(start, Input::Attempt(k as u32));
+    }
+
+    /// The loop that began at `start` has ended.
+    pub(crate) fn attempts_end(&mut self, start: usize, ok: bool) {
+        self.compact(start, Input::Attempted(ok));
+    }
+
+    /// Replaces what the trail received since `start` (now dead) by `mark`.
+    fn compact(&mut self, start: usize, mark: Input) {
         let dropped_last_reply = self.fresh_from > start;
-        self.trail
-            .splice(start..self.pos, [Input::Attempt(k as u32)]);
+        self.trail.splice(start..self.pos, [mark]);
         self.pos = start + 1;
         if dropped_last_reply {
             self.fresh_from = self.pos;

@@ -60,11 +60,12 @@ fn watch_pooled(c: &mut Client) -> Flow {
         let v = reply_int(&c.call_on("pool", cmd!["GET", KEY])?).unwrap_or(0);
         c.call_on("pipe", cmd!["MULTI"])?;
         c.call_on("pipe", cmd!["SET", KEY, v + 1])?;
-        Ok(matches!(c.call_on("pipe", cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
+        Ok(matches!(c.call_on("pipe", cmd!["EXEC"])?, Reply::Array(_)))
     })?;
-    match done {
-        Some(()) => c.committed(1),
-        None => c.gave_up(),
+    if done {
+        c.committed(1);
+    } else {
+        c.gave_up();
     }
     Ok(())
 }
@@ -89,11 +90,12 @@ fn watch_retry(c: &mut Client) -> Flow {
         let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
         c.call(cmd!["MULTI"])?;
         c.call(cmd!["SET", KEY, v + 1])?;
-        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
+        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)))
     })?;
-    match done {
-        Some(()) => c.committed(1),
-        None => c.gave_up(),
+    if done {
+        c.committed(1);
+    } else {
+        c.gave_up();
     }
     Ok(())
 }
@@ -119,11 +121,12 @@ fn lua_cas(c: &mut Client) -> Flow {
     let tries = 1 + c.params().retries as usize;
     let done = c.attempts(tries, |c, _| {
         let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
-        Ok((c.call(cmd!["EVAL", LUA_CAS, 1, KEY, v, v + 1])? == Reply::Int(1)).then_some(()))
+        Ok(c.call(cmd!["EVAL", LUA_CAS, 1, KEY, v, v + 1])? == Reply::Int(1))
     })?;
-    match done {
-        Some(()) => c.committed(1),
-        None => c.gave_up(),
+    if done {
+        c.committed(1);
+    } else {
+        c.gave_up();
     }
     Ok(())
 }

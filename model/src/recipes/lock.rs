@@ -24,7 +24,7 @@
 //! is the fault model `pause`, and only a fencing token checked by the resource helps there.
 
 use crate::cmd;
-use crate::recipe::{may_retry, ClientCtx, Event, Local, Next, Recipe};
+use crate::program::{Client, Flow, Program};
 use crate::reply::Reply;
 
 pub const KEY: &str = "lock:res";
@@ -86,158 +86,102 @@ pub enum Release {
     Client,
 }
 
-/// A lock recipe: one acquisition (retried), the critical section, one release.
+/// A lock recipe: take the lock (retried), work in the critical section, release:
+///
+/// ```text
+/// 1. acquire, up to 1 + retries attempts; none succeeded: give up
+/// 2. enter the critical section (as the acquiring reply arrives)
+/// 3. exit, as the first release command is sent
+/// 4. release; the client no longer believes it holds the lock
+/// ```
 #[derive(Debug)]
 pub struct Lock {
     pub acquire: Acquire,
     pub release: Release,
 }
 
-// Program counters. `Local::value` is 1 once the client has left its critical section.
-const ACQ: u16 = 0;
-const ACQ_EXPIRE: u16 = 1;
-const ACQ_TTL: u16 = 2;
-const ACQ_REPAIR: u16 = 3;
-const REL: u16 = 10;
-const REL_DEL: u16 = 11;
-const REL_MULTI: u16 = 12;
-const REL_MULTI_DEL: u16 = 13;
-const REL_UNWATCH: u16 = 14;
-const REL_EXEC: u16 = 15;
-const REL_GET: u16 = 16;
-const DONE: u16 = 20;
-
-impl Lock {
-    fn acquired(&self, me: &ClientCtx, l: &mut Local, enter: bool) -> Vec<Event> {
-        l.attempt = 0;
-        let mut ev = Vec::new();
-        if l.pc != ACQ_EXPIRE {
-            ev.push(Event::Acquired {
-                lease: Some(me.params.lease),
-            });
-        }
-        if enter {
-            ev.push(Event::Enter);
-            l.pc = REL;
-        }
-        ev
-    }
-
-    fn retry_or_give_up(&self, me: &ClientCtx, l: &mut Local) -> Vec<Event> {
-        if may_retry(me, l) {
-            l.pc = ACQ;
-            vec![]
-        } else {
-            l.pc = DONE;
-            vec![Event::GaveUp]
-        }
-    }
-
-    fn released(l: &mut Local) -> Vec<Event> {
-        l.pc = DONE;
-        vec![Event::Released]
-    }
-}
-
-impl Recipe for Lock {
+impl Program for Lock {
     fn connections(&self) -> &'static [&'static str] {
         &["conn"]
     }
 
-    fn next(&self, me: &ClientCtx, l: &mut Local) -> Next {
-        let lease = me.params.lease;
-        let tok = &me.token;
-        let step = match (l.pc, self.acquire, self.release) {
-            (ACQ, Acquire::SetnxExpire { .. }, _) => cmd!["SETNX", KEY, tok],
-            (ACQ, Acquire::SetNxEx, _) => cmd!["SET", KEY, tok, "NX", "EX", lease],
-            (ACQ, Acquire::SetNxPx, _) => cmd!["SET", KEY, tok, "NX", "PX", lease * 1000],
-            (ACQ, Acquire::Lua, _) => cmd!["EVAL", LUA_ACQUIRE, 1, KEY, lease, tok],
-            (ACQ_EXPIRE | ACQ_REPAIR, ..) => cmd!["EXPIRE", KEY, lease],
-            (ACQ_TTL, ..) => cmd!["TTL", KEY],
-            (REL, _, Release::Del) | (REL_DEL, ..) => cmd!["DEL", KEY],
-            (REL, _, Release::GetThenDel) => cmd!["GET", KEY],
-            (REL, _, Release::Watch) => cmd!["WATCH", KEY],
-            (REL, _, Release::Lua) => cmd!["EVAL", LUA_RELEASE, 1, KEY, tok],
-            (REL, _, Release::Client) => cmd!["EVAL", CLIENT_RELEASE, 1, KEY, tok],
-            (REL_GET, ..) => cmd!["GET", KEY],
-            (REL_MULTI, ..) => cmd!["MULTI"],
-            (REL_MULTI_DEL, ..) => cmd!["DEL", KEY],
-            (REL_EXEC, ..) => cmd!["EXEC"],
-            (REL_UNWATCH, ..) => cmd!["UNWATCH"],
-            _ => return Next::finish(),
-        };
-        let mut next = Next::send(0, step);
-        if l.pc == REL && l.value == 0 {
-            l.value = 1;
-            next = next.with([Event::Exit]);
+    fn run(&self, c: &mut Client) -> Flow {
+        let tries = 1 + c.params().retries as usize;
+        if !c.attempts(tries, |c, _| acquire(c, self.acquire))? {
+            c.gave_up();
+            return Ok(());
         }
-        next
+        c.enter();
+        c.exit();
+        release(c, self.release)?;
+        c.released();
+        Ok(())
     }
+}
 
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        let mine = r.as_str() == Some(me.token.as_str());
-        match (l.pc, self.acquire, self.release) {
-            (ACQ, Acquire::SetnxExpire { .. }, _) if r == &Reply::Int(1) => {
-                let ev = self.acquired(me, l, false);
-                l.pc = ACQ_EXPIRE;
-                ev
+/// One attempt to take the lock; states `acquired` as soon as the client believes it holds it.
+fn acquire(c: &mut Client, how: Acquire) -> Flow<bool> {
+    let tok = c.token().to_string();
+    let lease = c.params().lease;
+    let ok = match how {
+        Acquire::SetnxExpire { repair } => {
+            if c.call(cmd!["SETNX", KEY, tok])? == Reply::Int(1) {
+                c.acquired(Some(lease));
+                c.call(cmd!["EXPIRE", KEY, lease])?;
+                return Ok(true);
             }
-            (
-                ACQ,
-                Acquire::SetnxExpire {
-                    repair: Repair::None,
-                },
-                _,
-            ) => self.retry_or_give_up(me, l),
-            (ACQ, Acquire::SetnxExpire { .. }, _) => {
-                l.pc = ACQ_TTL;
-                vec![]
+            let repair_now = match repair {
+                Repair::None => false,
+                // Python's `not ttl`: only 0 is falsy, and TTL says -1 for "no expiry".
+                Repair::AsPrinted => c.call(cmd!["TTL", KEY])?.as_int() == Some(0),
+                Repair::Fixed => c.call(cmd!["TTL", KEY])?.as_int().unwrap_or(0) < 0,
+            };
+            if repair_now {
+                c.call(cmd!["EXPIRE", KEY, lease])?;
             }
-            (ACQ, Acquire::SetNxEx | Acquire::SetNxPx | Acquire::Lua, _) if r == &Reply::ok() => {
-                self.acquired(me, l, true)
+            return Ok(false);
+        }
+        Acquire::SetNxEx => c.call(cmd!["SET", KEY, tok, "NX", "EX", lease])?,
+        Acquire::SetNxPx => c.call(cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])?,
+        Acquire::Lua => c.call(cmd!["EVAL", LUA_ACQUIRE, 1, KEY, lease, tok])?,
+    } == Reply::ok();
+    if ok {
+        c.acquired(Some(lease));
+    }
+    Ok(ok)
+}
+
+/// Gives the lock back, the way `how` says.
+fn release(c: &mut Client, how: Release) -> Flow {
+    let tok = c.token().to_string();
+    match how {
+        Release::Del => {
+            c.call(cmd!["DEL", KEY])?;
+        }
+        Release::GetThenDel => {
+            if c.call(cmd!["GET", KEY])?.as_str() == Some(&tok) {
+                c.call(cmd!["DEL", KEY])?;
             }
-            (ACQ, ..) => self.retry_or_give_up(me, l),
-            (ACQ_EXPIRE, ..) => self.acquired(me, l, true),
-            (ACQ_TTL, Acquire::SetnxExpire { repair }, _) => {
-                let ttl = r.as_int().unwrap_or(0);
-                let repair_now = match repair {
-                    Repair::AsPrinted => ttl == 0,
-                    Repair::Fixed => ttl < 0,
-                    Repair::None => false,
-                };
-                if repair_now {
-                    l.pc = ACQ_REPAIR;
-                    vec![]
-                } else {
-                    self.retry_or_give_up(me, l)
+        }
+        Release::Watch => {
+            let tries = 1 + c.params().retries as usize;
+            c.attempts(tries, |c, _| {
+                c.call(cmd!["WATCH", KEY])?;
+                if c.call(cmd!["GET", KEY])?.as_str() != Some(c.token()) {
+                    c.call(cmd!["UNWATCH"])?;
+                    return Ok(true);
                 }
-            }
-            (ACQ_REPAIR, ..) => self.retry_or_give_up(me, l),
-            (REL, _, Release::GetThenDel) if mine => {
-                l.pc = REL_DEL;
-                vec![]
-            }
-            (REL, _, Release::Watch) => {
-                l.pc = REL_GET;
-                vec![]
-            }
-            (REL_GET, ..) => {
-                l.pc = if mine { REL_MULTI } else { REL_UNWATCH };
-                vec![]
-            }
-            (REL_MULTI, ..) => {
-                l.pc = REL_MULTI_DEL;
-                vec![]
-            }
-            (REL_MULTI_DEL, ..) => {
-                l.pc = REL_EXEC;
-                vec![]
-            }
-            (REL_EXEC, ..) if r == &Reply::Nil && may_retry(me, l) => {
-                l.pc = REL;
-                vec![]
-            }
-            _ => Self::released(l),
+                c.call(cmd!["MULTI"])?;
+                c.call(cmd!["DEL", KEY])?;
+                Ok(c.call(cmd!["EXEC"])? != Reply::Nil)
+            })?;
+        }
+        Release::Lua => {
+            c.call(cmd!["EVAL", LUA_RELEASE, 1, KEY, tok])?;
+        }
+        Release::Client => {
+            c.call(cmd!["EVAL", CLIENT_RELEASE, 1, KEY, tok])?;
         }
     }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 
 use super::LuaFile;
 use crate::command::Command;
+use crate::program::client::Loop;
 use crate::program::{Client, Flow};
 use crate::reply::Reply;
 use crate::server::Value;
@@ -246,19 +247,30 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
                 }
                 Ok(MultiValue::new())
             }
-            "attempts-begin" => {
-                let (start, k) = c.attempts_begin();
-                loops.push(start);
-                Ok(MultiValue::from_iter([LuaValue::Number(k as f64)]))
-            }
-            "attempts-failed" => {
-                let k = number(out.get(1)).unwrap_or(0.0) as usize;
-                let start = *loops.last().expect("attempts-failed inside a loop");
-                c.attempts_failed(start, k);
-                Ok(MultiValue::new())
-            }
-            "attempts-end" => {
-                loops.pop();
+            "attempts-begin" => match c.attempts_begin() {
+                Loop::Ended(ok) => Ok(MultiValue::from_iter([
+                    LuaValue::Boolean(true),
+                    LuaValue::Boolean(ok),
+                ])),
+                Loop::At { start, attempt } => {
+                    loops.push(start);
+                    Ok(MultiValue::from_iter([
+                        LuaValue::Boolean(false),
+                        LuaValue::Number(attempt as f64),
+                    ]))
+                }
+            },
+            "attempts-failed" | "attempts-end" => {
+                let Some(&start) = loops.last() else {
+                    return fail(c, "a retry loop ended that had not begun".into());
+                };
+                if verb == "attempts-failed" {
+                    let k = number(out.get(1)).unwrap_or(0.0) as usize;
+                    c.attempts_failed(start, k);
+                } else {
+                    loops.pop();
+                    c.attempts_end(start, matches!(out.get(1), Some(LuaValue::Boolean(true))));
+                }
                 Ok(MultiValue::new())
             }
             other => {

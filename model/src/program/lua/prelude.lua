@@ -43,17 +43,18 @@ function C:committed(delta) yield("event", "committed", delta or 1) end
 function C:gave_up() yield("event", "gave-up") end
 function C.is_error(r) return type(r) == "table" and r.err ~= nil end
 
--- Up to n attempts of body(attempt) (attempt from 0) until one returns a value (not nil).
+-- Up to n attempts of body(attempt) (attempt from 0) until one returns true; returns whether
+-- one did. Attempts share nothing but their number (see the Rust docs of Client::attempts).
 function C:attempts(n, body)
-  local k = yield("attempts-begin")
+  local ended, k = yield("attempts-begin")
+  if ended then return k end
   while k < n do
-    local r = body(k)
-    if r ~= nil then yield("attempts-end") return r end
+    if body(k) then yield("attempts-end", true) return true end
     k = k + 1
     yield("attempts-failed", k)
   end
-  yield("attempts-end")
-  return nil
+  yield("attempts-end", false)
+  return false
 end
 
 -- The sandbox: no I/O, no real time, no randomness, no loading of other code.
