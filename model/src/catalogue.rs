@@ -29,6 +29,7 @@ pub fn counter() -> Scenario {
 
 /// Inventory: never sell more than the stock (seed 002, seed 004).
 pub fn inventory() -> Scenario {
+    let [check_then_decr, multi_no_watch, watch, lua] = inventory::programs();
     Scenario {
         name: "inventory",
         summary: "N buyers each try to take one unit of a stock smaller than N",
@@ -39,23 +40,19 @@ pub fn inventory() -> Scenario {
             variant(
                 "check-then-decr",
                 "GET, then DECR if positive",
-                inventory::CheckThenDecr,
+                check_then_decr,
             ),
             variant(
                 "multi-no-watch",
                 "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
-                inventory::Pipeline { watch: false },
+                multi_no_watch,
             ),
             variant(
                 "watch",
                 "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
-                inventory::Pipeline { watch: true },
+                watch,
             ),
-            variant(
-                "lua",
-                "seed 004's decrement-not-below-zero script",
-                inventory::LUA,
-            ),
+            variant("lua", "seed 004's decrement-not-below-zero script", lua),
         ],
         default_clients: 2,
         params: Params {
@@ -170,6 +167,7 @@ pub fn lock() -> Scenario {
 /// Transfer: a move between two balances is applied exactly once (seed 004).
 pub fn transfer() -> Scenario {
     use crate::recipes::transfer;
+    let [get_get_set_set, watch, lua] = transfer::programs();
     Scenario {
         name: "transfer",
         summary: "N clients each move 1 from account:a (balance 1) to account:b",
@@ -183,14 +181,14 @@ pub fn transfer() -> Scenario {
             variant(
                 "get-get-set-set",
                 "GET both balances, SET both",
-                transfer::GetGetSetSet,
+                get_get_set_set,
             ),
             variant(
                 "watch",
                 "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
-                transfer::Watch,
+                watch,
             ),
-            variant("lua", "seed 004's transfer script", transfer::LUA),
+            variant("lua", "seed 004's transfer script", lua),
         ],
         default_clients: 2,
         params: Params {

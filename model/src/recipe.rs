@@ -33,7 +33,7 @@ pub enum Input {
     Reply(Reply),
     Time(u64),
     Attempt(u32),
-    Attempted(bool),
+    Attempted(Option<u32>),
 }
 
 /// What a client believes or did, stated at a step. Properties are defined over these.

@@ -90,9 +90,9 @@ fn a_retry_loop_states_what_follows_it_once() {
     fn body(c: &mut Client) -> Flow {
         let ok = c.attempts(3, |c, attempt| {
             c.call(cmd!["INCR", "counter"])?;
-            Ok(attempt == 1)
+            Ok((attempt == 1).then_some(()))
         })?;
-        if ok {
+        if ok.is_some() {
             c.committed(1);
         }
         Ok(())

@@ -39,7 +39,7 @@ pub(crate) mod client;
 pub mod lua;
 pub(crate) mod runner;
 
-pub use client::{Client, Stop};
+pub use client::{Client, Outcome, Stop};
 pub use runner::{RecipeError, Runner};
 
 use std::fmt;

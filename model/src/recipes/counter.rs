@@ -60,12 +60,11 @@ fn watch_pooled(c: &mut Client) -> Flow {
         let v = reply_int(&c.call_on("pool", cmd!["GET", KEY])?).unwrap_or(0);
         c.call_on("pipe", cmd!["MULTI"])?;
         c.call_on("pipe", cmd!["SET", KEY, v + 1])?;
-        Ok(matches!(c.call_on("pipe", cmd!["EXEC"])?, Reply::Array(_)))
+        Ok(matches!(c.call_on("pipe", cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
     })?;
-    if done {
-        c.committed(1);
-    } else {
-        c.gave_up();
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
     }
     Ok(())
 }
@@ -90,12 +89,11 @@ fn watch_retry(c: &mut Client) -> Flow {
         let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
         c.call(cmd!["MULTI"])?;
         c.call(cmd!["SET", KEY, v + 1])?;
-        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)))
+        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)).then_some(()))
     })?;
-    if done {
-        c.committed(1);
-    } else {
-        c.gave_up();
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
     }
     Ok(())
 }
@@ -121,12 +119,11 @@ fn lua_cas(c: &mut Client) -> Flow {
     let tries = 1 + c.params().retries as usize;
     let done = c.attempts(tries, |c, _| {
         let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
-        Ok(c.call(cmd!["EVAL", LUA_CAS, 1, KEY, v, v + 1])? == Reply::Int(1))
+        Ok((c.call(cmd!["EVAL", LUA_CAS, 1, KEY, v, v + 1])? == Reply::Int(1)).then_some(()))
     })?;
-    if done {
-        c.committed(1);
-    } else {
-        c.gave_up();
+    match done {
+        Some(()) => c.committed(1),
+        None => c.gave_up(),
     }
     Ok(())
 }

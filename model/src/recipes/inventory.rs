@@ -17,7 +17,8 @@
 //! (UNWATCH) changes no property and is not modelled.
 
 use crate::cmd;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
+use crate::program::{sequential, sequential_on, Client, Flow, Runner, Sequential};
+use crate::recipe::reply_int;
 use crate::reply::Reply;
 
 pub const KEY: &str = "stock";
@@ -32,123 +33,79 @@ end
 return redis.call('DECRBY', KEYS[1], decrement)
 ";
 
-fn sold() -> Vec<Event> {
-    vec![Event::Committed { delta: 1 }]
-}
-
-fn sold_out(l: &mut Local, done: u16) -> Vec<Event> {
-    l.pc = done;
-    vec![Event::GaveUp]
-}
-
 /// `GET stock`, then `DECR stock` if it was positive.
-#[derive(Debug)]
-pub struct CheckThenDecr;
-
-impl Recipe for CheckThenDecr {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
+fn check_then_decr(c: &mut Client) -> Flow {
+    if reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0) <= 0 {
+        c.gave_up();
+        return Ok(());
     }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", KEY]),
-            1 => Next::send(0, cmd!["DECR", KEY]),
-            _ => Next::finish(),
-        }
+    if let Reply::Int(_) = c.call(cmd!["DECR", KEY])? {
+        c.committed(1);
     }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            0 => {
-                l.value = reply_int(r).unwrap_or(0);
-                if l.value > 0 {
-                    l.pc = 1;
-                    vec![]
-                } else {
-                    sold_out(l, 2)
-                }
-            }
-            _ => {
-                l.pc = 2;
-                if matches!(r, Reply::Int(_)) {
-                    sold()
-                } else {
-                    vec![]
-                }
-            }
-        }
-    }
+    Ok(())
 }
 
-const W_WATCH: u16 = 0;
-const W_GET: u16 = 1;
-const W_MULTI: u16 = 2;
-const W_SET: u16 = 3;
-const W_EXEC: u16 = 4;
-const W_DONE: u16 = 5;
+/// Outcomes of one pipelined attempt.
+const SOLD: u8 = 1;
+const SOLD_OUT: u8 = 2;
 
-/// Seed 002's two listings: with `watch`, the second (WATCH on the pipe's connection,
-/// retried on WatchError); without, the first (GET on the plain client, pipeline without
-/// WATCH).
-#[derive(Debug)]
-pub struct Pipeline {
-    pub watch: bool,
+/// One attempt of seed 002's pipeline: `n = GET` (on `read`), then `MULTI; SET n-1; EXEC` on
+/// the pipe; `watch` first WATCHes on the pipe's connection.
+fn pipelined(c: &mut Client, watch: bool, read: &str) -> Flow<Option<u8>> {
+    if watch {
+        c.call_on("pipe", cmd!["WATCH", KEY])?;
+    }
+    let n = reply_int(&c.call_on(read, cmd!["GET", KEY])?).unwrap_or(0);
+    if n <= 0 {
+        return Ok(Some(SOLD_OUT));
+    }
+    c.call_on("pipe", cmd!["MULTI"])?;
+    c.call_on("pipe", cmd!["SET", KEY, n - 1])?;
+    Ok(match c.call_on("pipe", cmd!["EXEC"])? {
+        Reply::Array(_) => Some(SOLD),
+        _ => None,
+    })
 }
 
-impl Pipeline {
-    fn read_conn(&self) -> usize {
-        if self.watch {
-            1
-        } else {
-            0
-        }
-    }
+/// Seed 002's first listing: GET on the plain client, the pipeline without WATCH, once.
+fn multi_no_watch(c: &mut Client) -> Flow {
+    let outcome = c.attempts(1, |c, _| pipelined(c, false, "client"))?;
+    finish(c, outcome);
+    Ok(())
 }
 
-impl Recipe for Pipeline {
-    fn connections(&self) -> &'static [&'static str] {
-        &["client", "pipe"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        if l.pc == W_WATCH && !self.watch {
-            l.pc = W_GET;
-        }
-        match l.pc {
-            W_WATCH => Next::send(1, cmd!["WATCH", KEY]),
-            W_GET => Next::send(self.read_conn(), cmd!["GET", KEY]),
-            W_MULTI => Next::send(1, cmd!["MULTI"]),
-            W_SET => Next::send(1, cmd!["SET", KEY, l.value - 1]),
-            W_EXEC => Next::send(1, cmd!["EXEC"]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            W_GET => {
-                l.value = reply_int(r).unwrap_or(0);
-                if l.value <= 0 {
-                    return sold_out(l, W_DONE);
-                }
-                l.pc = W_MULTI;
-            }
-            W_EXEC => match r {
-                Reply::Array(_) => {
-                    l.pc = W_DONE;
-                    return sold();
-                }
-                _ if self.watch && may_retry(me, l) => l.pc = W_WATCH,
-                _ => return sold_out(l, W_DONE),
-            },
-            pc => l.pc = pc + 1,
-        }
-        vec![]
+/// Seed 002's second listing: WATCH on the pipe's connection, retried on WatchError.
+fn watch(c: &mut Client) -> Flow {
+    let tries = 1 + c.params().retries as usize;
+    let outcome = c.attempts(tries, |c, _| pipelined(c, true, "pipe"))?;
+    finish(c, outcome);
+    Ok(())
+}
+
+fn finish(c: &mut Client, outcome: Option<u8>) {
+    match outcome {
+        Some(SOLD) => c.committed(1),
+        _ => c.gave_up(),
     }
 }
 
 /// One EVAL of seed 004's decrement-not-below-zero script: −1 means sold out.
-pub const LUA: OneShot = OneShot {
-    command: |_| cmd!["EVAL", LUA_DECREMENT, 1, KEY, 1],
-    outcome: |r| match r {
-        Reply::Int(n) if *n >= 0 => sold(),
-        _ => vec![Event::GaveUp],
-    },
-};
+fn lua(c: &mut Client) -> Flow {
+    match c.call(cmd!["EVAL", LUA_DECREMENT, 1, KEY, 1])? {
+        Reply::Int(n) if n >= 0 => c.committed(1),
+        _ => c.gave_up(),
+    }
+    Ok(())
+}
+
+const CLIENT_AND_PIPE: &[&str] = &["client", "pipe"];
+
+/// The variants' programs, in table order: check-then-decr, multi-no-watch, watch, lua.
+pub fn programs() -> [Runner<Sequential>; 4] {
+    [
+        sequential(check_then_decr),
+        sequential_on(CLIENT_AND_PIPE, multi_no_watch),
+        sequential_on(CLIENT_AND_PIPE, watch),
+        sequential(lua),
+    ]
+}

@@ -107,7 +107,9 @@ impl Program for Lock {
 
     fn run(&self, c: &mut Client) -> Flow {
         let tries = 1 + c.params().retries as usize;
-        if !c.attempts(tries, |c, _| acquire(c, self.acquire))? {
+        if c.attempts(tries, |c, _| acquire(c, self.acquire))?
+            .is_none()
+        {
             c.gave_up();
             return Ok(());
         }
@@ -119,8 +121,9 @@ impl Program for Lock {
     }
 }
 
-/// One attempt to take the lock; states `acquired` as soon as the client believes it holds it.
-fn acquire(c: &mut Client, how: Acquire) -> Flow<bool> {
+/// One attempt to take the lock (`Some` once taken); states `acquired` as soon as the client
+/// believes it holds it.
+fn acquire(c: &mut Client, how: Acquire) -> Flow<Option<()>> {
     let tok = c.token().to_string();
     let lease = c.params().lease;
     let ok = match how {
@@ -128,7 +131,7 @@ fn acquire(c: &mut Client, how: Acquire) -> Flow<bool> {
             if c.call(cmd!["SETNX", KEY, tok])? == Reply::Int(1) {
                 c.acquired(Some(lease));
                 c.call(cmd!["EXPIRE", KEY, lease])?;
-                return Ok(true);
+                return Ok(Some(()));
             }
             let repair_now = match repair {
                 Repair::None => false,
@@ -139,7 +142,7 @@ fn acquire(c: &mut Client, how: Acquire) -> Flow<bool> {
             if repair_now {
                 c.call(cmd!["EXPIRE", KEY, lease])?;
             }
-            return Ok(false);
+            return Ok(None);
         }
         Acquire::SetNxEx => c.call(cmd!["SET", KEY, tok, "NX", "EX", lease])?,
         Acquire::SetNxPx => c.call(cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])?,
@@ -148,7 +151,7 @@ fn acquire(c: &mut Client, how: Acquire) -> Flow<bool> {
     if ok {
         c.acquired(Some(lease));
     }
-    Ok(ok)
+    Ok(ok.then_some(()))
 }
 
 /// Gives the lock back, the way `how` says.
@@ -169,11 +172,11 @@ fn release(c: &mut Client, how: Release) -> Flow {
                 c.call(cmd!["WATCH", KEY])?;
                 if c.call(cmd!["GET", KEY])?.as_str() != Some(c.token()) {
                     c.call(cmd!["UNWATCH"])?;
-                    return Ok(true);
+                    return Ok(Some(()));
                 }
                 c.call(cmd!["MULTI"])?;
                 c.call(cmd!["DEL", KEY])?;
-                Ok(c.call(cmd!["EXEC"])? != Reply::Nil)
+                Ok((c.call(cmd!["EXEC"])? != Reply::Nil).then_some(()))
             })?;
         }
         Release::Lua => {

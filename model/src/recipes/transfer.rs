@@ -13,7 +13,8 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, OneShot, Recipe};
+use crate::program::{sequential, Client, Flow, Runner, Sequential};
+use crate::recipe::reply_int;
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
@@ -80,113 +81,60 @@ fn no_lost_transfer(sys: &System, w: &World) -> Result<(), String> {
     Ok(())
 }
 
-fn transferred() -> Vec<Event> {
-    vec![Event::Committed { delta: 1 }]
+/// GET both balances, then SET both: no protection at all.
+fn get_get_set_set(c: &mut Client) -> Flow {
+    let a = reply_int(&c.call(cmd!["GET", FROM])?).unwrap_or(0);
+    let b = reply_int(&c.call(cmd!["GET", TO])?).unwrap_or(0);
+    if a < 1 {
+        c.gave_up();
+        return Ok(());
+    }
+    c.call(cmd!["SET", FROM, a - 1])?;
+    c.call(cmd!["SET", TO, b + 1])?;
+    c.committed(1);
+    Ok(())
 }
 
-/// GET both balances, then SET both: no protection at all. `value` holds `a * 1000 + b`.
-#[derive(Debug)]
-pub struct GetGetSetSet;
-
-impl Recipe for GetGetSetSet {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        let (a, b) = (l.value / 1000, l.value % 1000);
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", FROM]),
-            1 => Next::send(0, cmd!["GET", TO]),
-            2 => Next::send(0, cmd!["SET", FROM, a - 1]),
-            3 => Next::send(0, cmd!["SET", TO, b + 1]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        let n = reply_int(r).unwrap_or(0);
-        match l.pc {
-            0 => l.value = n * 1000,
-            1 => {
-                l.value += n;
-                if l.value / 1000 < 1 {
-                    l.pc = 9;
-                    return vec![Event::GaveUp];
-                }
-            }
-            3 => {
-                l.pc = 9;
-                return transferred();
-            }
-            _ => {}
-        }
-        l.pc += 1;
-        vec![]
-    }
-}
-
-const W_WATCH: u16 = 0;
-const W_GET_A: u16 = 1;
-const W_GET_B: u16 = 2;
-const W_MULTI: u16 = 3;
-const W_DECR: u16 = 4;
-const W_INCR: u16 = 5;
-const W_EXEC: u16 = 6;
-const W_UNWATCH: u16 = 7;
-const W_DONE: u16 = 9;
+/// Outcomes of one WATCH attempt.
+const MOVED: u8 = 1;
+const INSUFFICIENT: u8 = 2;
 
 /// Seed 004's check-and-set over both keys, retried when EXEC returns nil.
-#[derive(Debug)]
-pub struct Watch;
-
-impl Recipe for Watch {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            W_WATCH => Next::send(0, cmd!["WATCH", FROM, TO]),
-            W_GET_A => Next::send(0, cmd!["GET", FROM]),
-            W_GET_B => Next::send(0, cmd!["GET", TO]),
-            W_MULTI => Next::send(0, cmd!["MULTI"]),
-            W_DECR => Next::send(0, cmd!["DECRBY", FROM, 1]),
-            W_INCR => Next::send(0, cmd!["INCRBY", TO, 1]),
-            W_EXEC => Next::send(0, cmd!["EXEC"]),
-            W_UNWATCH => Next::send(0, cmd!["UNWATCH"]),
-            _ => Next::finish(),
+fn watch(c: &mut Client) -> Flow {
+    let tries = 1 + c.params().retries as usize;
+    let outcome = c.attempts(tries, |c, _| {
+        c.call(cmd!["WATCH", FROM, TO])?;
+        if reply_int(&c.call(cmd!["GET", FROM])?).unwrap_or(0) < 1 {
+            c.call(cmd!["UNWATCH"])?;
+            return Ok(Some(INSUFFICIENT));
         }
+        c.call(cmd!["GET", TO])?;
+        c.call(cmd!["MULTI"])?;
+        c.call(cmd!["DECRBY", FROM, 1])?;
+        c.call(cmd!["INCRBY", TO, 1])?;
+        Ok(matches!(c.call(cmd!["EXEC"])?, Reply::Array(_)).then_some(MOVED))
+    })?;
+    match outcome {
+        Some(MOVED) => c.committed(1),
+        _ => c.gave_up(),
     }
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            W_GET_A => {
-                l.value = reply_int(r).unwrap_or(0);
-                l.pc = if l.value < 1 { W_UNWATCH } else { W_GET_B };
-            }
-            W_EXEC => match r {
-                Reply::Array(_) => {
-                    l.pc = W_DONE;
-                    return transferred();
-                }
-                _ if may_retry(me, l) => l.pc = W_WATCH,
-                _ => {
-                    l.pc = W_DONE;
-                    return vec![Event::GaveUp];
-                }
-            },
-            W_UNWATCH => {
-                l.pc = W_DONE;
-                return vec![Event::GaveUp];
-            }
-            pc => l.pc = pc + 1,
-        }
-        vec![]
-    }
+    Ok(())
 }
 
 /// One EVAL of seed 004's transfer script.
-pub const LUA: OneShot = OneShot {
-    command: |_| cmd!["EVAL", LUA_TRANSFER, 2, FROM, TO, 1],
-    outcome: |r| match r {
-        Reply::Status(s) if s == "transferred" => transferred(),
-        _ => vec![Event::GaveUp],
-    },
-};
+fn lua(c: &mut Client) -> Flow {
+    match c.call(cmd!["EVAL", LUA_TRANSFER, 2, FROM, TO, 1])? {
+        Reply::Status(s) if s == "transferred" => c.committed(1),
+        _ => c.gave_up(),
+    }
+    Ok(())
+}
+
+/// The variants' programs, in table order: get-get-set-set, watch, lua.
+pub fn programs() -> [Runner<Sequential>; 3] {
+    [
+        sequential(get_get_set_set),
+        sequential(watch),
+        sequential(lua),
+    ]
+}

@@ -22,6 +22,9 @@ use std::rc::Rc;
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
+/// How a retry loop that ended with `true` is remembered (integers stay below it).
+const TRUE_OUTCOME: u32 = 1 << 31;
+
 /// A loaded recipe file: its Lua state and what it declared.
 pub(crate) struct Engine {
     pub lua: Lua,
@@ -248,9 +251,13 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
                 Ok(MultiValue::new())
             }
             "attempts-begin" => match c.attempts_begin() {
-                Loop::Ended(ok) => Ok(MultiValue::from_iter([
+                Loop::Ended(code) => Ok(MultiValue::from_iter([
                     LuaValue::Boolean(true),
-                    LuaValue::Boolean(ok),
+                    match code {
+                        None => LuaValue::Boolean(false),
+                        Some(TRUE_OUTCOME) => LuaValue::Boolean(true),
+                        Some(n) => LuaValue::Number(n as f64),
+                    },
                 ])),
                 Loop::At { start, attempt } => {
                     loops.push(start);
@@ -269,7 +276,23 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
                     c.attempts_failed(start, k);
                 } else {
                     loops.pop();
-                    c.attempts_end(start, matches!(out.get(1), Some(LuaValue::Boolean(true))));
+                    let code = match out.get(1) {
+                        Some(LuaValue::Boolean(true)) => Some(TRUE_OUTCOME),
+                        Some(LuaValue::Boolean(false)) | None => None,
+                        Some(v) => match number(Some(v)) {
+                            Some(n) if n.fract() == 0.0 && (0.0..TRUE_OUTCOME as f64).contains(&n) => {
+                                Some(n as u32)
+                            }
+                            _ => {
+                                return fail(
+                                    c,
+                                    "a c:attempts body must return nil, false, true or an integer from 0 to 2^31-1"
+                                        .into(),
+                                )
+                            }
+                        },
+                    };
+                    c.attempts_end(start, code);
                 }
                 Ok(MultiValue::new())
             }

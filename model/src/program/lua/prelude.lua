@@ -43,13 +43,19 @@ function C:committed(delta) yield("event", "committed", delta or 1) end
 function C:gave_up() yield("event", "gave-up") end
 function C.is_error(r) return type(r) == "table" and r.err ~= nil end
 
--- Up to n attempts of body(attempt) (attempt from 0) until one returns true; returns whether
--- one did. Attempts share nothing but their number (see the Rust docs of Client::attempts).
+-- Up to n attempts of body(attempt) (attempt from 0) until one returns a value other than
+-- nil or false: true, or an integer from 0 to 2^31 - 1 (an outcome small enough to be
+-- remembered in place of the attempts); returns it, or false when every attempt failed.
+-- Attempts share nothing but their number (see the Rust docs of Client::attempts).
 function C:attempts(n, body)
   local ended, k = yield("attempts-begin")
   if ended then return k end
   while k < n do
-    if body(k) then yield("attempts-end", true) return true end
+    local r = body(k)
+    if r then
+      yield("attempts-end", r)
+      return r
+    end
     k = k + 1
     yield("attempts-failed", k)
   end
