@@ -7,11 +7,10 @@
 //! Run: `cargo run --example capped_counter`.
 
 use model::cmd;
-use model::recipe::{reply_int, OneShot};
+use model::program::{sequential, Client, Flow};
+use model::recipe::reply_int;
 use model::scenario::{PropertyDef, PropertyKind, Scenario, Variant};
-use model::{
-    checker, ClientCtx, Event, FaultModel, Local, Next, Params, Recipe, Reply, System, World,
-};
+use model::{checker, FaultModel, Params, System, World};
 use std::sync::Arc;
 
 const KEY: &str = "hits";
@@ -29,36 +28,19 @@ return new_val
 ";
 
 /// GET, then SET min(v + 2, cap): two steps with a gap between them.
-#[derive(Debug)]
-struct NaiveCapped;
-
-impl Recipe for NaiveCapped {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", KEY]),
-            1 => Next::send(0, cmd!["SET", KEY, (l.value + STEP).min(CAP)]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc += 1;
-        if l.pc == 1 {
-            l.value = reply_int(r).unwrap_or(0);
-            vec![]
-        } else {
-            vec![Event::Committed { delta: STEP }]
-        }
-    }
+fn naive_capped(c: &mut Client) -> Flow {
+    let v = reply_int(&c.call(cmd!["GET", KEY])?).unwrap_or(0);
+    c.call(cmd!["SET", KEY, (v + STEP).min(CAP)])?;
+    c.committed(STEP);
+    Ok(())
 }
 
-/// One EVAL of seed 004's script: a one-command recipe needs no state machine of its own.
-const LUA_CAPPED_RECIPE: OneShot = OneShot {
-    command: |_| cmd!["EVAL", LUA_CAPPED, 1, KEY, STEP, CAP],
-    outcome: |_| vec![Event::Committed { delta: STEP }],
-};
+/// One EVAL of seed 004's script.
+fn lua_capped(c: &mut Client) -> Flow {
+    c.call(cmd!["EVAL", LUA_CAPPED, 1, KEY, STEP, CAP])?;
+    c.committed(STEP);
+    Ok(())
+}
 
 /// At the end the counter is min(sum of increments, cap): never above the cap, nothing lost.
 fn capped(system: &System, w: &World) -> Result<(), String> {
@@ -93,16 +75,8 @@ fn main() {
             check: capped,
         }],
         variants: vec![
-            Variant {
-                name: "get-min-set",
-                summary: "GET, min, SET",
-                recipe: Arc::new(NaiveCapped),
-            },
-            Variant {
-                name: "lua",
-                summary: "seed 004's script",
-                recipe: Arc::new(LUA_CAPPED_RECIPE),
-            },
+            Variant::new("get-min-set", "GET, min, SET", sequential(naive_capped)),
+            Variant::new("lua", "seed 004's script", sequential(lua_capped)),
         ],
         default_clients: 2,
         params: Params::default(),
