@@ -147,12 +147,12 @@ pub fn lock() -> Scenario {
             variant(
                 "python-redis-lock",
                 "seed 003: SET NX EX, BLPOP on a signal list, the unlock script",
-                PythonRedisLock { expire: true },
+                Runner::new(PythonRedisLock { expire: true }),
             ),
             variant(
                 "python-redis-lock-no-expire",
                 "seed 003 with the library's default expire=None: SET NX, BLPOP forever",
-                PythonRedisLock { expire: false },
+                Runner::new(PythonRedisLock { expire: false }),
             ),
         ],
         default_clients: 3,
@@ -202,6 +202,7 @@ pub fn transfer() -> Scenario {
 /// Job result: taken exactly once (seed 004's GETDEL).
 pub fn job_result() -> Scenario {
     use crate::recipes::job_result;
+    let [get_then_del, getdel] = job_result::programs();
     Scenario {
         name: "job-result",
         summary: "two consumers each try to take a job's result once",
@@ -209,8 +210,8 @@ pub fn job_result() -> Scenario {
         subject: job_result::KEY,
         properties: vec![job_result::TAKEN_ONCE],
         variants: vec![
-            variant("get-then-del", "GET, then DEL", job_result::GetThenDel),
-            variant("getdel", "GETDEL", job_result::GETDEL),
+            variant("get-then-del", "GET, then DEL", get_then_del),
+            variant("getdel", "GETDEL", getdel),
         ],
         default_clients: 2,
         params: Params {
@@ -235,12 +236,12 @@ pub fn fencing() -> Scenario {
             variant(
                 "checked",
                 "the resource's script rejects a token lower than the highest accepted",
-                Fencing { checked: true },
+                Runner::new(Fencing { checked: true }),
             ),
             variant(
                 "unchecked",
                 "the resource trusts the lock: RPUSH the write",
-                Fencing { checked: false },
+                Runner::new(Fencing { checked: false }),
             ),
         ],
         default_clients: 2,

@@ -174,37 +174,6 @@ pub trait Recipe: Send + Sync + fmt::Debug {
     }
 }
 
-/// A client that sends one command on its one connection and is done: the recipe of every
-/// "one atomic command" variant (INCR, GETDEL, an EVAL). What it sends, and what the reply
-/// means, are plain functions.
-#[derive(Clone, Copy)]
-pub struct OneShot {
-    pub command: fn(&ClientCtx) -> Command,
-    pub outcome: fn(&Reply) -> Vec<Event>,
-}
-
-impl fmt::Debug for OneShot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("OneShot")
-    }
-}
-
-impl Recipe for OneShot {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
-    }
-    fn next(&self, me: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, (self.command)(me)),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        l.pc = 1;
-        (self.outcome)(r)
-    }
-}
-
 /// Shorthand for building a [`Command`] from its arguments.
 #[macro_export]
 macro_rules! cmd {
@@ -221,11 +190,4 @@ pub fn reply_int(r: &Reply) -> Option<i64> {
         Reply::Bulk(s) => s.parse().ok(),
         _ => None,
     }
-}
-
-/// Retry bookkeeping shared by the recipes: counts the attempt just failed and says whether
-/// another is allowed.
-pub fn may_retry(me: &ClientCtx, local: &mut Local) -> bool {
-    local.attempt += 1;
-    local.attempt <= me.params.retries
 }

@@ -14,7 +14,8 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{may_retry, reply_int, ClientCtx, Event, Local, Next, Recipe};
+use crate::program::{Client, Flow, Program};
+use crate::recipe::reply_int;
 use crate::recipes::lock::{CLIENT_RELEASE, KEY};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
@@ -67,79 +68,54 @@ fn fenced_writes(_: &System, w: &World) -> Result<(), String> {
     Ok(())
 }
 
-/// Lock, token, write, release. `Local::value` holds the fencing token once it is known.
+/// Lock, token, write, release:
+///
+/// ```text
+/// 1. SET lock tok NX PX lease (retried): OK → acquired, enter
+/// 2. t = INCR lock:res:fence
+/// 3. write with t (checked: FENCED_WRITE; unchecked: RPUSH fence:log t) → committed if accepted
+/// 4. exit; compare-and-delete release → released
+/// ```
 #[derive(Debug)]
 pub struct Fencing {
     /// Whether the resource checks the token ([`FENCED_WRITE`]) or trusts the lock.
     pub checked: bool,
 }
 
-const ACQ: u16 = 0;
-const TOKEN: u16 = 1;
-const WRITE: u16 = 2;
-const REL: u16 = 3;
-const DONE: u16 = 4;
-
-impl Recipe for Fencing {
+impl Program for Fencing {
     fn connections(&self) -> &'static [&'static str] {
         &["conn"]
     }
 
-    fn next(&self, me: &ClientCtx, l: &mut Local) -> Next {
-        let tok = &me.token;
-        match l.pc {
-            ACQ => Next::send(0, cmd!["SET", KEY, tok, "NX", "PX", me.params.lease * 1000]),
-            TOKEN => Next::send(0, cmd!["INCR", FENCE]),
-            WRITE if self.checked => {
-                Next::send(0, cmd!["EVAL", FENCED_WRITE, 2, TOP, LOG, l.value])
+    fn run(&self, c: &mut Client) -> Flow {
+        let tries = 1 + c.params().retries as usize;
+        let got = c.attempts(tries, |c, _| {
+            let (tok, lease) = (c.token().to_string(), c.params().lease);
+            let ok = c.call(cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])? == Reply::ok();
+            if ok {
+                c.acquired(Some(lease));
             }
-            WRITE => Next::send(0, cmd!["RPUSH", LOG, l.value]),
-            REL => Next::send(0, cmd!["EVAL", CLIENT_RELEASE, 1, KEY, tok]).with([Event::Exit]),
-            _ => Next::finish(),
+            Ok(ok.then_some(()))
+        })?;
+        if got.is_none() {
+            c.gave_up();
+            return Ok(());
         }
-    }
-
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            ACQ if r == &Reply::ok() => {
-                l.attempt = 0;
-                l.pc = TOKEN;
-                vec![
-                    Event::Acquired {
-                        lease: Some(me.params.lease),
-                    },
-                    Event::Enter,
-                ]
-            }
-            ACQ => {
-                if !may_retry(me, l) {
-                    l.pc = DONE;
-                    return vec![Event::GaveUp];
-                }
-                vec![]
-            }
-            TOKEN => {
-                l.value = reply_int(r).unwrap_or(0);
-                l.pc = WRITE;
-                vec![]
-            }
-            WRITE => {
-                l.pc = REL;
-                let accepted = if self.checked {
-                    r == &Reply::Int(1)
-                } else {
-                    true
-                };
-                if accepted {
-                    vec![Event::Committed { delta: 1 }]
-                } else {
-                    vec![]
-                }
-            }
-            _ => {
-                l.pc = DONE;
-                vec![Event::Released]
-            }
+        c.enter();
+        let t = reply_int(&c.call(cmd!["INCR", FENCE])?).unwrap_or(0);
+        let accepted = if self.checked {
+            c.call(cmd!["EVAL", FENCED_WRITE, 2, TOP, LOG, t])? == Reply::Int(1)
+        } else {
+            c.call(cmd!["RPUSH", LOG, t])?;
+            true
+        };
+        if accepted {
+            c.committed(1);
         }
+        c.exit();
+        let tok = c.token().to_string();
+        c.call(cmd!["EVAL", CLIENT_RELEASE, 1, KEY, tok])?;
+        c.released();
+        Ok(())
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{ClientCtx, Event, Local, Next, OneShot, Recipe};
+use crate::program::{sequential, Client, Flow, Runner, Sequential};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
@@ -42,44 +42,24 @@ fn taken_once(sys: &System, w: &World) -> Result<(), String> {
     }
 }
 
-fn took() -> Vec<Event> {
-    vec![Event::Committed { delta: 1 }]
-}
-
-/// GET, then DEL if there was something.
-#[derive(Debug)]
-pub struct GetThenDel;
-
-impl Recipe for GetThenDel {
-    fn connections(&self) -> &'static [&'static str] {
-        &["conn"]
+/// GET, then DEL if there was something (the consumer took it when GET returned it).
+fn get_then_del(c: &mut Client) -> Flow {
+    if let Reply::Bulk(_) = c.call(cmd!["GET", KEY])? {
+        c.committed(1);
+        c.call(cmd!["DEL", KEY])?;
     }
-    fn next(&self, _: &ClientCtx, l: &mut Local) -> Next {
-        match l.pc {
-            0 => Next::send(0, cmd!["GET", KEY]),
-            1 => Next::send(0, cmd!["DEL", KEY]),
-            _ => Next::finish(),
-        }
-    }
-    fn on_reply(&self, _: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match (l.pc, r) {
-            (0, Reply::Bulk(_)) => {
-                l.pc = 1;
-                took()
-            }
-            _ => {
-                l.pc = 2;
-                vec![]
-            }
-        }
-    }
+    Ok(())
 }
 
 /// `GETDEL job:result`.
-pub const GETDEL: OneShot = OneShot {
-    command: |_| cmd!["GETDEL", KEY],
-    outcome: |r| match r {
-        Reply::Bulk(_) => took(),
-        _ => vec![],
-    },
-};
+fn getdel(c: &mut Client) -> Flow {
+    if let Reply::Bulk(_) = c.call(cmd!["GETDEL", KEY])? {
+        c.committed(1);
+    }
+    Ok(())
+}
+
+/// The variants' programs, in table order: get-then-del, getdel.
+pub fn programs() -> [Runner<Sequential>; 2] {
+    [sequential(get_then_del), sequential(getdel)]
+}

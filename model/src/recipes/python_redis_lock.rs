@@ -12,7 +12,7 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
-use crate::recipe::{may_retry, ClientCtx, Event, Local, Next, Recipe};
+use crate::program::{Client, Flow, Program};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
@@ -77,58 +77,53 @@ pub struct PythonRedisLock {
     pub expire: bool,
 }
 
-const SET: u16 = 0;
-const WAIT: u16 = 1;
-const RELEASE: u16 = 2;
-const DONE: u16 = 3;
-
-impl Recipe for PythonRedisLock {
+/// The library's `acquire(blocking=True)` loop (bounded by `retries`), the critical section,
+/// and `release()`:
+///
+/// ```text
+/// 1. SET lock tok NX [EX expire]: OK → acquired, enter
+/// 2. otherwise BLPOP signal (expire or 0), and try again
+/// 3. exit; EVAL UNLOCK_SCRIPT (delete the lock, push one wake-up, expire it) → released
+/// ```
+impl Program for PythonRedisLock {
     fn connections(&self) -> &'static [&'static str] {
         &["conn"]
     }
 
-    fn next(&self, me: &ClientCtx, l: &mut Local) -> Next {
-        let tok = &me.token;
-        match l.pc {
-            SET if self.expire => Next::send(0, cmd!["SET", KEY, tok, "NX", "EX", me.params.lease]),
-            SET => Next::send(0, cmd!["SET", KEY, tok, "NX"]),
-            WAIT => {
-                let timeout = if self.expire { me.params.lease } else { 0 };
-                Next::send(0, cmd!["BLPOP", SIGNAL, timeout])
+    fn run(&self, c: &mut Client) -> Flow {
+        let tries = 1 + c.params().retries as usize;
+        let got = c.attempts(tries, |c, _| {
+            let (tok, lease) = (c.token().to_string(), c.params().lease);
+            let set = if self.expire {
+                cmd!["SET", KEY, tok, "NX", "EX", lease]
+            } else {
+                cmd!["SET", KEY, tok, "NX"]
+            };
+            if c.call(set)? == Reply::ok() {
+                c.acquired(self.expire.then_some(lease));
+                return Ok(Some(()));
             }
-            RELEASE => Next::send(
-                0,
-                cmd!["EVAL", UNLOCK_SCRIPT, 2, KEY, SIGNAL, tok, SIGNAL_EXPIRE_MS],
-            )
-            .with([Event::Exit]),
-            _ => Next::finish(),
+            let timeout = if self.expire { lease } else { 0 };
+            c.call(cmd!["BLPOP", SIGNAL, timeout])?;
+            Ok(None)
+        })?;
+        if got.is_none() {
+            c.gave_up();
+            return Ok(());
         }
-    }
-
-    fn on_reply(&self, me: &ClientCtx, l: &mut Local, r: &Reply) -> Vec<Event> {
-        match l.pc {
-            SET if r == &Reply::ok() => {
-                l.pc = RELEASE;
-                let lease = self.expire.then_some(me.params.lease);
-                vec![Event::Acquired { lease }, Event::Enter]
-            }
-            SET => {
-                l.pc = WAIT;
-                vec![]
-            }
-            WAIT => {
-                if may_retry(me, l) {
-                    l.pc = SET;
-                    vec![]
-                } else {
-                    l.pc = DONE;
-                    vec![Event::GaveUp]
-                }
-            }
-            _ => {
-                l.pc = DONE;
-                vec![Event::Released]
-            }
-        }
+        c.enter();
+        c.exit();
+        let tok = c.token().to_string();
+        c.call(cmd![
+            "EVAL",
+            UNLOCK_SCRIPT,
+            2,
+            KEY,
+            SIGNAL,
+            tok,
+            SIGNAL_EXPIRE_MS
+        ])?;
+        c.released();
+        Ok(())
     }
 }
