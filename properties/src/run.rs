@@ -35,10 +35,16 @@ pub struct StepResult {
 }
 
 /// A whole run: every step, then the final keyspace as `(key, type, value, pttl ms or -1)`.
+///
+/// A program that reaches a Redis command the model does not implement (directly, queued in
+/// MULTI or called by a script) stops there on both sides: `unmodelled` names it, `steps` are
+/// the steps before it and `keys` the keyspace before it. The live side never sends it, so
+/// conformance compares everything up to the model's clean refusal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
     pub steps: Vec<StepResult>,
     pub keys: Vec<(String, String, String, i64)>,
+    pub unmodelled: Option<String>,
 }
 
 /// Runs `program` on a fresh model server with `profile`.
@@ -46,6 +52,7 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
     let mut server = Server::new(profile);
     let mut now = 0;
     let mut steps = Vec::with_capacity(program.ops.len());
+    let mut unmodelled = None;
     for op in &program.ops {
         let mut step = StepResult {
             reply: None,
@@ -62,9 +69,15 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
                 if server.is_blocked(id) {
                     step.reply = Some(Reply::err("skipped: connection parked"));
                 } else {
+                    let before = server.clone();
                     match server.apply(id, &Command(command.clone()), now) {
                         Outcome::Reply(r) => step.reply = Some(r),
                         Outcome::Blocked => step.blocked = true,
+                        Outcome::Unmodelled(name) => {
+                            server = before;
+                            unmodelled = Some(name);
+                            break;
+                        }
                     }
                 }
             }
@@ -90,7 +103,11 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
             (k.clone(), ty.to_string(), v, ttl)
         })
         .collect();
-    Run { steps, keys }
+    Run {
+        steps,
+        keys,
+        unmodelled,
+    }
 }
 
 /// A live server prepared for conformance runs (owned: no key prefix).
@@ -248,6 +265,7 @@ impl<'a> LiveSession<'a> {
         let mut now = 0u64;
         let started = Instant::now();
         let mut steps = Vec::with_capacity(program.ops.len());
+        let mut unmodelled = None;
         for op in &program.ops {
             let mut step = StepResult {
                 reply: None,
@@ -287,6 +305,11 @@ impl<'a> LiveSession<'a> {
                     } else {
                         Some(model.apply(id, &cmd, now))
                     };
+                    if let Some(Outcome::Unmodelled(name)) = guide_outcome {
+                        // The model refuses it: the live run stops before sending it.
+                        unmodelled = Some(name);
+                        break;
+                    }
                     let c = &mut conns[*conn as usize];
                     if c.parked {
                         step.reply = Some(Reply::err("skipped: connection parked"));
@@ -369,7 +392,11 @@ impl<'a> LiveSession<'a> {
             let ttl = self.pttl(&k)?;
             keys.push((k, ty, v, ttl));
         }
-        Ok(Run { steps, keys })
+        Ok(Run {
+            steps,
+            keys,
+            unmodelled,
+        })
     }
 }
 
@@ -434,6 +461,14 @@ fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
 
 /// Compares a model run with a live run of the same program: the first divergence, if any.
 pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence> {
+    if model.unmodelled != live.unmodelled || model.steps.len() != live.steps.len() {
+        return Some(Divergence {
+            step: Some(model.steps.len().min(live.steps.len()) + 1),
+            op: None,
+            model: format!("stops (unmodelled: {:?})", model.unmodelled),
+            live: format!("stops (unmodelled: {:?})", live.unmodelled),
+        });
+    }
     let mut queued: BTreeMap<u8, Vec<String>> = BTreeMap::new();
     for (n, (op, (m, l))) in program
         .ops
