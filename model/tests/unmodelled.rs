@@ -68,12 +68,15 @@ fn a_command_redis_does_not_have_gets_redis_reply() {
     );
 }
 
+/// How a probe client builds its command.
+type CommandOf = fn(&model::ClientCtx) -> model::Command;
+
 fn any_state(_: &System, _: &model::World) -> Result<(), String> {
     Ok(())
 }
 
 /// A one-variant scenario whose clients each send `command` once.
-fn scenario(command: fn(&model::ClientCtx) -> model::Command) -> Arc<Scenario> {
+fn scenario(command: CommandOf) -> Arc<Scenario> {
     Arc::new(Scenario {
         name: "probe",
         summary: "sends one command",
@@ -102,7 +105,7 @@ fn scenario(command: fn(&model::ClientCtx) -> model::Command) -> Arc<Scenario> {
 
 #[test]
 fn a_check_that_reaches_one_stops_without_a_verdict() {
-    let cases: [(fn(&model::ClientCtx) -> model::Command, &str); 2] = [
+    let cases: [(CommandOf, &str); 2] = [
         (|_| cmd!("STRLEN", "k"), "STRLEN"),
         (
             |_| {

@@ -269,6 +269,7 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
         3 => lists,
         3 => transactions,
         2 => script_cmd(),
+        3 => crate::gen_faith::command(),
     ]
 }
 

@@ -18,6 +18,12 @@ pub const TICK_MS: u64 = 200;
 const SETTLE_WAIT: Duration = Duration::from_secs(2);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
+fn is_blocking(name: &str) -> bool {
+    ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH"]
+        .iter()
+        .any(|b| name.eq_ignore_ascii_case(b))
+}
+
 pub(crate) fn conn_id(conn: u8) -> ConnId {
     ConnId {
         client: conn,
@@ -120,7 +126,7 @@ struct Conn {
     con: redis::Connection,
     id: i64,
     parked: bool,
-    /// The last command sent was BLPOP.
+    /// The last command sent was a blocking one (BLPOP BRPOP BLMOVE BRPOPLPUSH).
     after_blpop: bool,
 }
 
@@ -187,7 +193,7 @@ impl<'a> LiveSession<'a> {
     /// Waits until the connection shows up blocked, or its command ran without blocking. When
     /// the connection's previous command was BLPOP too, CLIENT LIST's `cmd=blpop` proves
     /// nothing: then only a short wait for the blocked flag tells.
-    fn await_parked(&mut self, id: i64, after_blpop: bool) -> Result<bool, LiveError> {
+    fn await_parked(&mut self, id: i64, name: &str, after_blpop: bool) -> Result<bool, LiveError> {
         let limit = if after_blpop {
             Duration::from_millis(300)
         } else {
@@ -216,7 +222,7 @@ impl<'a> LiveSession<'a> {
                 if blocked {
                     return Ok(true);
                 }
-                if cmd == "blpop" && !after_blpop {
+                if cmd == name && !after_blpop {
                     return Ok(false);
                 }
             }
@@ -319,14 +325,15 @@ impl<'a> LiveSession<'a> {
                             packed.arg(a);
                         }
                         let packed = packed.get_packed_command();
-                        let after_blpop =
-                            std::mem::replace(&mut c.after_blpop, command[0] == "BLPOP");
+                        let blocking = is_blocking(&command[0]);
+                        let after_blpop = std::mem::replace(&mut c.after_blpop, blocking);
                         if guide_outcome == Some(Outcome::Blocked) {
                             c.con
                                 .send_packed_command(&packed)
                                 .map_err(|e| err("sending", e))?;
                             let id = c.id;
-                            if self.await_parked(id, after_blpop)? {
+                            let name = command[0].to_ascii_lowercase();
+                            if self.await_parked(id, &name, after_blpop)? {
                                 conns[*conn as usize].parked = true;
                                 step.blocked = true;
                             } else {
