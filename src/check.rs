@@ -120,6 +120,15 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
             system = system.with_lease(l);
         }
         let record = verdict::run_system(&system, limits, &mut progress);
+        if let Some(command) = &record.unmodelled {
+            if printed_progress {
+                eprintln!();
+            }
+            return Err(model::checker::unmodelled_error(
+                &system.row().to_string(),
+                command,
+            ));
+        }
         if started.elapsed().as_secs_f64() > 1.0 {
             printed_progress = true;
             eprint!(

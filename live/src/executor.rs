@@ -298,6 +298,7 @@ fn parked_command(
     Some(model::server::Blocked {
         keys: argv[1..argv.len() - 1].to_vec(),
         deadline: (timeout_ms > 0).then(|| step.time * 1000 + timeout_ms),
+        park: model::server::Park::Pop { left: true },
     })
 }
 

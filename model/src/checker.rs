@@ -68,6 +68,18 @@ pub struct CheckResult {
     pub depth: usize,
     pub counterexample: Option<Trace>,
     pub elapsed: Duration,
+    /// A real Redis command the model does not implement, reached by some schedule: the
+    /// search stopped there (verdict `Unknown`, nothing claimed). See [`unmodelled_error`].
+    pub unmodelled: Option<String>,
+}
+
+/// The one line a front end prints when a check reached a command the model does not
+/// implement (`redis-races check` prints it and exits 2, before any verdict).
+pub fn unmodelled_error(row: &str, command: &str) -> String {
+    format!(
+        "{row}: the model does not implement the Redis command {command}; \
+         it stops rather than guess its reply"
+    )
 }
 
 /// A world's canonical byte encoding: what its `Hash` implementation feeds a hasher. Every
@@ -157,6 +169,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     };
     visited.insert(&init, root);
     let mut found: Option<(u32, String)> = None;
+    let mut unmodelled = init.server.unmodelled.clone();
     // A state is checked for `Always` when reached and for `AtEnd` when found final; both
     // happen in BFS order, so the first violation has the fewest steps.
     if let Err(why) = system.check(&init, false) {
@@ -168,7 +181,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut last_report = Instant::now();
     let mut truncated = false;
     let mut expanded = 0usize;
-    while found.is_none() {
+    while found.is_none() && unmodelled.is_none() {
         let Some((idx, world)) = frontier.pop_front() else {
             break;
         };
@@ -183,6 +196,10 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         }
         for action in actions {
             let next = reduce(system.step(&world, action).0);
+            if next.server.unmodelled.is_some() {
+                unmodelled = next.server.unmodelled.clone();
+                break;
+            }
             let node = Node {
                 parent: idx,
                 action,
@@ -212,11 +229,12 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         }
     }
     let verdict = match (&found, truncated) {
+        _ if unmodelled.is_some() => Verdict::Unknown,
         (Some(_), _) => Verdict::Violated,
         (None, true) => Verdict::Unknown,
         (None, false) => Verdict::Holds,
     };
-    let counterexample = found.map(|(idx, why)| {
+    let counterexample = found.filter(|_| unmodelled.is_none()).map(|(idx, why)| {
         let mut path = Vec::new();
         let mut at = idx;
         while visited.nodes[at as usize].parent != u32::MAX {
@@ -236,6 +254,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         depth: max_depth,
         counterexample,
         elapsed: started.elapsed(),
+        unmodelled,
     }
 }
 

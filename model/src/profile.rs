@@ -60,11 +60,11 @@ impl Profile {
     }
 
     /// Arity rules that differ from Redis 7.0's command table: `Some(None)` = the command does
-    /// not exist, `Some(Some(n))` = another arity. 6.0 has no GETDEL or LMOVE (6.2), no LPOP/RPOP count
+    /// not exist, `Some(Some(n))` = another arity. 6.0 has no GETDEL, GETEX, LMOVE or BLMOVE (6.2), no LPOP/RPOP count
     /// (6.2) and no EXPIRE options NX/XX/GT/LT (7.0).
     pub fn arity_override(self, name: &str) -> Option<Option<i32>> {
         match (self, name) {
-            (Profile::Redis60, "GETDEL" | "LMOVE") => Some(None),
+            (Profile::Redis60, "GETDEL" | "LMOVE" | "GETEX" | "BLMOVE") => Some(None),
             (Profile::Redis60, "LPOP" | "RPOP") => Some(Some(2)),
             (Profile::Redis60, "EXPIRE" | "PEXPIRE") => Some(Some(3)),
             _ => None,
@@ -96,6 +96,16 @@ impl Profile {
     /// WRONGTYPE. Redis 6.0 and 7.0 pop from the ready list.
     pub fn served_blpop_reruns_command(self) -> bool {
         matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
+    /// SET's EXAT and PXAT options (6.2).
+    pub fn set_has_exat(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// FLUSHALL/FLUSHDB's SYNC option (6.2; 6.0 has only ASYNC).
+    pub fn flush_has_sync(self) -> bool {
+        !matches!(self, Profile::Redis60)
     }
 
     /// SET's GET option (6.2).

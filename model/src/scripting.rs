@@ -10,7 +10,7 @@
 use crate::command::Command;
 use crate::profile::Profile;
 use crate::reply::Reply;
-use crate::server::{parse_int, ConnId, Context, Server};
+use crate::server::{parse_int, ConnId, Context, Outcome, Server};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -186,6 +186,12 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
     let name = cmd.name();
     let profile = session.server.profile;
     let Some(want) = crate::server::arity_in(profile, &name) else {
+        if let Outcome::Unmodelled(name) = session.server.not_implemented(&cmd) {
+            // Never a guessed reply: the script stops here and the caller sees Unmodelled.
+            return Err(mlua::Error::RuntimeError(format!(
+                "model: {name} is not modelled"
+            )));
+        }
         return err_table(profile.script_unknown_command());
     };
     let have = cmd.0.len() as i32;

@@ -356,6 +356,12 @@ impl System {
                             w.clients[i].status = Status::Waiting { conn: conn as u8 };
                             step.notes.push(format!("{} blocks", client_name(i)));
                         }
+                        Outcome::Unmodelled(name) => {
+                            // The world records it (w.server.unmodelled); the checker stops.
+                            w.clients[i].status = Status::Done;
+                            step.notes
+                                .push(format!("the model does not implement {name}"));
+                        }
                     }
                     for (j, c) in w.clients.iter().enumerate() {
                         if let Status::Waiting { conn } = c.status {

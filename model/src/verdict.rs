@@ -27,6 +27,10 @@ pub struct VerdictRecord {
     pub final_keys: Vec<String>,
     /// Wall time of the search.
     pub elapsed_ms: u64,
+    /// A Redis command the model does not implement, reached by the search: the verdict is
+    /// then `unknown` and a front end must refuse the row ([`checker::unmodelled_error`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmodelled: Option<String>,
 }
 
 impl VerdictRecord {
@@ -71,6 +75,7 @@ pub fn run_system(
         depth,
         counterexample,
         elapsed,
+        unmodelled,
     } = checker::check(system, limits, progress);
     let row = system.row();
     VerdictRecord {
@@ -90,5 +95,6 @@ pub fn run_system(
             .unwrap_or_default(),
         counterexample: counterexample.map(|t| t.steps),
         elapsed_ms: elapsed.as_millis() as u64,
+        unmodelled,
     }
 }

@@ -40,7 +40,8 @@ impl fmt::Display for Op {
 
 impl Program {
     /// Drops every send on a connection that the model (Redis 7.0) holds parked on BLPOP at
-    /// that point: a parked client cannot send until it is served.
+    /// that point (a parked client cannot send until it is served), and every step after one
+    /// that reaches a command the model does not implement.
     pub fn normalized(mut self) -> Program {
         let mut server = Server::new(Profile::Redis70);
         let mut now = 0;
@@ -56,7 +57,12 @@ impl Program {
                     if server.is_blocked(id) {
                         continue;
                     }
-                    server.apply(id, &Command(command.clone()), now);
+                    let outcome = server.apply(id, &Command(command.clone()), now);
+                    if let model::Outcome::Unmodelled(_) = outcome {
+                        // Nothing after the model's refusal is ever run.
+                        kept.push(op);
+                        break;
+                    }
                 }
             }
             for c in 0..self.conns {
@@ -263,6 +269,7 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
         3 => lists,
         3 => transactions,
         2 => script_cmd(),
+        3 => crate::gen_faith::command(),
     ]
 }
 

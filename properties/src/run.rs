@@ -18,6 +18,12 @@ pub const TICK_MS: u64 = 200;
 const SETTLE_WAIT: Duration = Duration::from_secs(2);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
+fn is_blocking(name: &str) -> bool {
+    ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH"]
+        .iter()
+        .any(|b| name.eq_ignore_ascii_case(b))
+}
+
 pub(crate) fn conn_id(conn: u8) -> ConnId {
     ConnId {
         client: conn,
@@ -35,10 +41,16 @@ pub struct StepResult {
 }
 
 /// A whole run: every step, then the final keyspace as `(key, type, value, pttl ms or -1)`.
+///
+/// A program that reaches a Redis command the model does not implement (directly, queued in
+/// MULTI or called by a script) stops there on both sides: `unmodelled` names it, `steps` are
+/// the steps before it and `keys` the keyspace before it. The live side never sends it, so
+/// conformance compares everything up to the model's clean refusal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
     pub steps: Vec<StepResult>,
     pub keys: Vec<(String, String, String, i64)>,
+    pub unmodelled: Option<String>,
 }
 
 /// Runs `program` on a fresh model server with `profile`.
@@ -46,6 +58,7 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
     let mut server = Server::new(profile);
     let mut now = 0;
     let mut steps = Vec::with_capacity(program.ops.len());
+    let mut unmodelled = None;
     for op in &program.ops {
         let mut step = StepResult {
             reply: None,
@@ -62,9 +75,15 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
                 if server.is_blocked(id) {
                     step.reply = Some(Reply::err("skipped: connection parked"));
                 } else {
+                    let before = server.clone();
                     match server.apply(id, &Command(command.clone()), now) {
                         Outcome::Reply(r) => step.reply = Some(r),
                         Outcome::Blocked => step.blocked = true,
+                        Outcome::Unmodelled(name) => {
+                            server = before;
+                            unmodelled = Some(name);
+                            break;
+                        }
                     }
                 }
             }
@@ -90,7 +109,11 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
             (k.clone(), ty.to_string(), v, ttl)
         })
         .collect();
-    Run { steps, keys }
+    Run {
+        steps,
+        keys,
+        unmodelled,
+    }
 }
 
 /// A live server prepared for conformance runs (owned: no key prefix).
@@ -103,7 +126,7 @@ struct Conn {
     con: redis::Connection,
     id: i64,
     parked: bool,
-    /// The last command sent was BLPOP.
+    /// The last command sent was a blocking one (BLPOP BRPOP BLMOVE BRPOPLPUSH).
     after_blpop: bool,
 }
 
@@ -170,7 +193,7 @@ impl<'a> LiveSession<'a> {
     /// Waits until the connection shows up blocked, or its command ran without blocking. When
     /// the connection's previous command was BLPOP too, CLIENT LIST's `cmd=blpop` proves
     /// nothing: then only a short wait for the blocked flag tells.
-    fn await_parked(&mut self, id: i64, after_blpop: bool) -> Result<bool, LiveError> {
+    fn await_parked(&mut self, id: i64, name: &str, after_blpop: bool) -> Result<bool, LiveError> {
         let limit = if after_blpop {
             Duration::from_millis(300)
         } else {
@@ -199,7 +222,7 @@ impl<'a> LiveSession<'a> {
                 if blocked {
                     return Ok(true);
                 }
-                if cmd == "blpop" && !after_blpop {
+                if cmd == name && !after_blpop {
                     return Ok(false);
                 }
             }
@@ -248,6 +271,7 @@ impl<'a> LiveSession<'a> {
         let mut now = 0u64;
         let started = Instant::now();
         let mut steps = Vec::with_capacity(program.ops.len());
+        let mut unmodelled = None;
         for op in &program.ops {
             let mut step = StepResult {
                 reply: None,
@@ -287,6 +311,11 @@ impl<'a> LiveSession<'a> {
                     } else {
                         Some(model.apply(id, &cmd, now))
                     };
+                    if let Some(Outcome::Unmodelled(name)) = guide_outcome {
+                        // The model refuses it: the live run stops before sending it.
+                        unmodelled = Some(name);
+                        break;
+                    }
                     let c = &mut conns[*conn as usize];
                     if c.parked {
                         step.reply = Some(Reply::err("skipped: connection parked"));
@@ -296,14 +325,15 @@ impl<'a> LiveSession<'a> {
                             packed.arg(a);
                         }
                         let packed = packed.get_packed_command();
-                        let after_blpop =
-                            std::mem::replace(&mut c.after_blpop, command[0] == "BLPOP");
+                        let blocking = is_blocking(&command[0]);
+                        let after_blpop = std::mem::replace(&mut c.after_blpop, blocking);
                         if guide_outcome == Some(Outcome::Blocked) {
                             c.con
                                 .send_packed_command(&packed)
                                 .map_err(|e| err("sending", e))?;
                             let id = c.id;
-                            if self.await_parked(id, after_blpop)? {
+                            let name = command[0].to_ascii_lowercase();
+                            if self.await_parked(id, &name, after_blpop)? {
                                 conns[*conn as usize].parked = true;
                                 step.blocked = true;
                             } else {
@@ -369,7 +399,11 @@ impl<'a> LiveSession<'a> {
             let ttl = self.pttl(&k)?;
             keys.push((k, ty, v, ttl));
         }
-        Ok(Run { steps, keys })
+        Ok(Run {
+            steps,
+            keys,
+            unmodelled,
+        })
     }
 }
 
@@ -434,6 +468,14 @@ fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
 
 /// Compares a model run with a live run of the same program: the first divergence, if any.
 pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence> {
+    if model.unmodelled != live.unmodelled || model.steps.len() != live.steps.len() {
+        return Some(Divergence {
+            step: Some(model.steps.len().min(live.steps.len()) + 1),
+            op: None,
+            model: format!("stops (unmodelled: {:?})", model.unmodelled),
+            live: format!("stops (unmodelled: {:?})", live.unmodelled),
+        });
+    }
     let mut queued: BTreeMap<u8, Vec<String>> = BTreeMap::new();
     for (n, (op, (m, l))) in program
         .ops

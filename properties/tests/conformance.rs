@@ -33,6 +33,8 @@ fn conforms(server: &str, profile: Profile, regressions: &'static str) {
     let mut runner = TestRunner::new(config);
     let started = Instant::now();
     let runs = Cell::new(0u32);
+    // The case that first failed (before shrinking): how long the generator took to find it.
+    let first_failure = Cell::new(None::<u32>);
     let result = runner.run(&program(MAX_STEPS), |prog| {
         runs.set(runs.get() + 1);
         let live_run = session
@@ -42,9 +44,13 @@ fn conforms(server: &str, profile: Profile, regressions: &'static str) {
         let model_run = run_model(&prog, profile);
         match compare(&prog, &model_run, &live_run) {
             None => Ok(()),
-            Some(d) => Err(TestCaseError::fail(describe(
-                &prog, &model_run, &live_run, &d,
-            ))),
+            Some(d) => Err(TestCaseError::fail({
+                if first_failure.get().is_none() {
+                    first_failure.set(Some(runs.get()));
+                    eprintln!("conformance {server}: first failure at case {}", runs.get());
+                }
+                describe(&prog, &model_run, &live_run, &d)
+            })),
         }
     });
     let secs = started.elapsed().as_secs_f64();

@@ -50,12 +50,15 @@ impl Server {
             Err(e) => return e,
         };
         let cmd = if unit == 1000 { "expire" } else { "pexpire" };
+        // Redis adds the wall clock: an overflow there is an error, not a wrap.
         let Some(when) = n
             .checked_mul(unit)
-            .and_then(|ms| ms.checked_add(now as i64))
+            .and_then(|ms| ms.checked_add(super::wall(now)))
         else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
+        // Back to the logical clock (negative: already past).
+        let when = when - super::EPOCH_MS as i64;
         let Some(entry) = self.keys.get(&a[0]) else {
             return Reply::Int(0);
         };

@@ -20,6 +20,7 @@ impl Server {
         if let Err(e) = self.read_list(key) {
             return e;
         }
+        let created = !self.keys.contains_key(key);
         let entry = self.keys.entry(key.to_string()).or_insert_with(|| Entry {
             value: Value::List(VecDeque::new()),
             expires_at: None,
@@ -36,6 +37,9 @@ impl Server {
         }
         let len = l.len() as i64;
         self.touch(key);
+        if created {
+            self.signal_ready(key);
+        }
         Reply::Int(len)
     }
 
@@ -118,11 +122,18 @@ impl Server {
             Err(e) => return e,
         };
         let len = l.len() as i64;
-        let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
-        let (s, e) = (norm(start), norm(stop).min(len - 1));
+        // As Redis: negative indices count from the end; then only the start is clamped at
+        // 0, so an end still negative (LRANGE -100 -50 on 5 elements) leaves nothing.
+        let s = if start < 0 {
+            (len + start).max(0)
+        } else {
+            start
+        };
+        let e = if stop < 0 { len + stop } else { stop };
         if s > e || s >= len {
             return Reply::Array(vec![]);
         }
+        let e = e.min(len - 1);
         Reply::Array(
             l.iter()
                 .skip(s as usize)

@@ -4,10 +4,17 @@
 //! been reached is gone for every command (Redis deletes it lazily on access or actively in
 //! its cron; both signal the key as modified, so WATCH sees an expiry either way). The model
 //! deletes due keys at the start of every call, which yields the same replies.
+//!
+//! The logical clock starts at [`EPOCH_MS`] on the server's wall clock: expiry overflow checks
+//! and TIME see a realistic Unix time, while deadlines are kept (and traces print) relative to
+//! the start. A real Redis command the model does not implement is never answered with a
+//! guess: [`Outcome::Unmodelled`] names it.
 
 mod blocking;
 mod keys;
+pub mod known;
 mod lists;
+mod misc;
 mod strings;
 mod transactions;
 
@@ -19,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-pub use blocking::Blocked;
+pub use blocking::{Blocked, Park};
 pub use transactions::Multi;
 
 /// A connection as the server knows it: the client that owns it and its slot on that client.
@@ -92,6 +99,11 @@ pub enum Outcome {
     Reply(Reply),
     /// The connection is parked (BLPOP on empty lists); a later push or timeout serves it.
     Blocked,
+    /// The command (or one queued in MULTI, or one a script called) is a real command of the
+    /// profile's version that the model does not implement: there is no reply to give, and
+    /// whoever drives the server must stop rather than guess. The server's state is then
+    /// meaningless.
+    Unmodelled(String),
 }
 
 impl Outcome {
@@ -99,7 +111,7 @@ impl Outcome {
     pub fn reply(self) -> Option<Reply> {
         match self {
             Outcome::Reply(r) => Some(r),
-            Outcome::Blocked => None,
+            Outcome::Blocked | Outcome::Unmodelled(_) => None,
         }
     }
 }
@@ -133,6 +145,18 @@ pub struct Server {
     pub waiters: Vec<ConnId>,
     /// SHA1s of scripts in the script cache (bodies live in [`scripting::registry`]).
     pub scripts: BTreeSet<String>,
+    /// Set (for good) when a command reached a real Redis command the model does not implement.
+    pub unmodelled: Option<String>,
+    /// Keys signalled ready during the current command, in order (empty between commands).
+    ready: Vec<String>,
+}
+
+/// The server's wall clock at logical time 0, in Unix ms (2023-11-14T22:13:20Z).
+pub const EPOCH_MS: u64 = 1_700_000_000_000;
+
+/// The wall-clock time (Unix ms) of logical time `now`.
+pub(crate) fn wall(now: u64) -> i64 {
+    (EPOCH_MS + now) as i64
 }
 
 impl Server {
@@ -175,6 +199,9 @@ impl Server {
             ));
         }
         let outcome = self.dispatch(conn, cmd, now);
+        if let Some(name) = &self.unmodelled {
+            return Outcome::Unmodelled(name.clone());
+        }
         self.serve_waiters();
         self.tidy(conn);
         outcome
@@ -254,9 +281,8 @@ impl Server {
     ) -> Outcome {
         let name = cmd.name();
         let a = cmd.args();
-        if arity_in(self.profile, &name).is_none() && arity(&name).is_some() {
-            // A command this version does not have yet.
-            return Outcome::Reply(unknown_command(self.profile, cmd));
+        if arity_in(self.profile, &name).is_none() {
+            return self.not_implemented(cmd);
         }
         if let Some(err) = arity_error(self.profile, &name, a.len()) {
             return Outcome::Reply(err);
@@ -289,7 +315,14 @@ impl Server {
             "LRANGE" => self.lrange(&a[0], &a[1], &a[2]),
             "LMOVE" => self.lmove(a),
             "LREM" => self.lrem(&a[0], &a[1], &a[2]),
-            "BLPOP" => return self.blpop(conn, a, now, ctx),
+            "BLPOP" | "BRPOP" | "BLMOVE" | "BRPOPLPUSH" => {
+                return self.blocking(conn, &name, a, now, ctx)
+            }
+            "GETEX" => self.getex(a, now),
+            "APPEND" => self.append(&a[0], &a[1]),
+            "ECHO" => Reply::bulk(a[0].clone()),
+            "TIME" => misc::time(now),
+            "FLUSHALL" | "FLUSHDB" => self.flush(a),
             "PING" => match a {
                 [] => Reply::Status("PONG".into()),
                 [msg] => Reply::bulk(msg.clone()),
@@ -310,9 +343,21 @@ impl Server {
             "EVAL" => scripting::eval(self, conn, a, now, false),
             "EVALSHA" => scripting::eval(self, conn, a, now, true),
             "SCRIPT" => scripting::script_command(self, a),
-            _ => unknown_command(self.profile, cmd),
+            _ => return self.not_implemented(cmd),
         };
         Outcome::Reply(r)
+    }
+
+    /// A command outside the model's table: Redis's own reply if the version has no such
+    /// command, else [`Outcome::Unmodelled`] (recorded in [`Server::unmodelled`]).
+    pub(crate) fn not_implemented(&mut self, cmd: &Command) -> Outcome {
+        let name = cmd.name();
+        if known::exists_in(self.profile, &name) {
+            self.unmodelled.get_or_insert(name.clone());
+            Outcome::Unmodelled(name)
+        } else {
+            Outcome::Reply(unknown_command(self.profile, cmd))
+        }
     }
 
     fn dispatch(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
@@ -369,7 +414,14 @@ pub(crate) fn unknown_command(profile: Profile, cmd: &Command) -> Reply {
 pub(crate) fn arity(name: &str) -> Option<i32> {
     Some(match name {
         "GET" | "GETDEL" | "INCR" | "DECR" | "PERSIST" | "TTL" | "PTTL" | "LLEN" | "TYPE" => 2,
-        "SETNX" | "GETSET" | "INCRBY" | "DECRBY" => 3,
+        "SETNX" | "GETSET" | "INCRBY" | "DECRBY" | "APPEND" => 3,
+        "ECHO" => 2,
+        "GETEX" => -2,
+        "TIME" => 1,
+        "FLUSHALL" | "FLUSHDB" => -1,
+        "BRPOP" => -3,
+        "BLMOVE" => 6,
+        "BRPOPLPUSH" => 4,
         "SETEX" | "PSETEX" => 4,
         "SET" => -3,
         "DEL" | "UNLINK" | "EXISTS" | "WATCH" => -2,

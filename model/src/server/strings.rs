@@ -11,40 +11,48 @@ struct SetOptions {
     xx: bool,
     get: bool,
     keepttl: bool,
-    /// Absolute deadline in ms, if EX/PX was given.
+    /// Logical deadline in ms, if EX/PX/EXAT/PXAT was given.
     deadline: Option<u64>,
+    /// EXAT/PXAT named a time already past: the key is written and gone at once.
+    expired: bool,
 }
 
 fn parse_set_options(opts: &[String], now: u64, profile: Profile) -> Result<SetOptions, Reply> {
     let syntax = || Reply::err("ERR syntax error");
     let mut o = SetOptions::default();
     // Redis checks every option word first and reads the expire value afterwards. The same
-    // expire option may repeat (the last value wins); EX with PX, or either with KEEPTTL, may not.
-    let mut expire: Option<(&str, i64)> = None;
+    // expire option may repeat (the last value wins); two different ones may not, nor either
+    // with KEEPTTL.
+    let mut expire: Option<(&str, String)> = None;
     let mut i = 0;
     while i < opts.len() {
         let word = opts[i].to_ascii_uppercase();
-        let other_unit = |unit: i64| expire.is_some_and(|(_, u)| u != unit);
+        let absolute = matches!(word.as_str(), "EXAT" | "PXAT");
         match word.as_str() {
             "NX" if !o.xx => o.nx = true,
             "XX" if !o.nx => o.xx = true,
             "GET" if profile.set_has_get_option() => o.get = true,
             "KEEPTTL" if expire.is_none() => o.keepttl = true,
-            "EX" | "PX" if !o.keepttl && i + 1 < opts.len() => {
-                let unit = if word == "EX" { 1000 } else { 1 };
-                if other_unit(unit) {
-                    return Err(syntax());
-                }
-                expire = Some((&opts[i + 1], unit));
+            "EX" | "PX" | "EXAT" | "PXAT"
+                if !o.keepttl
+                    && i + 1 < opts.len()
+                    && (!absolute || profile.set_has_exat())
+                    && expire.as_ref().is_none_or(|(_, w)| *w == word) =>
+            {
+                expire = Some((&opts[i + 1], word));
                 i += 1;
             }
             _ => return Err(syntax()),
         }
         i += 1;
     }
-    if let Some((value, unit)) = expire {
+    if let Some((value, word)) = expire {
         let n = parse_int(value)?;
-        o.deadline = Some(deadline(now, n, unit, "set", profile)?);
+        let unit = if word.starts_with('E') { 1000 } else { 1 };
+        match deadline_at(now, n, unit, word.ends_with("AT"), "set", profile)? {
+            Some(t) => o.deadline = Some(t),
+            None => o.expired = true,
+        }
     }
     Ok(o)
 }
@@ -57,14 +65,32 @@ pub(super) fn deadline(
     cmd: &str,
     profile: Profile,
 ) -> Result<u64, Reply> {
+    deadline_at(now, n, unit, false, cmd, profile)
+        .map(|t| t.expect("a positive relative time is in the future"))
+}
+
+/// The logical deadline of a positive expire time `n` (in `unit` ms, relative to the wall
+/// clock at `now` or `absolute` Unix time), `None` when already past, or Redis's error: for a
+/// non-positive time, one in seconds beyond `i64::MAX / 1000`, or a sum that overflows.
+pub(super) fn deadline_at(
+    now: u64,
+    n: i64,
+    unit: i64,
+    absolute: bool,
+    cmd: &str,
+    profile: Profile,
+) -> Result<Option<u64>, Reply> {
     let invalid = || Reply::err(profile.invalid_expire_time(cmd));
     if n <= 0 {
         return Err(invalid());
     }
-    n.checked_mul(unit)
-        .and_then(|ms| ms.checked_add(now as i64))
-        .map(|t| t as u64)
-        .ok_or_else(invalid)
+    let ms = n.checked_mul(unit).ok_or_else(invalid)?;
+    let t = if absolute {
+        ms
+    } else {
+        ms.checked_add(super::wall(now)).ok_or_else(invalid)?
+    };
+    Ok(super::misc::logical(t, now))
 }
 
 impl Server {
@@ -133,6 +159,9 @@ impl Server {
             };
         }
         self.write_str(key, val, o.deadline, o.keepttl);
+        if o.expired {
+            self.keys.remove(key);
+        }
         match old {
             Some(Some(v)) => Reply::Bulk(v),
             Some(None) => Reply::Nil,

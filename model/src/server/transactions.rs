@@ -1,6 +1,6 @@
 //! WATCH UNWATCH MULTI EXEC DISCARD: optimistic transactions.
 
-use super::{arity_in, ConnId, Context, Server};
+use super::{arity_in, ConnId, Context, Outcome, Server};
 use crate::command::Command;
 use crate::reply::Reply;
 
@@ -26,7 +26,11 @@ impl Server {
     pub(super) fn queue(&mut self, conn: ConnId, cmd: &Command) -> Reply {
         let name = cmd.name();
         let refusal = match arity_in(self.profile, &name) {
-            None => Some(super::unknown_command(self.profile, cmd)),
+            None => match self.not_implemented(cmd) {
+                Outcome::Reply(r) => Some(r),
+                // Redis would queue it or refuse it by an arity the model does not know.
+                _ => return Reply::Nil,
+            },
             Some(_) => super::arity_error(self.profile, &name, cmd.args().len()),
         };
         let m = self
@@ -76,15 +80,15 @@ impl Server {
         if dirty {
             return Reply::Nil;
         }
-        let replies = multi
-            .queue
-            .iter()
-            .map(|cmd| {
-                self.execute(conn, cmd, now, Context::Exec)
-                    .reply()
-                    .expect("nothing blocks inside EXEC")
-            })
-            .collect();
+        let mut replies = Vec::with_capacity(multi.queue.len());
+        for cmd in &multi.queue {
+            match self.execute(conn, cmd, now, Context::Exec) {
+                Outcome::Reply(r) => replies.push(r),
+                Outcome::Blocked => unreachable!("nothing blocks inside EXEC"),
+                // The caller sees Outcome::Unmodelled; this reply is never read.
+                Outcome::Unmodelled(_) => return Reply::Nil,
+            }
+        }
         Reply::Array(replies)
     }
 

@@ -39,6 +39,7 @@ impl Redis {
         match self.send(conn, args) {
             Outcome::Reply(r) => r,
             Outcome::Blocked => panic!("{conn} {args:?} blocked; a reply was expected"),
+            Outcome::Unmodelled(n) => panic!("{conn} {args:?}: {n} is not modelled"),
         }
     }
 
