@@ -55,6 +55,10 @@ impl Run {
     fn rate(&self) -> f64 {
         self.states as f64 / self.secs
     }
+    /// States per CPU second: the rate with other work on the machine factored out.
+    fn cpu_rate(&self) -> f64 {
+        self.states as f64 / self.cpu
+    }
     fn mib(&self) -> f64 {
         self.kib as f64 / 1024.0
     }
@@ -141,7 +145,7 @@ fn compare(label: &str, min: &str, full: &str, clients: usize, retries: u16) {
     assert_eq!(m.states, one.states, "{label}: same graph");
     assert_eq!(one.states, two.states, "{label}: same graph on 2 threads");
     println!(
-        "{label:<34} {:>9} | min {:>6.2}s {:>9.0}/s {:>6.0} MiB | full 1t {:>6.2}s {:>9.0}/s {:>6.0} MiB | speed {:>4.2}x mem {:>4.2}x | 2t {:>6.2}s {:>9.0}/s scale {:>4.2}x (cores used 1t {:.2} 2t {:.2})",
+        "{label:<34} {:>9} | min {:>6.2}s {:>9.0}/s {:>6.0} MiB | full 1t {:>6.2}s {:>9.0}/s {:>6.0} MiB | speed {:>4.2}x (per CPU s {:>4.2}x) mem {:>4.2}x | 2t {:>6.2}s {:>9.0}/s scale {:>4.2}x (cores used min {:.2} 1t {:.2} 2t {:.2})",
         m.states,
         m.secs,
         m.rate(),
@@ -150,10 +154,12 @@ fn compare(label: &str, min: &str, full: &str, clients: usize, retries: u16) {
         one.rate(),
         one.mib(),
         one.rate() / m.rate(),
+        one.cpu_rate() / m.cpu_rate(),
         one.mib() / m.mib(),
         two.secs,
         two.rate(),
         one.secs / two.secs,
+        m.cpu / m.secs,
         one.cpu / one.secs,
         two.cpu / two.secs,
     );

@@ -139,7 +139,8 @@ fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bo
     let mut buf = Vec::with_capacity(256);
     let mut actions = Vec::new();
     for idx in range {
-        let world = visited.parts.decode(visited.key(idx as u32));
+        let parent = visited.key(idx as u32);
+        let world = visited.parts.decode(parent);
         system.enabled_into(&world, &mut actions);
         let final_violation = if actions.is_empty() {
             system.check(&world, true).err()
@@ -156,7 +157,7 @@ fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bo
             };
             system.step_in_place(&mut next, action);
             let next = reduce(next, symmetric);
-            let known = visited.parts.find_key(&next, &mut buf, &mut key);
+            let known = visited.parts.find_key(&next, parent, &mut buf, &mut key);
             if known && visited.contains(&key) {
                 continue;
             }

@@ -35,6 +35,28 @@ impl Hasher for Bytes<'_> {
     fn write(&mut self, bytes: &[u8]) {
         self.0.extend_from_slice(bytes);
     }
+    // The fixed-width writes as fixed-size copies (the defaults call `write`, a memmove).
+    fn write_u8(&mut self, i: u8) {
+        self.0.push(i);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.0.extend_from_slice(&i.to_ne_bytes());
+    }
 }
 
 fn hash_bytes(bytes: &[u8]) -> u64 {
@@ -231,14 +253,30 @@ impl Parts {
     }
 
     /// Fills `key` with the ids of `w`'s parts; `false` if a part has never been seen (the
-    /// key is then incomplete and the world new).
-    pub(crate) fn find_key(&self, w: &World, buf: &mut Vec<u8>, key: &mut [u32]) -> bool {
-        self.encode_global(w, buf);
-        let Some(g) = self.globals.find(buf) else {
-            return false;
-        };
-        key[0] = g;
+    /// key is then incomplete and the world new). `near` is the key of a world `w` is likely
+    /// to share parts with (its parent): a part equal to that world's is taken by comparing
+    /// values, without encoding it.
+    pub(crate) fn find_key(
+        &self,
+        w: &World,
+        near: &[u32],
+        buf: &mut Vec<u8>,
+        key: &mut [u32],
+    ) -> bool {
+        if self.global_is(w, near[0]) {
+            key[0] = near[0];
+        } else {
+            self.encode_global(w, buf);
+            let Some(g) = self.globals.find(buf) else {
+                return false;
+            };
+            key[0] = g;
+        }
         for i in 0..self.clients {
+            if self.slice_is(w, i, near[i + 1]) {
+                key[i + 1] = near[i + 1];
+                continue;
+            }
             Self::encode_slice(w, i, buf);
             let Some(s) = self.slices.find(buf) else {
                 return false;
@@ -246,6 +284,43 @@ impl Parts {
             key[i + 1] = s;
         }
         true
+    }
+
+    /// Whether `w`'s global part is the interned part `id`.
+    fn global_is(&self, w: &World, id: u32) -> bool {
+        let g = &self.globals.values[id as usize];
+        let World {
+            server,
+            clients,
+            now,
+            crashes,
+            foreign_release,
+        } = w;
+        let Server {
+            profile,
+            keys,
+            conns: _,
+            waiters,
+            scripts,
+        } = server;
+        clients.len() == self.clients
+            && *now == g.now
+            && *crashes == g.crashes
+            && *foreign_release == g.foreign_release
+            && *profile == g.server.profile
+            && *keys == g.server.keys
+            && *waiters == g.server.waiters
+            && *scripts == g.server.scripts
+            && stray_conns(server, self.clients).eq(g.server.conns.iter())
+    }
+
+    /// Whether client `i`'s slice of `w` is the interned slice `id`.
+    fn slice_is(&self, w: &World, i: usize, id: u32) -> bool {
+        let s = &self.slices.values[id as usize];
+        w.clients[i] == s.state
+            && client_conns(&w.server, i)
+                .map(|(c, st)| (c.slot, st))
+                .eq(s.conns.iter().map(|(slot, st)| (*slot, st)))
     }
 
     /// Fills `key` with the ids of `w`'s parts, adding the parts not seen yet.
