@@ -2,7 +2,8 @@
 //! clients and 2 retries, and wall time and peak memory of the default catalogue.
 //!
 //! Run: `cargo bench --bench checker` (add `-- --quick` to skip the 5-client search, or
-//! `-- --full` to also run the 5-client search without symmetry reduction: ~2 min, ~2.6 GB).
+//! `-- --full` to also run the 5-client search without symmetry reduction: ~30 s, ~210 MB;
+//! `benches/compare.rs` sets it beside a minimal hand model).
 
 use model::catalogue;
 use model::checker::{self, Limits};

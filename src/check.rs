@@ -46,6 +46,9 @@ pub struct CheckArgs {
     /// Stop a search after this many states (its verdict is then UNKNOWN, never holds).
     #[arg(long, default_value_t = 50_000_000)]
     pub max_states: usize,
+    /// Threads that expand the search (default: every core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Parses `--faults`: one fault model or `all`.
@@ -59,6 +62,9 @@ pub fn parse_faults(s: &str) -> Result<Vec<FaultModel>, String> {
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     let faults = parse_faults(&args.faults)?;
+    if args.threads == Some(0) {
+        return Err("--threads must be at least 1".into());
+    }
     if args.clients == Some(0) || args.clients.is_some_and(|c| c > 26) {
         return Err("--clients must be between 1 and 26".into());
     }
@@ -84,6 +90,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     let limits = Limits {
         max_states: args.max_states,
         symmetry: !args.no_symmetry,
+        threads: args.threads.unwrap_or_else(model::checker::default_threads),
     };
     let mut records: Vec<VerdictRecord> = Vec::with_capacity(jobs.len());
     let total = jobs.len();

@@ -1,23 +1,35 @@
-//! Breadth-first search over a [`System`] with exact shortest counterexamples.
+//! Breadth-first search over a [`System`] with exact shortest counterexamples, on every core.
 //!
 //! Why not stateright's own BFS checker (it runs this model too; a test compares the two)?
 //! Measured on stateright 0.31 (DESIGN.md §9): its BFS keeps the *last* discovery rather than
 //! the first, so a counterexample is not always the shortest and differs between runs; its
 //! time-outs and state targets stop silently, so "no discovery" may mean "stopped early"; and
-//! it keeps 64-bit fingerprints only. This search is single-threaded and deterministic, checks
-//! each state as it is first reached (BFS reaches states in order of depth, so the first
-//! violation is at minimal depth), compares states by their full canonical encoding (no
-//! fingerprint collision can hide a state), and says `Unknown` — never `Holds` — when it stops at its state limit.
+//! it keeps 64-bit fingerprints only. This search is deterministic, checks each state as it is
+//! first reached (BFS reaches states in order of depth, so the first violation is at minimal
+//! depth), stores states exactly ([`crate::store`]: no fingerprint collision can hide a
+//! state), and says `Unknown` — never `Holds` — when it stops at its state limit.
+//!
+//! **Parallel, and still the same search.** States are numbered in the order they are first
+//! reached, so the FIFO frontier is just the range of numbers not yet expanded. The frontier
+//! is expanded in batches of consecutive states; within a batch, chunks are expanded on every
+//! thread (successors computed, their parts looked up, already-visited ones dropped, the
+//! property checked on the rest), which only reads the visited set. The batch is then merged
+//! on one thread in frontier order, exactly as the one-threaded search visits it: the same
+//! states get the same numbers and parents, the first violation in that order wins, and the
+//! state limit stops at the same state. Verdict, state count, depth and counterexample do not
+//! depend on the thread count (a test runs the catalogue with 1 and 2 threads).
+//!
+//! Nothing of a trace is built while exploring ([`System::step_in_place`]); the trace is
+//! built only for the counterexample's path, by replaying it.
 
+use crate::store::{Visited, ROOT};
 use crate::symmetry;
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
 use crate::world::World;
-use hashbrown::HashTable;
-use rustc_hash::FxHasher;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The answer of one search.
@@ -47,6 +59,8 @@ pub struct Limits {
     pub max_states: usize,
     /// Treat clients as interchangeable ([`crate::symmetry`]): one state per orbit.
     pub symmetry: bool,
+    /// Threads expanding the frontier (at least 1). The result does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for Limits {
@@ -54,8 +68,14 @@ impl Default for Limits {
         Limits {
             max_states: 50_000_000,
             symmetry: true,
+            threads: default_threads(),
         }
     }
+}
+
+/// Every core the process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The result of checking one (row, property, fault model).
@@ -82,150 +102,226 @@ pub fn unmodelled_error(row: &str, command: &str) -> String {
     )
 }
 
-/// A world's canonical byte encoding: what its `Hash` implementation feeds a hasher. Every
-/// field type here hashes prefix-free (collections write their length, strings a terminator
-/// byte that UTF-8 never contains, enums their discriminant), so equal encodings mean equal
-/// worlds. Visited states are kept in this form: a few hundred bytes instead of the
-/// kilobytes a world's B-tree nodes take.
-fn encode(w: &World) -> Box<[u8]> {
-    struct Bytes(Vec<u8>);
-    impl Hasher for Bytes {
-        fn finish(&self) -> u64 {
-            0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            self.0.extend_from_slice(bytes);
-        }
-    }
-    let mut b = Bytes(Vec::with_capacity(256));
-    w.hash(&mut b);
-    b.0.into_boxed_slice()
-}
-
-fn fingerprint(bytes: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(bytes);
-    h.finish()
-}
-
-/// One visited state: how it was first reached.
-struct Node {
-    parent: u32,
+/// A successor that was not visited when its batch began.
+struct Candidate {
     action: Action,
-    depth: u32,
+    /// The world itself when one of its parts was never seen (its key is then made by the
+    /// merge, which may add parts); `None` when its key is in [`Expansion::keys`].
+    world: Option<World>,
+    /// The property's verdict on it (as a non-final state).
+    violation: Option<String>,
+    /// The Redis command the model does not implement that this step reached: the search
+    /// stops here without a verdict.
+    unmodelled: Option<String>,
 }
 
-/// The visited set: every state reached, encoded, with how it was first reached.
+/// One expanded state of a chunk.
+struct Expanded {
+    /// The property's verdict if the state has no successor (a final state).
+    final_violation: Option<String>,
+    /// How many of the chunk's candidates are this state's.
+    candidates: usize,
+}
+
+/// What expanding one chunk of the frontier found, in frontier and action order.
 #[derive(Default)]
-struct Visited {
-    encoded: Vec<Box<[u8]>>,
-    nodes: Vec<Node>,
-    table: HashTable<u32>,
+struct Expansion {
+    states: Vec<Expanded>,
+    candidates: Vec<Candidate>,
+    /// One key per candidate (unused for candidates that carry their world).
+    keys: Vec<u32>,
 }
 
-impl Visited {
-    /// Adds `w` if it is new and returns its index.
-    fn insert(&mut self, w: &World, node: Node) -> Option<u32> {
-        let bytes = encode(w);
-        let fp = fingerprint(&bytes);
-        let encoded = &self.encoded;
-        if self
-            .table
-            .find(fp, |&i| encoded[i as usize] == bytes)
-            .is_some()
-        {
-            return None;
-        }
-        let idx = self.encoded.len() as u32;
-        let encoded = &self.encoded;
-        self.table
-            .insert_unique(fp, idx, |&i| fingerprint(&encoded[i as usize]));
-        self.encoded.push(bytes);
-        self.nodes.push(node);
-        Some(idx)
-    }
+/// Frontier states expanded per batch and per chunk of a batch; a batch smaller than
+/// `PARALLEL_MIN` is expanded on the calling thread.
+const BATCH: usize = 1 << 15;
+const CHUNK: usize = 1 << 10;
+const PARALLEL_MIN: usize = 2 * CHUNK;
 
-    fn len(&self) -> usize {
-        self.encoded.len()
+fn reduce(w: World, symmetric: bool) -> World {
+    if symmetric {
+        symmetry::canonical(w)
+    } else {
+        w
     }
+}
+
+/// Expands the states `range` of `visited`: reads it only.
+fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bool) -> Expansion {
+    let mut out = Expansion::default();
+    let width = visited.key_len();
+    let mut key = vec![0u32; width];
+    let mut buf = Vec::with_capacity(256);
+    let mut actions = Vec::new();
+    for idx in range {
+        let parent = visited.key(idx as u32);
+        let world = visited.parts.decode(parent);
+        system.enabled_into(&world, &mut actions);
+        let final_violation = if actions.is_empty() {
+            system.check(&world, true).err()
+        } else {
+            None
+        };
+        let before = out.candidates.len();
+        let mut world = Some(world);
+        for (k, &action) in actions.iter().enumerate() {
+            let mut next = if k + 1 == actions.len() {
+                world.take().expect("the last action takes the world")
+            } else {
+                world.as_ref().expect("kept until the last action").clone()
+            };
+            system.step_in_place(&mut next, action);
+            if let Some(name) = next.server.unmodelled.clone() {
+                out.keys.extend(std::iter::repeat_n(0, key.len()));
+                out.candidates.push(Candidate {
+                    action,
+                    world: None,
+                    violation: None,
+                    unmodelled: Some(name),
+                });
+                break;
+            }
+            let next = reduce(next, symmetric);
+            let known = visited.parts.find_key(&next, parent, &mut buf, &mut key);
+            if known && visited.contains(&key) {
+                continue;
+            }
+            let violation = system.check(&next, false).err();
+            out.keys.extend_from_slice(&key);
+            out.candidates.push(Candidate {
+                action,
+                world: (!known).then_some(next),
+                violation,
+                unmodelled: None,
+            });
+        }
+        out.states.push(Expanded {
+            final_violation,
+            candidates: out.candidates.len() - before,
+        });
+    }
+    out
+}
+
+/// Expands `batch` in chunks on `threads` threads (the calling one included); the
+/// expansions come back in chunk order.
+fn expand_parallel(
+    system: &System,
+    visited: &Visited,
+    batch: Range<usize>,
+    threads: usize,
+    symmetric: bool,
+) -> Vec<Expansion> {
+    let chunks: Vec<Range<usize>> = batch
+        .clone()
+        .step_by(CHUNK)
+        .map(|lo| lo..(lo + CHUNK).min(batch.end))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let run = || {
+        let mut mine = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = chunks.get(k) else {
+                return mine;
+            };
+            mine.push((k, expand(system, visited, range.clone(), symmetric)));
+        }
+    };
+    let mut slots: Vec<Option<Expansion>> = (0..chunks.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mut all = run();
+        for w in workers {
+            all.extend(w.join().expect("a worker thread panicked"));
+        }
+        for (k, exp) in all {
+            slots[k] = Some(exp);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|e| e.expect("every chunk expanded"))
+        .collect()
 }
 
 /// Explores every world `system` can reach, checking its property in each.
 pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)) -> CheckResult {
     let started = Instant::now();
-    let mut visited = Visited::default();
-    let reduce = |w: World| -> World {
-        if limits.symmetry {
-            symmetry::canonicalize(&w).0
-        } else {
-            w
-        }
-    };
-    let init = reduce(system.initial());
-    let root = Node {
-        parent: u32::MAX,
-        action: Action::Tick,
-        depth: 0,
-    };
-    visited.insert(&init, root);
+    let threads = limits.threads.max(1);
+    let mut v = Visited::new(system.bounds.clients);
+    let mut buf = Vec::with_capacity(256);
+    let mut key = vec![0u32; v.key_len()];
     let mut found: Option<(u32, String)> = None;
+    let init = reduce(system.initial(), limits.symmetry);
     let mut unmodelled = init.server.unmodelled.clone();
+    v.parts.intern_key(&init, &mut buf, &mut key);
+    v.insert(&key, ROOT, Action::Tick, 0);
     // A state is checked for `Always` when reached and for `AtEnd` when found final; both
     // happen in BFS order, so the first violation has the fewest steps.
     if let Err(why) = system.check(&init, false) {
         found = Some((0, why));
     }
-    // The frontier holds whole worlds; everything else is encoded.
-    let mut frontier: VecDeque<(u32, World)> = VecDeque::from([(0, init)]);
+    drop(init);
+    // States `cursor..` are the frontier, in FIFO order.
+    let mut cursor = 0usize;
     let mut max_depth = 0usize;
     let mut last_report = Instant::now();
     let mut truncated = false;
-    let mut expanded = 0usize;
-    while found.is_none() && unmodelled.is_none() {
-        let Some((idx, world)) = frontier.pop_front() else {
-            break;
+    'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
+        let batch = cursor..v.len().min(cursor + BATCH);
+        let expansions = if threads > 1 && batch.len() >= PARALLEL_MIN {
+            expand_parallel(system, &v, batch, threads, limits.symmetry)
+        } else {
+            vec![expand(system, &v, batch, limits.symmetry)]
         };
-        let actions = system.enabled(&world);
-        let depth = visited.nodes[idx as usize].depth;
-        max_depth = max_depth.max(depth as usize);
-        if actions.is_empty() {
-            if let Err(why) = system.check(&world, true) {
-                found = Some((idx, why));
-                break;
-            }
-        }
-        for action in actions {
-            let next = reduce(system.step(&world, action).0);
-            if next.server.unmodelled.is_some() {
-                unmodelled = next.server.unmodelled.clone();
-                break;
-            }
-            let node = Node {
-                parent: idx,
-                action,
-                depth: depth + 1,
-            };
-            if let Some(new) = visited.insert(&next, node) {
-                if let Err(why) = system.check(&next, false) {
-                    found = Some((new, why));
-                    max_depth = max_depth.max(depth as usize + 1);
-                    break;
+        // The merge: the one-threaded search's order, state by state.
+        for exp in expansions {
+            let mut cands = exp.candidates.into_iter().zip(exp.keys.chunks(key.len()));
+            for state in exp.states {
+                let idx = cursor as u32;
+                let depth = v.depth(idx);
+                max_depth = max_depth.max(depth);
+                if let Some(why) = state.final_violation {
+                    found = Some((idx, why));
+                    break 'search;
                 }
-                frontier.push_back((new, next));
+                for (cand, cand_key) in cands.by_ref().take(state.candidates) {
+                    if cand.unmodelled.is_some() {
+                        unmodelled = cand.unmodelled;
+                        break 'search;
+                    }
+                    let k = match &cand.world {
+                        Some(w) => {
+                            v.parts.intern_key(w, &mut buf, &mut key);
+                            &key[..]
+                        }
+                        None => cand_key,
+                    };
+                    if let Some(new) = v.insert(k, idx, cand.action, depth + 1) {
+                        if let Some(why) = cand.violation {
+                            found = Some((new, why));
+                            max_depth = max_depth.max(depth + 1);
+                            break 'search;
+                        }
+                    }
+                }
+                cursor += 1;
+                if v.len() >= limits.max_states && cursor < v.len() {
+                    truncated = true;
+                    break 'search;
+                }
+                if cursor.is_multiple_of(4096)
+                    && last_report.elapsed() >= Duration::from_millis(500)
+                {
+                    last_report = Instant::now();
+                    progress(Progress {
+                        states: v.len(),
+                        depth: max_depth,
+                        elapsed: started.elapsed(),
+                    });
+                }
             }
-        }
-        expanded += 1;
-        if visited.len() >= limits.max_states && !frontier.is_empty() {
-            truncated = true;
-            break;
-        }
-        if expanded.is_multiple_of(4096) && last_report.elapsed() >= Duration::from_millis(500) {
-            last_report = Instant::now();
-            progress(Progress {
-                states: visited.len(),
-                depth: max_depth,
-                elapsed: started.elapsed(),
-            });
         }
     }
     let verdict = match (&found, truncated) {
@@ -235,13 +331,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         (None, false) => Verdict::Holds,
     };
     let counterexample = found.filter(|_| unmodelled.is_none()).map(|(idx, why)| {
-        let mut path = Vec::new();
-        let mut at = idx;
-        while visited.nodes[at as usize].parent != u32::MAX {
-            path.push(visited.nodes[at as usize].action);
-            at = visited.nodes[at as usize].parent;
-        }
-        path.reverse();
+        let path = v.path_to(idx);
         if limits.symmetry {
             counterexample_from_orbits(system, &path, why)
         } else {
@@ -250,7 +340,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     });
     CheckResult {
         verdict,
-        states: visited.len(),
+        states: v.len(),
         depth: max_depth,
         counterexample,
         elapsed: started.elapsed(),

@@ -18,6 +18,7 @@ pub mod reply;
 pub mod scenario;
 pub mod scripting;
 pub mod server;
+mod store;
 pub mod symmetry;
 pub mod system;
 pub mod trace;

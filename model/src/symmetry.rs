@@ -78,6 +78,30 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
 
 /// The canonical representative of `w`'s orbit and the renaming used: `perm[old] = new`.
 pub fn canonicalize(w: &World) -> (World, Vec<usize>) {
+    let (perm, tokens) = canonical_renaming(w);
+    if is_identity(&perm) {
+        return (w.clone(), perm);
+    }
+    let out = rename(w, &perm, &tokens);
+    (out, perm)
+}
+
+/// The canonical representative of `w`'s orbit, reusing `w` when it already is one (the
+/// search's hot path: most worlds are).
+pub fn canonical(w: World) -> World {
+    let (perm, tokens) = canonical_renaming(&w);
+    if is_identity(&perm) {
+        return w;
+    }
+    rename(&w, &perm, &tokens)
+}
+
+fn is_identity(perm: &[usize]) -> bool {
+    perm.iter().enumerate().all(|(i, &p)| i == p)
+}
+
+/// The renaming that sorts `w`'s clients by signature, and the clients' tokens.
+fn canonical_renaming(w: &World) -> (Vec<usize>, Vec<String>) {
     let n = w.clients.len();
     let tokens: Vec<String> = (0..n).map(client_name).collect();
     let mut order: Vec<usize> = (0..n).collect();
@@ -89,10 +113,7 @@ pub fn canonicalize(w: &World) -> (World, Vec<usize>) {
     for (new, &old) in order.iter().enumerate() {
         perm[old] = new;
     }
-    if perm.iter().enumerate().all(|(i, &p)| i == p) {
-        return (w.clone(), perm);
-    }
-    (rename(w, &perm, &tokens), perm)
+    (perm, tokens)
 }
 
 /// `w` with client `i` renamed to `perm[i]` everywhere it appears.

@@ -162,7 +162,7 @@ impl System {
             foreign_release: None,
         };
         for i in 0..self.bounds.clients {
-            self.settle(&mut world, i, &mut vec![]);
+            self.settle(&mut world, i, None);
         }
         world
     }
@@ -170,6 +170,13 @@ impl System {
     /// What may happen next, in a fixed order (stateright rebuilds paths from indices).
     pub fn enabled(&self, w: &World) -> Vec<Action> {
         let mut out = Vec::new();
+        self.enabled_into(w, &mut out);
+        out
+    }
+
+    /// [`System::enabled`] into a buffer the caller reuses (the search's hot path).
+    pub fn enabled_into(&self, w: &World, out: &mut Vec<Action>) {
+        out.clear();
         for (i, c) in w.clients.iter().enumerate() {
             let ready = match c.status {
                 Status::Running => true,
@@ -193,7 +200,6 @@ impl System {
                 }
             }
         }
-        out
     }
 
     fn may_tick(&self, w: &World) -> bool {
@@ -228,7 +234,7 @@ impl System {
     }
 
     /// Marks a running client whose program has ended as done, recording its final events.
-    fn settle(&self, w: &mut World, i: usize, events: &mut Vec<Event>) {
+    fn settle(&self, w: &mut World, i: usize, events: Option<&mut Vec<Event>>) {
         if w.clients[i].status != Status::Running {
             return;
         }
@@ -238,7 +244,9 @@ impl System {
             for e in &next.events {
                 w.clients[i].apply(e, w.now);
             }
-            events.extend(next.events);
+            if let Some(events) = events {
+                events.extend(next.events);
+            }
             w.clients[i].local = probe;
             w.clients[i].status = Status::Done;
         }
@@ -247,9 +255,8 @@ impl System {
     /// Applies `action` to `w`, returning the next world and the trace step it makes.
     pub fn step(&self, w: &World, action: Action) -> (World, Step) {
         let mut w = w.clone();
-        let time = w.now / 1000;
         let mut step = Step {
-            time,
+            time: w.now / 1000,
             kind: StepKind::Tick,
             client: None,
             connection: None,
@@ -258,11 +265,26 @@ impl System {
             events: vec![],
             notes: vec![],
         };
+        self.advance(&mut w, action, Some(&mut step));
+        (w, step)
+    }
+
+    /// Applies `action` to `w` in place, building no trace step: the search's successor
+    /// function. The world it leaves is exactly the one [`System::step`] returns (both run
+    /// [`System::advance`]; only the recording differs).
+    pub fn step_in_place(&self, w: &mut World, action: Action) {
+        self.advance(w, action, None);
+    }
+
+    /// The one transition function. `rec` receives the trace step when the caller wants one;
+    /// every string, note and copied command is built only then.
+    fn advance(&self, w: &mut World, action: Action, mut rec: Option<&mut Step>) {
         match action {
             Action::Tick => {
                 w.now += 1000;
-                step.time = w.now / 1000;
                 let adv = w.server.advance(w.now);
+                let Some(step) = rec else { return };
+                step.time = w.now / 1000;
                 for k in adv.expired {
                     step.notes.push(format!("{k} expires"));
                 }
@@ -282,8 +304,6 @@ impl System {
                 }
             }
             Action::Crash(i) => {
-                step.kind = StepKind::Crash;
-                step.client = Some(client_name(i));
                 for slot in 0..self.recipe.connections().len() {
                     w.server.close(self.conn_id(i, slot));
                 }
@@ -291,12 +311,15 @@ impl System {
                 let c = &mut w.clients[i];
                 c.status = Status::Crashed { at: w.now };
                 c.in_cs = false;
-                step.notes
-                    .push(format!("{} crashes; its connections close", client_name(i)));
+                if let Some(step) = rec.as_deref_mut() {
+                    step.kind = StepKind::Crash;
+                    step.client = Some(client_name(i));
+                    step.notes
+                        .push(format!("{} crashes; its connections close", client_name(i)));
+                }
             }
-            Action::Step(i) => self.client_step(&mut w, i, &mut step),
+            Action::Step(i) => self.client_step(w, i, rec),
         }
-        (w, step)
     }
 
     /// Client `i` starts a step: its recipe decides what to do next, and the events it states
@@ -322,87 +345,112 @@ impl System {
         events
     }
 
-    fn client_step(&self, w: &mut World, i: usize, step: &mut Step) {
-        step.client = Some(client_name(i));
+    fn client_step(&self, w: &mut World, i: usize, mut rec: Option<&mut Step>) {
+        if let Some(step) = rec.as_deref_mut() {
+            step.client = Some(client_name(i));
+        }
         if let Status::Waiting { conn } = w.clients[i].status {
-            step.kind = StepKind::Receive;
-            step.connection = Some(self.connection_name(conn as usize).to_string());
             let reply = w
                 .server
                 .take_served(self.conn_id(i, conn as usize))
                 .unwrap_or(Reply::Nil);
             w.clients[i].status = Status::Running;
-            step.events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
-            step.reply = Some(reply);
+            let events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.kind = StepKind::Receive;
+                step.connection = Some(self.connection_name(conn as usize).to_string());
+                step.events = events;
+                step.reply = Some(reply);
+            }
         } else {
             let next = self.begin_step(&mut w.clients[i], i, w.now);
-            step.events = next.events;
+            if let Some(step) = rec.as_deref_mut() {
+                step.events = next.events;
+            }
             match next.op {
                 Op::Send { conn, command } => {
-                    step.kind = StepKind::Command;
-                    step.connection = Some(self.connection_name(conn).to_string());
-                    step.command = Some(command.0.clone());
-                    let subject = self.scenario.subject;
-                    let before = w.server.get_str(subject).map(str::to_string);
+                    let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
                     let outcome = w.server.apply(self.conn_id(i, conn), &command, w.now);
-                    self.note_foreign_release(w, i, before, step);
+                    self.note_foreign_release(w, i, owner_before, rec.as_deref_mut());
                     match outcome {
                         Outcome::Reply(reply) => {
                             let later = self.read_reply(&mut w.clients[i], i, &reply, w.now);
-                            step.events.extend(later);
-                            step.reply = Some(reply);
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.events.extend(later);
+                                step.reply = Some(reply);
+                            }
                         }
                         Outcome::Blocked => {
                             w.clients[i].status = Status::Waiting { conn: conn as u8 };
-                            step.notes.push(format!("{} blocks", client_name(i)));
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.notes.push(format!("{} blocks", client_name(i)));
+                            }
                         }
                         Outcome::Unmodelled(name) => {
                             // The world records it (w.server.unmodelled); the checker stops.
                             w.clients[i].status = Status::Done;
-                            step.notes
-                                .push(format!("the model does not implement {name}"));
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.notes
+                                    .push(format!("the model does not implement {name}"));
+                            }
                         }
                     }
-                    for (j, c) in w.clients.iter().enumerate() {
-                        if let Status::Waiting { conn } = c.status {
-                            let served = w
-                                .server
-                                .conn(self.conn_id(j, conn as usize))
-                                .is_some_and(|s| s.served.is_some());
-                            if j != i && served {
-                                step.notes
-                                    .push(format!("{}'s BLPOP is served", client_name(j)));
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Command;
+                        step.connection = Some(self.connection_name(conn).to_string());
+                        step.command = Some(command.0);
+                        for (j, c) in w.clients.iter().enumerate() {
+                            if let Status::Waiting { conn } = c.status {
+                                let served = w
+                                    .server
+                                    .conn(self.conn_id(j, conn as usize))
+                                    .is_some_and(|s| s.served.is_some());
+                                if j != i && served {
+                                    step.notes
+                                        .push(format!("{}'s BLPOP is served", client_name(j)));
+                                }
                             }
                         }
                     }
                 }
-                Op::Local => step.kind = StepKind::Local,
+                Op::Local => {
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Local;
+                    }
+                }
                 Op::Finish => w.clients[i].status = Status::Done,
             }
         }
-        self.settle(w, i, &mut step.events);
+        self.settle(w, i, rec.map(|step| &mut step.events));
     }
 
-    /// Records the first step in which a client removed a lock holding another's token.
+    /// The client whose token `value` is, if any.
+    fn token_owner(&self, value: Option<&str>) -> Option<usize> {
+        let value = value?;
+        self.ctxs.iter().position(|c| c.token == value)
+    }
+
+    /// Records the first step in which a client removed a lock holding another's token
+    /// (`owner`: whose token the subject held before the command).
     fn note_foreign_release(
         &self,
         w: &mut World,
         actor: usize,
-        before: Option<String>,
-        step: &mut Step,
+        owner: Option<usize>,
+        rec: Option<&mut Step>,
     ) {
-        let Some(owner_token) = before else { return };
-        let Some(owner) = self.ctxs.iter().position(|c| c.token == owner_token) else {
-            return;
-        };
-        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token.as_str()) {
+        let Some(owner) = owner else { return };
+        let owner_token = self.ctxs[owner].token.as_str();
+        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token) {
             return;
         }
-        step.notes.push(format!(
-            "{} removes {}'s lock",
-            client_name(actor),
-            client_name(owner)
-        ));
+        if let Some(step) = rec {
+            step.notes.push(format!(
+                "{} removes {}'s lock",
+                client_name(actor),
+                client_name(owner)
+            ));
+        }
         if w.foreign_release.is_none() {
             w.foreign_release = Some((actor as u8, owner as u8));
         }

@@ -148,7 +148,7 @@ pub struct Server {
     /// Set (for good) when a command reached a real Redis command the model does not implement.
     pub unmodelled: Option<String>,
     /// Keys signalled ready during the current command, in order (empty between commands).
-    ready: Vec<String>,
+    pub(crate) ready: Vec<String>,
 }
 
 /// The server's wall clock at logical time 0, in Unix ms (2023-11-14T22:13:20Z).
