@@ -80,17 +80,43 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
         .keys
         .iter()
         .map(|(k, e)| {
-            let (ty, v) = match &e.value {
-                model::server::Value::Str(s) => ("string", s.clone()),
-                model::server::Value::List(l) => {
-                    ("list", l.iter().cloned().collect::<Vec<_>>().join(","))
-                }
-            };
+            let v = dump_value(&e.value, profile);
+            let ty = e.value.type_name();
             let ttl = e.expires_at.map_or(-1, |d| (d - now) as i64);
             (k.clone(), ty.to_string(), v, ttl)
         })
         .collect();
     Run { steps, keys }
+}
+
+/// A value as the final-keyspace dump shows it: a list `a,b`, a hash `f=v,g=w` in field
+/// order, a sorted set `m:score,…` in score order with the profile's score text (what
+/// ZRANGE … WITHSCORES prints), so the live dump, read with those commands, compares as text.
+fn dump_value(v: &model::server::Value, profile: Profile) -> String {
+    use model::server::Value;
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::List(l) => l.iter().cloned().collect::<Vec<_>>().join(","),
+        Value::Hash(h) => h
+            .iter()
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::ZSet(z) => z
+            .iter()
+            .map(|(m, s)| format!("{m}:{}", model::server::double::format_score(s, profile)))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Pairs `[a, b, c, d]` as `a{sep}b,c{sep}d` (a live HGETALL or ZRANGE … WITHSCORES).
+fn join_pairs(items: &[String], sep: char) -> String {
+    items
+        .chunks(2)
+        .map(|p| format!("{}{sep}{}", p[0], p.get(1).map_or("", String::as_str)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A live server prepared for conformance runs (owned: no key prefix).
@@ -363,6 +389,23 @@ impl<'a> LiveSession<'a> {
                     .query::<Vec<String>>(&mut con)
                     .map_err(|e| err("LRANGE", e))?
                     .join(","),
+                "hash" => join_pairs(
+                    &redis::cmd("HGETALL")
+                        .arg(&k)
+                        .query::<Vec<String>>(&mut con)
+                        .map_err(|e| err("HGETALL", e))?,
+                    '=',
+                ),
+                "zset" => join_pairs(
+                    &redis::cmd("ZRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query::<Vec<String>>(&mut con)
+                        .map_err(|e| err("ZRANGE", e))?,
+                    ':',
+                ),
                 "none" => continue,
                 _ => String::new(),
             };

@@ -39,12 +39,12 @@ impl Server {
             }
             for k in keys {
                 match self.keys.get(k).map(|e| &e.value) {
-                    Some(Value::Str(_)) => return Some(Reply::err(super::WRONGTYPE)),
                     Some(Value::List(l)) if !l.is_empty() => {
                         let v = self.pop_n(k, 1, true).pop()?;
                         return Some(Reply::Array(vec![Reply::bulk(k.clone()), Reply::Bulk(v)]));
                     }
-                    _ => {}
+                    Some(Value::List(_)) | None => {}
+                    Some(_) => return Some(Reply::err(super::WRONGTYPE)),
                 }
             }
             return None;
@@ -94,8 +94,8 @@ impl Server {
     /// WRONGTYPE for a key holding something other than a list.
     fn read_str_or_list(&self, key: &str) -> Result<(), Reply> {
         match self.keys.get(key).map(|e| &e.value) {
-            Some(Value::Str(_)) => Err(Reply::err(super::WRONGTYPE)),
-            _ => Ok(()),
+            Some(Value::List(_)) | None => Ok(()),
+            Some(_) => Err(Reply::err(super::WRONGTYPE)),
         }
     }
 
