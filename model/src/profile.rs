@@ -133,6 +133,11 @@ impl Profile {
         }
     }
 
+    /// Errors name a subcommand with its container (`script|load`), since 7.0.
+    pub fn names_subcommands(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
     /// A command other than (UN)SUBSCRIBE/PING/QUIT/RESET on a subscribed RESP2 connection.
     pub fn subscribed_context_error(self, cmd: &str) -> String {
         match self {

@@ -127,3 +127,16 @@ fn six_zero_names_fewer_commands_in_the_refusal() {
     r.expect(A, &["SUBSCRIBE", "ch"], confirm("subscribe", Some("ch"), 1));
     r.expect(A, &["GET", "k"], err("ERR Can't execute 'get': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context"));
 }
+
+#[test]
+fn refused_exec_aborts_and_subcommands_are_named_in_full() {
+    // Read from 7.0.15 and 6.0.16 (raw RESP2, a connection subscribed to c1).
+    let mut r = Redis::new();
+    r.expect(A, &["SUBSCRIBE", "c1"], confirm("subscribe", Some("c1"), 1));
+    r.expect(A, &["EXEC"], err("EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
+    r.expect(A, &["SCRIPT", "LOAD", "x"], err("ERR Can't execute 'script|load': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
+    r.expect(A, &["DISCARD"], err("ERR Can't execute 'discard': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
+    let mut r = Redis::with_profile(model::Profile::Redis60);
+    r.expect(A, &["SUBSCRIBE", "c1"], confirm("subscribe", Some("c1"), 1));
+    r.expect(A, &["SCRIPT", "LOAD", "x"], err("ERR Can't execute 'script': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context"));
+}

@@ -913,6 +913,8 @@ fn version_profiles_of_zset_options() {
         err("ERR syntax error"),
     );
     r60.expect(A, &["zpopmin", "z", "-1"], arr(vec![]));
+    r60.expect(A, &["set", "s", "v"], ok());
+    r60.expect(A, &["zpopmin", "s", "0"], arr(vec![]));
     r60.expect(
         A,
         &["zpopmin", "z", "x"],

@@ -32,6 +32,9 @@ pub struct StepResult {
     pub reply: Option<Reply>,
     pub blocked: bool,
     pub served: Vec<(u8, Reply)>,
+    /// What subscribed connections received after it (pub/sub messages, and the further
+    /// confirmations of a multi-channel (UN)SUBSCRIBE), by connection, in wire order.
+    pub messages: Vec<(u8, Reply)>,
 }
 
 /// A whole run: every step, then the final keyspace as `(key, type, value, pttl ms or -1)`.
@@ -51,6 +54,7 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
             reply: None,
             blocked: false,
             served: vec![],
+            messages: vec![],
         };
         match op {
             Op::Tick => {
@@ -72,6 +76,9 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
         for c in 0..program.conns {
             if let Some(r) = server.take_served(conn_id(c)) {
                 step.served.push((c, r));
+            }
+            for r in server.take_messages(conn_id(c)) {
+                step.messages.push((c, r));
             }
         }
         steps.push(step);
@@ -279,6 +286,7 @@ impl<'a> LiveSession<'a> {
                 reply: None,
                 blocked: false,
                 served: vec![],
+                messages: vec![],
             };
             match op {
                 Op::Tick => {
@@ -351,6 +359,16 @@ impl<'a> LiveSession<'a> {
             }
             for c in 0..program.conns {
                 model.take_served(conn_id(c));
+                // As many further replies as the guide delivers: they are already on their
+                // way when the step's own reply has arrived (Redis writes both before it
+                // reads the next command). A missing one is a read timeout, an error.
+                for _ in model.take_messages(conn_id(c)) {
+                    let v = conns[c as usize]
+                        .con
+                        .recv_response()
+                        .map_err(|e| err("reading a pub/sub message", e))?;
+                    step.messages.push((c, reply_from_value(v)));
+                }
             }
             if conns.iter().any(|c| c.parked) {
                 let blocked = self.blocked_ids()?;
@@ -451,6 +469,9 @@ fn show(s: &StepResult) -> String {
     for (c, r) in &s.served {
         out.push_str(&format!("; c{c} served {r}"));
     }
+    for (c, r) in &s.messages {
+        out.push_str(&format!("; c{c} receives {r}"));
+    }
     out
 }
 
@@ -466,12 +487,27 @@ fn close_ms(model: i64, live: i64) -> bool {
 fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
     match (name, m, l) {
         ("PTTL", Reply::Int(a), Reply::Int(b)) => close_ms(*a, *b),
+        // A server lists keys in its hash table's order: compare them as sets.
+        ("KEYS" | "SCAN", _, _) => sorted_keys(m) == sorted_keys(l),
         ("EXEC", Reply::Array(ms), Reply::Array(ls)) if ms.len() == ls.len() => ms
             .iter()
             .zip(ls)
             .enumerate()
             .all(|(i, (a, b))| same_reply(queued.get(i).map_or("", String::as_str), &[], a, b)),
         _ => m == l,
+    }
+}
+
+/// A KEYS or SCAN reply with its key list sorted.
+fn sorted_keys(r: &Reply) -> Reply {
+    match r {
+        Reply::Array(items) if items.iter().all(|i| matches!(i, Reply::Bulk(_))) => {
+            let mut items = items.clone();
+            items.sort();
+            Reply::Array(items)
+        }
+        Reply::Array(items) => Reply::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
     }
 }
 
@@ -499,7 +535,8 @@ pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence>
             (Some(a), Some(b)) => same_reply(&name, &q, a, b),
             (a, b) => a == b,
         };
-        if !replies_agree || m.blocked != l.blocked || m.served != l.served {
+        if !replies_agree || m.blocked != l.blocked || m.served != l.served || m.messages != l.messages
+        {
             return Some(Divergence {
                 step: Some(n + 1),
                 op: Some(op.to_string()),

@@ -393,8 +393,8 @@ impl Server {
             return Outcome::Reply(self.reject(conn, &name, err));
         }
         if arity_in(self.profile, &name).is_some() {
-            if let Some(err) = self.subscribed_refusal(conn, &name) {
-                return Outcome::Reply(err);
+            if let Some(err) = self.subscribed_refusal(conn, cmd) {
+                return Outcome::Reply(self.reject(conn, &name, err));
             }
         }
         self.execute(conn, cmd, now, Context::Client)

@@ -12,6 +12,7 @@
 //! its dict, in an order the model does not reproduce (generated programs name channels).
 
 use super::{ConnId, Server};
+use crate::command::Command;
 use crate::reply::Reply;
 use std::collections::BTreeSet;
 
@@ -55,7 +56,10 @@ impl Server {
     }
 
     /// The refusal of `name` on a subscribed connection, if it is refused.
-    pub(super) fn subscribed_refusal(&self, conn: ConnId, name: &str) -> Option<Reply> {
+    /// Redis names the command by its full name (`script|load`) since 7.0.
+    pub(super) fn subscribed_refusal(&self, conn: ConnId, cmd: &Command) -> Option<Reply> {
+        let name = cmd.name();
+        let name = name.as_str();
         let allowed = matches!(
             name,
             "SUBSCRIBE"
@@ -69,10 +73,15 @@ impl Server {
                 | "RESET"
         );
         (self.is_subscribed(conn) && !allowed).then(|| {
-            Reply::err(
-                self.profile
-                    .subscribed_context_error(&name.to_ascii_lowercase()),
-            )
+            let mut full = name.to_ascii_lowercase();
+            if let (true, "SCRIPT", Some(sub)) = (
+                self.profile.names_subcommands(),
+                name,
+                cmd.args().first(),
+            ) {
+                full = format!("{full}|{}", sub.to_ascii_lowercase());
+            }
+            Reply::err(self.profile.subscribed_context_error(&full))
         })
     }
 

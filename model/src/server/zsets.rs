@@ -287,8 +287,10 @@ impl Server {
         let count = match a.get(1) {
             None => 1,
             Some(c) => match (parse_int(c), self.profile.zpop_count_must_be_positive()) {
-                (Ok(n), _) if n >= 0 => n as usize,
-                (Ok(_), false) => 0,
+                (Ok(n), _) if n > 0 => n as usize,
+                (Ok(0), true) => 0,
+                // 6.0 answers a count of 0 or less before it looks at the key.
+                (Ok(_), false) => return Reply::Array(vec![]),
                 (_, true) => return Reply::err("ERR value is out of range, must be positive"),
                 (Err(e), false) => return e,
             },
