@@ -59,7 +59,12 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn score() -> impl Strategy<Value = String> {
-    select(&["1", "2", "3", "1.5", "0.1", "-1", "inf", "-inf", "1e20", "x"][..]).prop_map(s)
+    select(
+        &[
+            "1", "2", "3", "1.5", "0.1", "-1", "inf", "-inf", "1e20", "x",
+        ][..],
+    )
+    .prop_map(s)
 }
 
 fn bound() -> impl Strategy<Value = String> {
@@ -83,13 +88,20 @@ fn hashes() -> impl Strategy<Value = Vec<String>> {
             }
             v
         }),
-        (select(&["HGET", "HEXISTS"][..]), key(), field())
-            .prop_map(|(n, k, f)| vec![s(n), k, f]),
-        (select(&["HMGET", "HDEL"][..]), key(), prop::collection::vec(field(), 1..=2))
+        (select(&["HGET", "HEXISTS"][..]), key(), field()).prop_map(|(n, k, f)| vec![s(n), k, f]),
+        (
+            select(&["HMGET", "HDEL"][..]),
+            key(),
+            prop::collection::vec(field(), 1..=2)
+        )
             .prop_map(|(n, k, fs)| [vec![s(n), k], fs].concat()),
         (select(&["HLEN", "HGETALL"][..]), key()).prop_map(|(n, k)| vec![s(n), k]),
-        (key(), field(), select(&["1", "-2", "x", "10"][..]))
-            .prop_map(|(k, f, i)| vec![s("HINCRBY"), k, f, s(i)]),
+        (key(), field(), select(&["1", "-2", "x", "10"][..])).prop_map(|(k, f, i)| vec![
+            s("HINCRBY"),
+            k,
+            f,
+            s(i)
+        ]),
         (key(), field(), value()).prop_map(|(k, f, v)| vec![s("HSETNX"), k, f, v]),
     ]
 }
@@ -97,7 +109,11 @@ fn hashes() -> impl Strategy<Value = Vec<String>> {
 fn zadd() -> impl Strategy<Value = Vec<String>> {
     (
         key(),
-        select(&["", "", "NX", "XX", "GT", "LT", "CH", "XX CH", "GT CH", "INCR", "NX INCR"][..]),
+        select(
+            &[
+                "", "", "NX", "XX", "GT", "LT", "CH", "XX CH", "GT CH", "INCR", "NX INCR",
+            ][..],
+        ),
         prop::collection::vec((score(), member()), 1..=2),
     )
         .prop_map(|(k, opts, pairs)| {
@@ -112,16 +128,35 @@ fn zadd() -> impl Strategy<Value = Vec<String>> {
 
 fn zrange() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
-        (key(), rank(), rank(), select(&["", "WITHSCORES", "REV", "REV WITHSCORES"][..]))
+        (
+            key(),
+            rank(),
+            rank(),
+            select(&["", "WITHSCORES", "REV", "REV WITHSCORES"][..])
+        )
             .prop_map(|(k, a, b, o)| [vec![s("ZRANGE"), k, a, b], words(o)].concat()),
         (
             key(),
             bound(),
             bound(),
-            select(&["BYSCORE", "BYSCORE REV", "BYSCORE WITHSCORES", "BYSCORE LIMIT 1 1", "BYSCORE REV LIMIT 0 2 WITHSCORES", "LIMIT 0 1"][..])
+            select(
+                &[
+                    "BYSCORE",
+                    "BYSCORE REV",
+                    "BYSCORE WITHSCORES",
+                    "BYSCORE LIMIT 1 1",
+                    "BYSCORE REV LIMIT 0 2 WITHSCORES",
+                    "LIMIT 0 1"
+                ][..]
+            )
         )
             .prop_map(|(k, a, b, o)| [vec![s("ZRANGE"), k, a, b], words(o)].concat()),
-        (key(), bound(), bound(), select(&["", "WITHSCORES", "LIMIT 1 2", "LIMIT 0 -1 WITHSCORES"][..]))
+        (
+            key(),
+            bound(),
+            bound(),
+            select(&["", "WITHSCORES", "LIMIT 1 2", "LIMIT 0 -1 WITHSCORES"][..])
+        )
             .prop_map(|(k, a, b, o)| [vec![s("ZRANGEBYSCORE"), k, a, b], words(o)].concat()),
     ]
 }
@@ -165,7 +200,10 @@ fn zsets() -> impl Strategy<Value = Vec<String>> {
 
 fn keyspace() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
-        (select(&["MSET", "MSETNX"][..]), prop::collection::vec((key(), value()), 1..=2))
+        (
+            select(&["MSET", "MSETNX"][..]),
+            prop::collection::vec((key(), value()), 1..=2)
+        )
             .prop_map(|(n, kv)| {
                 let mut v = vec![s(n)];
                 for (k, x) in kv {
@@ -175,22 +213,53 @@ fn keyspace() -> impl Strategy<Value = Vec<String>> {
             }),
         prop::collection::vec(key(), 1..=3).prop_map(|ks| [vec![s("MGET")], ks].concat()),
         (select(&["RENAME", "RENAMENX"][..]), key(), key()).prop_map(|(n, a, b)| vec![s(n), a, b]),
-        (key(), key(), select(&["", "REPLACE"][..]))
-            .prop_map(|(a, b, o)| [vec![s("COPY"), a, b], words(o)].concat()),
-        (select(&["EXPIREAT", "PEXPIREAT"][..]), key(), select(&["0", "-1"][..]), select(&["", "", "NX", "XX"][..]))
+        (key(), key(), select(&["", "REPLACE"][..])).prop_map(|(a, b, o)| [
+            vec![s("COPY"), a, b],
+            words(o)
+        ]
+        .concat()),
+        (
+            select(&["EXPIREAT", "PEXPIREAT"][..]),
+            key(),
+            select(&["0", "-1"][..]),
+            select(&["", "", "NX", "XX"][..])
+        )
             .prop_map(|(n, k, t, o)| [vec![s(n), k, s(t)], words(o)].concat()),
         select(&["*", "k[12]", "k?", "x*", "k\\3"][..]).prop_map(|p| vec![s("KEYS"), s(p)]),
-        select(&["", "MATCH k[13]", "COUNT 100", "MATCH * COUNT 50", "COUNT 0"][..])
-            .prop_map(|o| [vec![s("SCAN"), s("0")], words(o)].concat()),
-        select(&["0 0", "0 100", "x 0", "0 -1"][..]).prop_map(|a| [vec![s("WAIT")], words(a)].concat()),
+        select(
+            &[
+                "",
+                "MATCH k[13]",
+                "COUNT 100",
+                "MATCH * COUNT 50",
+                "COUNT 0"
+            ][..]
+        )
+        .prop_map(|o| [vec![s("SCAN"), s("0")], words(o)].concat()),
+        select(&["0 0", "0 100", "x 0", "0 -1"][..])
+            .prop_map(|a| [vec![s("WAIT")], words(a)].concat()),
     ]
 }
 
 fn lists() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
-        (key(), select(&["0", "-1", "1", "3", "x"][..])).prop_map(|(k, i)| vec![s("LINDEX"), k, s(i)]),
-        (key(), select(&["0", "-1", "2", "x"][..]), value()).prop_map(|(k, i, v)| vec![s("LSET"), k, s(i), v]),
-        (key(), select(&["BEFORE", "AFTER", "MIDDLE"][..]), value(), value())
+        (key(), select(&["0", "-1", "1", "3", "x"][..])).prop_map(|(k, i)| vec![
+            s("LINDEX"),
+            k,
+            s(i)
+        ]),
+        (key(), select(&["0", "-1", "2", "x"][..]), value()).prop_map(|(k, i, v)| vec![
+            s("LSET"),
+            k,
+            s(i),
+            v
+        ]),
+        (
+            key(),
+            select(&["BEFORE", "AFTER", "MIDDLE"][..]),
+            value(),
+            value()
+        )
             .prop_map(|(k, w, p, v)| vec![s("LINSERT"), k, s(w), p, v]),
         (key(), key()).prop_map(|(a, b)| vec![s("RPOPLPUSH"), a, b]),
     ]
@@ -221,11 +290,47 @@ pub fn type_command() -> impl Strategy<Value = Vec<String>> {
 pub fn is_type_command(name: &str) -> bool {
     matches!(
         name,
-        "HSET" | "HGET" | "HMGET" | "HDEL" | "HEXISTS" | "HLEN" | "HINCRBY" | "HSETNX" | "HGETALL"
-            | "ZADD" | "ZREM" | "ZSCORE" | "ZRANK" | "ZREVRANK" | "ZCARD" | "ZCOUNT" | "ZINCRBY"
-            | "ZRANGE" | "ZRANGEBYSCORE" | "ZREMRANGEBYSCORE" | "ZREMRANGEBYRANK" | "ZPOPMIN"
-            | "ZUNIONSTORE" | "ZINTERSTORE" | "MSET" | "MSETNX" | "MGET" | "RENAME" | "RENAMENX"
-            | "COPY" | "EXPIREAT" | "PEXPIREAT" | "KEYS" | "SCAN" | "WAIT" | "LINDEX" | "LSET"
-            | "LINSERT" | "RPOPLPUSH" | "SUBSCRIBE" | "UNSUBSCRIBE" | "PUBLISH"
+        "HSET"
+            | "HGET"
+            | "HMGET"
+            | "HDEL"
+            | "HEXISTS"
+            | "HLEN"
+            | "HINCRBY"
+            | "HSETNX"
+            | "HGETALL"
+            | "ZADD"
+            | "ZREM"
+            | "ZSCORE"
+            | "ZRANK"
+            | "ZREVRANK"
+            | "ZCARD"
+            | "ZCOUNT"
+            | "ZINCRBY"
+            | "ZRANGE"
+            | "ZRANGEBYSCORE"
+            | "ZREMRANGEBYSCORE"
+            | "ZREMRANGEBYRANK"
+            | "ZPOPMIN"
+            | "ZUNIONSTORE"
+            | "ZINTERSTORE"
+            | "MSET"
+            | "MSETNX"
+            | "MGET"
+            | "RENAME"
+            | "RENAMENX"
+            | "COPY"
+            | "EXPIREAT"
+            | "PEXPIREAT"
+            | "KEYS"
+            | "SCAN"
+            | "WAIT"
+            | "LINDEX"
+            | "LSET"
+            | "LINSERT"
+            | "RPOPLPUSH"
+            | "SUBSCRIBE"
+            | "UNSUBSCRIBE"
+            | "PUBLISH"
     )
 }

@@ -98,7 +98,9 @@ pub fn command_counts(programs: &[Program]) -> BTreeMap<String, usize> {
             let name = command[0].to_ascii_uppercase();
             let body = match name.as_str() {
                 "EVAL" => command.get(1).cloned(),
-                "EVALSHA" => command.get(1).and_then(|sha| crate::program::script_body(sha)),
+                "EVALSHA" => command
+                    .get(1)
+                    .and_then(|sha| crate::program::script_body(sha)),
                 _ => None,
             };
             for called in body.iter().flat_map(|b| script_calls(b)) {
@@ -117,7 +119,10 @@ fn script_calls(body: &str) -> Vec<String> {
         let rest = part
             .strip_prefix("call(")
             .or_else(|| part.strip_prefix("pcall("));
-        if let Some(name) = rest.and_then(|r| r.strip_prefix('\'')).and_then(|r| r.split('\'').next()) {
+        if let Some(name) = rest
+            .and_then(|r| r.strip_prefix('\''))
+            .and_then(|r| r.split('\'').next())
+        {
             out.push(name.to_ascii_uppercase());
         }
     }

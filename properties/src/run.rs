@@ -535,7 +535,10 @@ pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence>
             (Some(a), Some(b)) => same_reply(&name, &q, a, b),
             (a, b) => a == b,
         };
-        if !replies_agree || m.blocked != l.blocked || m.served != l.served || m.messages != l.messages
+        if !replies_agree
+            || m.blocked != l.blocked
+            || m.served != l.served
+            || m.messages != l.messages
         {
             return Some(Divergence {
                 step: Some(n + 1),

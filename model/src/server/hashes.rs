@@ -101,7 +101,7 @@ impl Server {
 
     /// HSET key field value [field value ...]: the number of new fields.
     pub(super) fn hset(&mut self, a: &[String]) -> Reply {
-        if a.len() % 2 == 0 {
+        if a.len().is_multiple_of(2) {
             return Reply::err("ERR wrong number of arguments for 'hset' command");
         }
         if let Err(e) = self.read_hash(&a[0]) {

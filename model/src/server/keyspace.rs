@@ -65,7 +65,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 impl Server {
     /// MSET / MSETNX key value [key value ...]; `nx`: only when no key exists (1 or 0).
     pub(super) fn mset(&mut self, a: &[String], nx: bool) -> Reply {
-        if a.len() % 2 == 1 {
+        if !a.len().is_multiple_of(2) {
             return Reply::err(
                 self.profile
                     .mset_odd_arguments(if nx { "msetnx" } else { "mset" }),

@@ -74,11 +74,9 @@ impl Server {
         );
         (self.is_subscribed(conn) && !allowed).then(|| {
             let mut full = name.to_ascii_lowercase();
-            if let (true, "SCRIPT", Some(sub)) = (
-                self.profile.names_subcommands(),
-                name,
-                cmd.args().first(),
-            ) {
+            if let (true, "SCRIPT", Some(sub)) =
+                (self.profile.names_subcommands(), name, cmd.args().first())
+            {
                 full = format!("{full}|{}", sub.to_ascii_lowercase());
             }
             Reply::err(self.profile.subscribed_context_error(&full))

@@ -125,7 +125,7 @@ impl Server {
             i += 1;
         }
         let pairs = &a[i..];
-        if pairs.is_empty() || pairs.len() % 2 == 1 {
+        if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
             return Reply::err("ERR syntax error");
         }
         if nx && xx {
