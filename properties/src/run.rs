@@ -1,5 +1,6 @@
 //! Running a program on the model and on a live server, and comparing the two runs.
 
+use crate::dump::{dump_value, join_pairs, sorted_keys};
 use crate::program::{Op, Program};
 use live::executor::reply_from_value;
 use live::{LiveError, LiveServer};
@@ -94,36 +95,6 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
         })
         .collect();
     Run { steps, keys }
-}
-
-/// A value as the final-keyspace dump shows it: a list `a,b`, a hash `f=v,g=w` in field
-/// order, a sorted set `m:score,…` in score order with the profile's score text (what
-/// ZRANGE … WITHSCORES prints), so the live dump, read with those commands, compares as text.
-fn dump_value(v: &model::server::Value, profile: Profile) -> String {
-    use model::server::Value;
-    match v {
-        Value::Str(s) => s.clone(),
-        Value::List(l) => l.iter().cloned().collect::<Vec<_>>().join(","),
-        Value::Hash(h) => h
-            .iter()
-            .map(|(f, v)| format!("{f}={v}"))
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::ZSet(z) => z
-            .iter()
-            .map(|(m, s)| format!("{m}:{}", model::server::double::format_score(s, profile)))
-            .collect::<Vec<_>>()
-            .join(","),
-    }
-}
-
-/// Pairs `[a, b, c, d]` as `a{sep}b,c{sep}d` (a live HGETALL or ZRANGE … WITHSCORES).
-fn join_pairs(items: &[String], sep: char) -> String {
-    items
-        .chunks(2)
-        .map(|p| format!("{}{sep}{}", p[0], p.get(1).map_or("", String::as_str)))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// A live server prepared for conformance runs (owned: no key prefix).
@@ -495,19 +466,6 @@ fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
             .enumerate()
             .all(|(i, (a, b))| same_reply(queued.get(i).map_or("", String::as_str), &[], a, b)),
         _ => m == l,
-    }
-}
-
-/// A KEYS or SCAN reply with its key list sorted.
-fn sorted_keys(r: &Reply) -> Reply {
-    match r {
-        Reply::Array(items) if items.iter().all(|i| matches!(i, Reply::Bulk(_))) => {
-            let mut items = items.clone();
-            items.sort();
-            Reply::Array(items)
-        }
-        Reply::Array(items) => Reply::Array(items.iter().map(sorted_keys).collect()),
-        other => other.clone(),
     }
 }
 
