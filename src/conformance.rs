@@ -17,7 +17,8 @@ pub struct ConformanceArgs {
     /// Programs per server (the same fixed list on every server).
     #[arg(long, default_value_t = 64)]
     pub cases: usize,
-    /// Output format: the table, or a JSON list of {server, profile, cases, mismatches}.
+    /// Output format: the table, or a JSON list of {server, profile, cases, mismatches,
+    /// commands} (commands: how many times each command was sent).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Print the shortest diverging program of each cell with mismatches (to stderr).
@@ -68,6 +69,13 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, String> {
             progs.len() as f64 / took.as_secs_f64(),
             server.describe()
         );
+        if let Some(c) = row.first() {
+            let (new, all) = properties::matrix::new_command_share(&c.commands);
+            eprintln!(
+                "{name}: {new} of {all} sends ({:.0}%) are hash, sorted-set, multi-key, keyspace-walking, list or pub/sub commands",
+                100.0 * new as f64 / all.max(1) as f64
+            );
+        }
         for c in &row {
             let diagonal = own.is_some_and(|p| p.name() == c.profile);
             if diagonal && c.mismatches > 0 {

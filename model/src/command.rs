@@ -46,7 +46,23 @@ impl Command {
             {
                 vec![1]
             }
-            "DEL" | "EXISTS" | "WATCH" | "UNLINK" => (1..n).collect(),
+            "HSET" | "HGET" | "HMGET" | "HDEL" | "HEXISTS" | "HLEN" | "HINCRBY" | "HSETNX"
+            | "HGETALL" | "ZADD" | "ZREM" | "ZSCORE" | "ZRANK" | "ZREVRANK" | "ZCARD"
+            | "ZCOUNT" | "ZINCRBY" | "ZRANGE" | "ZRANGEBYSCORE" | "ZREMRANGEBYSCORE"
+            | "ZREMRANGEBYRANK" | "ZPOPMIN" | "EXPIREAT" | "PEXPIREAT" | "LINDEX" | "LSET"
+            | "LINSERT"
+                if n >= 2 =>
+            {
+                vec![1]
+            }
+            "DEL" | "EXISTS" | "WATCH" | "UNLINK" | "MGET" => (1..n).collect(),
+            "MSET" | "MSETNX" => (1..n).step_by(2).collect(),
+            "RENAME" | "RENAMENX" | "COPY" | "RPOPLPUSH" if n >= 3 => vec![1, 2],
+            // ZUNIONSTORE destination numkeys key [key ...] …
+            "ZUNIONSTORE" | "ZINTERSTORE" if n >= 3 => match self.0[2].parse::<usize>() {
+                Ok(k) => std::iter::once(1).chain(3..(3 + k).min(n)).collect(),
+                Err(_) => vec![1],
+            },
             "LMOVE" if n >= 3 => vec![1, 2],
             // BLPOP key [key ...] timeout
             "BLPOP" | "BRPOP" if n >= 3 => (1..n - 1).collect(),

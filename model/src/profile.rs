@@ -64,10 +64,85 @@ impl Profile {
     /// (6.2) and no EXPIRE options NX/XX/GT/LT (7.0).
     pub fn arity_override(self, name: &str) -> Option<Option<i32>> {
         match (self, name) {
-            (Profile::Redis60, "GETDEL" | "LMOVE" | "GETEX" | "BLMOVE") => Some(None),
+            (Profile::Redis60, "GETDEL" | "LMOVE" | "GETEX" | "BLMOVE" | "COPY") => Some(None),
             (Profile::Redis60, "LPOP" | "RPOP") => Some(Some(2)),
-            (Profile::Redis60, "EXPIRE" | "PEXPIRE") => Some(Some(3)),
+            (Profile::Redis60, "EXPIRE" | "PEXPIRE" | "EXPIREAT" | "PEXPIREAT") => Some(Some(3)),
+            // ZRANK/ZREVRANK … WITHSCORE (7.2).
+            (Profile::Redis80 | Profile::Valkey81, "ZRANK" | "ZREVRANK") => Some(Some(-3)),
             _ => None,
+        }
+    }
+
+    /// Scores print as the shortest round-trip digits (8.0, Valkey 8.1), not `%.17g`
+    /// (6.0, 7.0); see `server::double`.
+    pub fn shortest_doubles(self) -> bool {
+        matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
+    /// A score range bound with leading whitespace (`" 1"`) is refused (8.0); 6.0, 7.0 and
+    /// Valkey 8.1 read it with strtod, which skips it.
+    pub fn strict_score_bounds(self) -> bool {
+        matches!(self, Profile::Redis80)
+    }
+
+    /// A small sorted set stores a `-0` score as `0` (7.0 and later), 6.0 keeps `-0`.
+    pub fn listpack_scores_drop_negative_zero(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// ZADD's GT and LT options (6.2).
+    pub fn zadd_has_gt_lt(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// ZRANGE's BYSCORE, REV and LIMIT options (6.2); 6.0 takes only WITHSCORES.
+    pub fn zrange_has_options(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// ZRANGE and ZRANGEBYSCORE parse their options before their range (6.2); 6.0 the range
+    /// first, so a bad range wins over a bad option.
+    pub fn zrange_options_first(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// ZPOPMIN's count must be a non-negative integer ("value is out of range, must be
+    /// positive"); 6.0 reads any integer and pops nothing for a negative one.
+    pub fn zpop_count_must_be_positive(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// ZUNIONSTORE/ZINTERSTORE with numkeys below 1.
+    pub fn zstore_needs_a_key(self, cmd: &str) -> String {
+        match self {
+            Profile::Redis60 => {
+                "ERR at least 1 input key is needed for ZUNIONSTORE/ZINTERSTORE".into()
+            }
+            _ => format!("ERR at least 1 input key is needed for '{cmd}' command"),
+        }
+    }
+
+    /// MSET/MSETNX with a key and no value.
+    pub fn mset_odd_arguments(self, cmd: &str) -> String {
+        match self {
+            Profile::Redis60 => format!(
+                "ERR wrong number of arguments for {}",
+                cmd.to_ascii_uppercase()
+            ),
+            _ => format!("ERR wrong number of arguments for '{cmd}' command"),
+        }
+    }
+
+    /// Errors name a subcommand with its container (`script|load`), since 7.0.
+    pub fn names_subcommands(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// A command other than (UN)SUBSCRIBE/PING/QUIT/RESET on a subscribed RESP2 connection.
+    pub fn subscribed_context_error(self, cmd: &str) -> String {
+        match self {
+            Profile::Redis60 => format!("ERR Can't execute '{cmd}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context"),
+            _ => format!("ERR Can't execute '{cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"),
         }
     }
 

@@ -256,7 +256,7 @@ fn lua_number_to_int(n: f64) -> i64 {
 }
 
 /// C's `printf("%.17g", n)` (glibc), which Redis uses to turn a Lua number into an argument.
-fn format_g17(n: f64) -> String {
+pub(crate) fn format_g17(n: f64) -> String {
     if n.is_nan() {
         return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
     }

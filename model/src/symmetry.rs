@@ -9,6 +9,9 @@
 //! foreign release. Two clients with equal signatures can be swapped without changing the
 //! world, so the sorted order is the same for every member of an orbit.
 //!
+//! Tokens inside hashes and lists are renamed in place; a world in which a token is a
+//! sorted-set member is not reduced (see [`token_orders_a_zset`]).
+//!
 //! Contract (why this is sound): every recipe of a system sees a client only through its token
 //! and the shared parameters (`ClientCtx::index` unused by its decisions), and every property
 //! is invariant under renaming clients. The catalogue's recipes and properties are; a test
@@ -53,13 +56,12 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
     for (k, e) in &w.server.keys {
         match &e.value {
             Value::Str(s) if s == token => holds.push((k.as_str(), None)),
-            Value::List(l) => holds.extend(
-                l.iter()
-                    .enumerate()
-                    .filter(|(_, v)| *v == token)
-                    .map(|(pos, _)| (k.as_str(), Some(pos))),
+            Value::Str(_) => {}
+            v => holds.extend(
+                v.positions_of(token)
+                    .into_iter()
+                    .map(|p| (k.as_str(), Some(p))),
             ),
-            _ => {}
         }
     }
     let release_role = match w.foreign_release {
@@ -105,6 +107,9 @@ fn canonical_renaming(w: &World) -> (Vec<usize>, Vec<String>) {
     let n = w.clients.len();
     let tokens: Vec<String> = (0..n).map(client_name).collect();
     let mut order: Vec<usize> = (0..n).collect();
+    if token_orders_a_zset(w, &tokens) {
+        return (order, tokens);
+    }
     {
         let sigs: Vec<Signature> = (0..n).map(|i| signature(w, i, &tokens[i])).collect();
         order.sort_by(|&a, &b| sigs[a].cmp(&sigs[b]));
@@ -114,6 +119,17 @@ fn canonical_renaming(w: &World) -> (Vec<usize>, Vec<String>) {
         perm[old] = new;
     }
     (perm, tokens)
+}
+
+/// Whether a client token is a sorted-set member. Redis orders equal scores by member name,
+/// so renaming such a member can change the order a command observes: the world is then left
+/// unreduced (sound, merely less reduction). Hash fields keep their insertion order and lists
+/// their positions, so tokens there rename soundly.
+fn token_orders_a_zset(w: &World, tokens: &[String]) -> bool {
+    w.server.keys.values().any(|e| match &e.value {
+        Value::ZSet(z) => tokens.iter().any(|t| z.score(t).is_some()),
+        _ => false,
+    })
 }
 
 /// `w` with client `i` renamed to `perm[i]` everywhere it appears.
@@ -146,10 +162,7 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         .collect::<BTreeMap<_, _>>();
     out.server.waiters = w.server.waiters.iter().map(conn).collect();
     for e in out.server.keys.values_mut() {
-        match &mut e.value {
-            Value::Str(s) => *s = rename_token(s),
-            Value::List(l) => l.iter_mut().for_each(|v| *v = rename_token(v)),
-        }
+        e.value = e.value.renamed(&rename_token);
     }
     out.foreign_release = w
         .foreign_release

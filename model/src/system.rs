@@ -522,10 +522,7 @@ impl System {
             .keys
             .iter()
             .map(|(k, e)| {
-                let v = match &e.value {
-                    crate::server::Value::Str(s) => format!("{s:?}"),
-                    crate::server::Value::List(l) => format!("{:?}", l.iter().collect::<Vec<_>>()),
-                };
+                let v = e.value.describe();
                 match e.expires_at {
                     Some(t) => format!("{k} = {v} (expires at t={}s)", t / 1000),
                     None => format!("{k} = {v}"),

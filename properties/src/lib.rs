@@ -5,7 +5,9 @@
 //! them step by step and by final keyspace; [`matrix`] runs a fixed list of programs on a
 //! server and compares the live runs with every version [`model::Profile`].
 
+mod dump;
 pub mod gen_faith;
+pub mod gen_types;
 pub mod matrix;
 pub mod program;
 pub mod run;

@@ -8,6 +8,7 @@ use model::Profile;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// The seed of the matrix's program list (fixed, so the table is reproducible).
@@ -22,6 +23,9 @@ pub struct Cell {
     pub profile: String,
     pub cases: usize,
     pub mismatches: usize,
+    /// How many times each command was sent in the server's programs (upper-case names;
+    /// `script:NAME` for a `redis.call`/`redis.pcall` of NAME in an EVAL/EVALSHA body).
+    pub commands: BTreeMap<String, usize>,
     /// The first mismatching case (shortest program among them), if any.
     #[serde(skip)]
     pub example: Option<(Program, Divergence)>,
@@ -58,6 +62,7 @@ pub fn run_matrix(
             profile: p.name().to_string(),
             cases: 0,
             mismatches: 0,
+            commands: command_counts(programs),
             example: None,
         })
         .collect();
@@ -80,6 +85,64 @@ pub fn run_matrix(
         }
     }
     Ok((cells, started.elapsed()))
+}
+
+/// How many times each command is sent in `programs` (see [`Cell::commands`]).
+pub fn command_counts(programs: &[Program]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for p in programs {
+        for op in &p.ops {
+            let crate::program::Op::Send { command, .. } = op else {
+                continue;
+            };
+            let name = command[0].to_ascii_uppercase();
+            let body = match name.as_str() {
+                "EVAL" => command.get(1).cloned(),
+                "EVALSHA" => command
+                    .get(1)
+                    .and_then(|sha| crate::program::script_body(sha)),
+                _ => None,
+            };
+            for called in body.iter().flat_map(|b| script_calls(b)) {
+                *counts.entry(format!("script:{called}")).or_insert(0) += 1;
+            }
+            *counts.entry(name).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The commands a script body calls (`redis.call('GET', …)` → GET).
+fn script_calls(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in body.split("redis.").skip(1) {
+        let rest = part
+            .strip_prefix("call(")
+            .or_else(|| part.strip_prefix("pcall("));
+        if let Some(name) = rest
+            .and_then(|r| r.strip_prefix('\''))
+            .and_then(|r| r.split('\'').next())
+        {
+            out.push(name.to_ascii_uppercase());
+        }
+    }
+    out
+}
+
+/// The share of sends in `counts` that are one of `gen_types`'s commands, at top level or
+/// from a script.
+pub fn new_command_share(counts: &BTreeMap<String, usize>) -> (usize, usize) {
+    let top: usize = counts
+        .iter()
+        .filter(|(k, _)| !k.starts_with("script:"))
+        .map(|(_, n)| n)
+        .sum();
+    let new: usize = counts
+        .iter()
+        .filter(|(k, _)| !k.starts_with("script:") && crate::gen_types::is_type_command(k))
+        .map(|(_, n)| n)
+        .sum();
+    (new, top)
 }
 
 /// The matrix as a table: one row per (server, profile).

@@ -40,8 +40,9 @@ impl fmt::Display for Op {
 
 impl Program {
     /// Drops every send on a connection that the model (Redis 7.0) holds parked on BLPOP at
-    /// that point (a parked client cannot send until it is served), and every step after one
-    /// that reaches a command the model does not implement.
+    /// that point (a parked client cannot send until it is served), every SUBSCRIBE or
+    /// UNSUBSCRIBE queued inside MULTI (see `gen_types`), and every step after one that
+    /// reaches a command the model does not implement.
     pub fn normalized(mut self) -> Program {
         let mut server = Server::new(Profile::Redis70);
         let mut now = 0;
@@ -54,7 +55,11 @@ impl Program {
                 }
                 Op::Send { conn, command } => {
                     let id = crate::run::conn_id(*conn);
-                    if server.is_blocked(id) {
+                    let in_multi = server.conn(id).is_some_and(|c| c.multi.is_some());
+                    let subscribing = ["SUBSCRIBE", "UNSUBSCRIBE"]
+                        .iter()
+                        .any(|n| command[0].eq_ignore_ascii_case(n));
+                    if server.is_blocked(id) || (in_multi && subscribing) {
                         continue;
                     }
                     let outcome = server.apply(id, &Command(command.clone()), now);
@@ -67,6 +72,7 @@ impl Program {
             }
             for c in 0..self.conns {
                 server.take_served(crate::run::conn_id(c));
+                server.take_messages(crate::run::conn_id(c));
             }
             kept.push(op);
         }
@@ -102,6 +108,15 @@ pub const SCRIPTS: &[&str] = &[
     "return redis.call('GETDEL', KEYS[1])",
     "return redis.pcall('EXPIRE', KEYS[1], 1, 'NX')",
 ];
+
+/// The template body whose SHA1 is `sha`, if it is one of the generator's.
+pub fn script_body(sha: &str) -> Option<String> {
+    SCRIPTS
+        .iter()
+        .chain(crate::gen_types::TYPE_SCRIPTS)
+        .find(|b| sha1_hex(b) == sha)
+        .map(|b| b.to_string())
+}
 
 fn key() -> impl Strategy<Value = String> {
     select(&KEYS[..]).prop_map(str::to_string)
@@ -149,14 +164,17 @@ fn set_cmd() -> impl Strategy<Value = Vec<String>> {
 
 fn script_cmd() -> impl Strategy<Value = Vec<String>> {
     (
-        0..SCRIPTS.len(),
+        0..SCRIPTS.len() + crate::gen_types::TYPE_SCRIPTS.len(),
         select(&["EVAL", "EVAL", "EVALSHA", "SCRIPT LOAD"][..]),
         key(),
         key(),
         value(),
     )
         .prop_map(|(i, how, k1, k2, v)| {
-            let body = SCRIPTS[i];
+            let body = SCRIPTS
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| crate::gen_types::TYPE_SCRIPTS[i - SCRIPTS.len()]);
             match how {
                 "SCRIPT LOAD" => c(&["SCRIPT", "LOAD", body]),
                 "EVALSHA" => vec!["EVALSHA".into(), sha1_hex(body), "2".into(), k1, k2, v],
@@ -270,6 +288,7 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
         3 => transactions,
         2 => script_cmd(),
         3 => crate::gen_faith::command(),
+        6 => crate::gen_types::type_command(),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! Running a program on the model and on a live server, and comparing the two runs.
 
+use crate::dump::{dump_value, join_pairs, sorted_keys};
 use crate::program::{Op, Program};
 use live::executor::reply_from_value;
 use live::{LiveError, LiveServer};
@@ -38,6 +39,9 @@ pub struct StepResult {
     pub reply: Option<Reply>,
     pub blocked: bool,
     pub served: Vec<(u8, Reply)>,
+    /// What subscribed connections received after it (pub/sub messages, and the further
+    /// confirmations of a multi-channel (UN)SUBSCRIBE), by connection, in wire order.
+    pub messages: Vec<(u8, Reply)>,
 }
 
 /// A whole run: every step, then the final keyspace as `(key, type, value, pttl ms or -1)`.
@@ -64,6 +68,7 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
             reply: None,
             blocked: false,
             served: vec![],
+            messages: vec![],
         };
         match op {
             Op::Tick => {
@@ -92,6 +97,9 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
             if let Some(r) = server.take_served(conn_id(c)) {
                 step.served.push((c, r));
             }
+            for r in server.take_messages(conn_id(c)) {
+                step.messages.push((c, r));
+            }
         }
         steps.push(step);
     }
@@ -99,12 +107,8 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
         .keys
         .iter()
         .map(|(k, e)| {
-            let (ty, v) = match &e.value {
-                model::server::Value::Str(s) => ("string", s.clone()),
-                model::server::Value::List(l) => {
-                    ("list", l.iter().cloned().collect::<Vec<_>>().join(","))
-                }
-            };
+            let v = dump_value(&e.value, profile);
+            let ty = e.value.type_name();
             let ttl = e.expires_at.map_or(-1, |d| (d - now) as i64);
             (k.clone(), ty.to_string(), v, ttl)
         })
@@ -277,6 +281,7 @@ impl<'a> LiveSession<'a> {
                 reply: None,
                 blocked: false,
                 served: vec![],
+                messages: vec![],
             };
             match op {
                 Op::Tick => {
@@ -355,6 +360,16 @@ impl<'a> LiveSession<'a> {
             }
             for c in 0..program.conns {
                 model.take_served(conn_id(c));
+                // As many further replies as the guide delivers: they are already on their
+                // way when the step's own reply has arrived (Redis writes both before it
+                // reads the next command). A missing one is a read timeout, an error.
+                for _ in model.take_messages(conn_id(c)) {
+                    let v = conns[c as usize]
+                        .con
+                        .recv_response()
+                        .map_err(|e| err("reading a pub/sub message", e))?;
+                    step.messages.push((c, reply_from_value(v)));
+                }
             }
             if conns.iter().any(|c| c.parked) {
                 let blocked = self.blocked_ids()?;
@@ -393,6 +408,23 @@ impl<'a> LiveSession<'a> {
                     .query::<Vec<String>>(&mut con)
                     .map_err(|e| err("LRANGE", e))?
                     .join(","),
+                "hash" => join_pairs(
+                    &redis::cmd("HGETALL")
+                        .arg(&k)
+                        .query::<Vec<String>>(&mut con)
+                        .map_err(|e| err("HGETALL", e))?,
+                    '=',
+                ),
+                "zset" => join_pairs(
+                    &redis::cmd("ZRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query::<Vec<String>>(&mut con)
+                        .map_err(|e| err("ZRANGE", e))?,
+                    ':',
+                ),
                 "none" => continue,
                 _ => String::new(),
             };
@@ -442,6 +474,9 @@ fn show(s: &StepResult) -> String {
     for (c, r) in &s.served {
         out.push_str(&format!("; c{c} served {r}"));
     }
+    for (c, r) in &s.messages {
+        out.push_str(&format!("; c{c} receives {r}"));
+    }
     out
 }
 
@@ -457,6 +492,8 @@ fn close_ms(model: i64, live: i64) -> bool {
 fn same_reply(name: &str, queued: &[String], m: &Reply, l: &Reply) -> bool {
     match (name, m, l) {
         ("PTTL", Reply::Int(a), Reply::Int(b)) => close_ms(*a, *b),
+        // A server lists keys in its hash table's order: compare them as sets.
+        ("KEYS" | "SCAN", _, _) => sorted_keys(m) == sorted_keys(l),
         ("EXEC", Reply::Array(ms), Reply::Array(ls)) if ms.len() == ls.len() => ms
             .iter()
             .zip(ls)
@@ -498,7 +535,11 @@ pub fn compare(program: &Program, model: &Run, live: &Run) -> Option<Divergence>
             (Some(a), Some(b)) => same_reply(&name, &q, a, b),
             (a, b) => a == b,
         };
-        if !replies_agree || m.blocked != l.blocked || m.served != l.served {
+        if !replies_agree
+            || m.blocked != l.blocked
+            || m.served != l.served
+            || m.messages != l.messages
+        {
             return Some(Divergence {
                 step: Some(n + 1),
                 op: Some(op.to_string()),

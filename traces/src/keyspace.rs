@@ -3,7 +3,7 @@
 //! live server gets the same notes as one the model produced.
 
 use model::command::{quote_arg, Command};
-use model::server::{ConnId, Server};
+use model::server::{ConnId, Server, Value};
 use model::trace::{StepKind, Trace};
 use std::collections::BTreeMap;
 
@@ -26,7 +26,12 @@ pub fn subject_changes(trace: &Trace) -> Vec<Vec<String>> {
     }
     // Connection slots by (client, connection name), in order of first use.
     let mut slots: BTreeMap<(u8, String), u8> = BTreeMap::new();
-    let value = |s: &Server| s.get_str(subject).map(quote_arg);
+    // A string as redis-cli would type it; a list, hash or sorted set as the model describes it.
+    let value = |s: &Server| match s.keys.get(subject).map(|e| &e.value) {
+        Some(Value::Str(v)) => Some(quote_arg(v)),
+        Some(other) => Some(other.describe()),
+        None => None,
+    };
     for (i, step) in trace.steps.iter().enumerate() {
         let before = value(&server);
         let now = step.time * 1000;

@@ -37,14 +37,21 @@ pub(crate) fn read_keyspace(
             .cmd("LRANGE")
             .arg(&raw)
             .arg(0)
-            .arg(-1);
+            .arg(-1)
+            .cmd("HGETALL")
+            .arg(&raw)
+            .cmd("ZRANGE")
+            .arg(&raw)
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES");
         let read_at = started.elapsed().as_millis() as u64;
         let values = con
-            .req_packed_commands(&pipe.get_packed_pipeline(), 0, 4)
+            .req_packed_commands(&pipe.get_packed_pipeline(), 0, 6)
             .map_err(|e| LiveError::redis(format!("reading key {name}"), e))?;
         let replies: Vec<Reply> = values.into_iter().map(reply_from_value).collect();
-        let [kind, pttl, get, lrange] = <[Reply; 4]>::try_from(replies)
-            .map_err(|r| protocol(format!("reading key {name}: {} replies, not 4", r.len())))?;
+        let [kind, pttl, get, lrange, hgetall, zrange] = <[Reply; 6]>::try_from(replies)
+            .map_err(|r| protocol(format!("reading key {name}: {} replies, not 6", r.len())))?;
         let value = match kind.as_str() {
             Some("none") => continue,
             Some("string") => match get {
@@ -62,6 +69,25 @@ pub(crate) fn read_keyspace(
                         .collect::<VecDeque<_>>(),
                 ),
                 other => return Err(protocol(format!("LRANGE {name} answered {other}"))),
+            },
+            Some("hash") => match hgetall {
+                Reply::Array(items) => {
+                    Value::Hash(pairs(items).into_iter().collect::<model::server::Hash>())
+                }
+                other => return Err(protocol(format!("HGETALL {name} answered {other}"))),
+            },
+            Some("zset") => match zrange {
+                Reply::Array(items) => {
+                    let mut z = model::server::ZSet::default();
+                    for (m, s) in pairs(items) {
+                        let score = model::server::double::parse_double(&s).ok_or_else(|| {
+                            protocol(format!("ZRANGE {name} gave the score {s:?}"))
+                        })?;
+                        z.insert(&m, score);
+                    }
+                    Value::ZSet(z)
+                }
+                other => return Err(protocol(format!("ZRANGE {name} answered {other}"))),
             },
             _ => {
                 warnings.push(format!(
@@ -89,6 +115,20 @@ pub(crate) fn read_keyspace(
         server.keys.insert(name, Entry { value, expires_at });
     }
     Ok(server)
+}
+
+/// `[a, b, c, d]` as `[(a, b), (c, d)]` (an HGETALL or a ZRANGE … WITHSCORES reply).
+fn pairs(items: Vec<Reply>) -> Vec<(String, String)> {
+    let text = |r: Reply| match r {
+        Reply::Bulk(s) => s,
+        other => other.to_string(),
+    };
+    let mut out = Vec::with_capacity(items.len() / 2);
+    let mut it = items.into_iter();
+    while let (Some(a), Some(b)) = (it.next(), it.next()) {
+        out.push((text(a), text(b)));
+    }
+    out
 }
 
 fn protocol(reason: String) -> LiveError {

@@ -1,4 +1,4 @@
-//! Keyspace commands: DEL EXISTS TYPE EXPIRE PEXPIRE PERSIST TTL PTTL.
+//! Keyspace commands: DEL EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST TTL PTTL.
 
 use super::{parse_int, Server};
 use crate::reply::Reply;
@@ -24,8 +24,10 @@ impl Server {
         Reply::Status(t.into())
     }
 
-    /// EXPIRE/PEXPIRE key n [NX|XX|GT|LT]; a non-positive time deletes the key.
-    pub(super) fn expire(&mut self, a: &[String], now: u64, unit: i64) -> Reply {
+    /// EXPIRE/PEXPIRE key n [NX|XX|GT|LT]; a non-positive time deletes the key. With
+    /// `absolute` (EXPIREAT/PEXPIREAT) `n` is a time on the server's clock, whose origin is
+    /// the model's time 0; a time not after `now` deletes the key.
+    pub(super) fn expire(&mut self, a: &[String], now: u64, unit: i64, absolute: bool) -> Reply {
         // Redis parses the options before the time. XX combines with GT or LT.
         let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
         for opt in &a[2..] {
@@ -49,12 +51,15 @@ impl Server {
             Ok(n) => n,
             Err(e) => return e,
         };
-        let cmd = if unit == 1000 { "expire" } else { "pexpire" };
-        // Redis adds the wall clock: an overflow there is an error, not a wrap.
-        let Some(when) = n
-            .checked_mul(unit)
-            .and_then(|ms| ms.checked_add(super::wall(now)))
-        else {
+        let cmd = match (unit == 1000, absolute) {
+            (true, false) => "expire",
+            (false, false) => "pexpire",
+            (true, true) => "expireat",
+            (false, true) => "pexpireat",
+        };
+        // Redis adds the wall clock (EXPIREAT's time is one already): an overflow is an error.
+        let base = if absolute { 0 } else { super::wall(now) };
+        let Some(when) = n.checked_mul(unit).and_then(|ms| ms.checked_add(base)) else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
         // Back to the logical clock (negative: already past).

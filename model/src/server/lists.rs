@@ -1,4 +1,4 @@
-//! List commands: LPUSH RPUSH LPOP RPOP LLEN LRANGE.
+//! List commands: LPUSH RPUSH LPOP RPOP LLEN LRANGE LMOVE LREM LINDEX LSET LINSERT RPOPLPUSH.
 
 use super::{parse_int, Entry, Server, Value, WRONGTYPE};
 use crate::reply::Reply;
@@ -219,5 +219,84 @@ impl Server {
             self.touch(key);
         }
         Reply::Int(positions.len() as i64)
+    }
+
+    /// LINDEX key index: the key is looked up before the index is parsed.
+    pub(super) fn lindex(&self, key: &str, index: &str) -> Reply {
+        let l = match self.read_list(key) {
+            Err(e) => return e,
+            Ok(None) => return Reply::Nil,
+            Ok(Some(l)) => l,
+        };
+        let i = match parse_int(index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let i = if i < 0 { i + l.len() as i64 } else { i };
+        if i < 0 {
+            return Reply::Nil;
+        }
+        l.get(i as usize)
+            .map_or(Reply::Nil, |v| Reply::bulk(v.clone()))
+    }
+
+    /// LSET key index element: the key is looked up before the index is parsed.
+    pub(super) fn lset(&mut self, key: &str, index: &str, element: &str) -> Reply {
+        let len = match self.read_list(key) {
+            Err(e) => return e,
+            Ok(None) => return Reply::err("ERR no such key"),
+            Ok(Some(l)) => l.len() as i64,
+        };
+        let i = match parse_int(index) {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let i = if i < 0 { i + len } else { i };
+        if i < 0 || i >= len {
+            return Reply::err("ERR index out of range");
+        }
+        if let Some(Entry {
+            value: Value::List(l),
+            ..
+        }) = self.keys.get_mut(key)
+        {
+            l[i as usize] = element.to_string();
+        }
+        self.touch(key);
+        Reply::ok()
+    }
+
+    /// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0
+    /// without the key.
+    pub(super) fn linsert(&mut self, a: &[String]) -> Reply {
+        let after = match a[1].to_ascii_uppercase().as_str() {
+            "BEFORE" => false,
+            "AFTER" => true,
+            _ => return Reply::err("ERR syntax error"),
+        };
+        let pos = match self.read_list(&a[0]) {
+            Err(e) => return e,
+            Ok(None) => return Reply::Int(0),
+            Ok(Some(l)) => l.iter().position(|v| *v == a[2]),
+        };
+        let Some(pos) = pos else {
+            return Reply::Int(-1);
+        };
+        let Some(Entry {
+            value: Value::List(l),
+            ..
+        }) = self.keys.get_mut(&a[0])
+        else {
+            unreachable!("type checked above")
+        };
+        l.insert(pos + after as usize, a[3].clone());
+        let len = l.len() as i64;
+        self.touch(&a[0]);
+        Reply::Int(len)
+    }
+
+    /// RPOPLPUSH source destination: LMOVE source destination RIGHT LEFT.
+    pub(super) fn rpoplpush(&mut self, src: &str, dst: &str) -> Reply {
+        self.lmove(&[src.into(), dst.into(), "RIGHT".into(), "LEFT".into()])
     }
 }

@@ -11,12 +11,20 @@
 //! guess: [`Outcome::Unmodelled`] names it.
 
 mod blocking;
+pub mod double;
+mod families;
+mod hashes;
 mod keys;
+mod keyspace;
 pub mod known;
 mod lists;
 mod misc;
+mod pubsub;
 mod strings;
 mod transactions;
+mod zranges;
+pub mod zset;
+mod zsets;
 
 use crate::command::Command;
 use crate::profile::Profile;
@@ -27,7 +35,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 pub use blocking::{Blocked, Park};
+pub use hashes::Hash;
+pub use pubsub::Subscriptions;
 pub use transactions::Multi;
+pub use zset::{Score, ZSet};
 
 /// A connection as the server knows it: the client that owns it and its slot on that client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,6 +63,8 @@ impl fmt::Display for ConnId {
 pub enum Value {
     Str(String),
     List(VecDeque<String>),
+    Hash(Hash),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -59,6 +72,46 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    /// The value with every string it holds (elements, fields, values, members) renamed.
+    pub fn renamed(&self, f: &dyn Fn(&String) -> String) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(f(s)),
+            Value::List(l) => Value::List(l.iter().map(f).collect()),
+            Value::Hash(h) => Value::Hash(h.renamed(f)),
+            Value::ZSet(z) => Value::ZSet(z.renamed(f)),
+        }
+    }
+
+    /// Where `s` appears in a collection: list indexes, `2i` / `2i + 1` for the field / value
+    /// of a hash's i-th pair, a sorted set member's rank. (A string value is not a collection.)
+    pub fn positions_of(&self, s: &str) -> Vec<usize> {
+        match self {
+            Value::Str(_) => vec![],
+            Value::List(l) => (0..l.len()).filter(|&i| l[i] == s).collect(),
+            Value::Hash(h) => h
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (f, v))| [(2 * i, f == s), (2 * i + 1, v == s)])
+                .filter(|(_, hit)| *hit)
+                .map(|(p, _)| p)
+                .collect(),
+            Value::ZSet(z) => z.rank(s).into_iter().collect(),
+        }
+    }
+
+    /// The value as the keyspace dumps show it: a string quoted, a list `["a", "b"]`, a hash
+    /// `{f: "v"}` in field order, a sorted set `{m: 1.5}` in score order.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Str(s) => format!("{s:?}"),
+            Value::List(l) => format!("{:?}", l.iter().collect::<Vec<_>>()),
+            Value::Hash(h) => h.describe(),
+            Value::ZSet(z) => z.describe(),
         }
     }
 }
@@ -80,6 +133,8 @@ pub struct ConnState {
     pub multi: Option<Multi>,
     pub blocked: Option<Blocked>,
     pub served: Option<Reply>,
+    /// SUBSCRIBEd channels and messages not yet read.
+    pub pubsub: Subscriptions,
 }
 
 impl ConnState {
@@ -89,6 +144,7 @@ impl ConnState {
             && self.multi.is_none()
             && self.blocked.is_none()
             && self.served.is_none()
+            && self.pubsub.is_empty()
     }
 }
 
@@ -302,8 +358,8 @@ impl Server {
             "DEL" | "UNLINK" => self.del(a),
             "EXISTS" => self.exists(a),
             "TYPE" => self.type_of(&a[0]),
-            "EXPIRE" => self.expire(a, now, 1000),
-            "PEXPIRE" => self.expire(a, now, 1),
+            "EXPIRE" => self.expire(a, now, 1000, false),
+            "PEXPIRE" => self.expire(a, now, 1, false),
             "PERSIST" => self.persist(&a[0]),
             "TTL" => self.ttl(&a[0], now, false),
             "PTTL" => self.ttl(&a[0], now, true),
@@ -323,6 +379,10 @@ impl Server {
             "ECHO" => Reply::bulk(a[0].clone()),
             "TIME" => misc::time(now),
             "FLUSHALL" | "FLUSHDB" => self.flush(a),
+            "PING" if self.is_subscribed(conn) => Reply::Array(vec![
+                Reply::bulk("pong"),
+                Reply::bulk(a.first().cloned().unwrap_or_default()),
+            ]),
             "PING" => match a {
                 [] => Reply::Status("PONG".into()),
                 [msg] => Reply::bulk(msg.clone()),
@@ -343,7 +403,10 @@ impl Server {
             "EVAL" => scripting::eval(self, conn, a, now, false),
             "EVALSHA" => scripting::eval(self, conn, a, now, true),
             "SCRIPT" => scripting::script_command(self, a),
-            _ => return self.not_implemented(cmd),
+            _ => match self.execute_family(conn, &name, a, now, ctx) {
+                Some(r) => r,
+                None => return self.not_implemented(cmd),
+            },
         };
         Outcome::Reply(r)
     }
@@ -373,6 +436,11 @@ impl Server {
             // Redis rejects a wrong arity before running the command, so it dooms an open
             // MULTI even for EXEC/DISCARD/MULTI/WATCH; EXEC's own arity error aborts it.
             return Outcome::Reply(self.reject(conn, &name, err));
+        }
+        if arity_in(self.profile, &name).is_some() {
+            if let Some(err) = self.subscribed_refusal(conn, cmd) {
+                return Outcome::Reply(self.reject(conn, &name, err));
+            }
         }
         self.execute(conn, cmd, now, Context::Client)
     }
@@ -435,7 +503,7 @@ pub(crate) fn arity(name: &str) -> Option<i32> {
         "MULTI" | "EXEC" | "DISCARD" | "UNWATCH" => 1,
         "EVAL" | "EVALSHA" => -3,
         "SCRIPT" => -2,
-        _ => return None,
+        _ => return families::arity(name),
     })
 }
 

@@ -23,8 +23,13 @@ pub struct Redis {
 
 impl Redis {
     pub fn new() -> Self {
+        Self::with_profile(Profile::Redis70)
+    }
+
+    /// A server of another version profile.
+    pub fn with_profile(profile: Profile) -> Self {
         Redis {
-            server: Server::new(Profile::Redis70),
+            server: Server::new(profile),
             now: 0,
         }
     }

@@ -310,7 +310,8 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
     }
 }
 
-/// The observation a property reads: `w.keys` (strings; lists as tables), `w.clients[i]`
+/// The observation a property reads: `w.keys` (strings; lists as arrays; hashes as field →
+/// value tables; sorted sets as member → score tables), `w.clients[i]`
 /// (`name`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`, `crashed`),
 /// `w.now` (ms) and `w.final`.
 fn observation(lua: &Lua, w: &World, is_final: bool) -> mlua::Result<Table> {
@@ -320,6 +321,20 @@ fn observation(lua: &Lua, w: &World, is_final: bool) -> mlua::Result<Table> {
         match &e.value {
             Value::Str(s) => keys.set(k.as_str(), s.as_str())?,
             Value::List(l) => keys.set(k.as_str(), l.iter().cloned().collect::<Vec<_>>())?,
+            Value::Hash(h) => {
+                let t = lua.create_table()?;
+                for (f, v) in h.iter() {
+                    t.set(f, v)?;
+                }
+                keys.set(k.as_str(), t)?
+            }
+            Value::ZSet(z) => {
+                let t = lua.create_table()?;
+                for (m, score) in z.iter() {
+                    t.set(m, score)?;
+                }
+                keys.set(k.as_str(), t)?
+            }
         }
     }
     obs.set("keys", keys)?;

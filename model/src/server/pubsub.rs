@@ -1,0 +1,134 @@
+//! Pub/sub: SUBSCRIBE UNSUBSCRIBE PUBLISH, non-durable as Redis's is.
+//!
+//! A message reaches the connections subscribed to its channel when it is published and no
+//! one else: published while nobody listens, it is gone. What a subscribed connection
+//! receives (messages, and the confirmations of a SUBSCRIBE or UNSUBSCRIBE after the first
+//! channel, which Redis sends as separate replies) waits in that connection's inbox, in wire
+//! order, until the client reads it with [`Server::take_messages`]. The command's own reply is
+//! the first confirmation. A subscribed connection (RESP2) may only send (P|S)SUBSCRIBE,
+//! (P|S)UNSUBSCRIBE, PING, QUIT and RESET; PING then answers `["pong", msg]`.
+//!
+//! UNSUBSCRIBE without channels walks the connection's channels in name order; Redis walks
+//! its dict, in an order the model does not reproduce (generated programs name channels).
+
+use super::{ConnId, Server};
+use crate::command::Command;
+use crate::reply::Reply;
+use std::collections::BTreeSet;
+
+/// A connection's subscriptions and its undelivered messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subscriptions {
+    pub channels: BTreeSet<String>,
+    pub inbox: Vec<Reply>,
+}
+
+impl Subscriptions {
+    pub fn is_empty(&self) -> bool {
+        self.channels.is_empty() && self.inbox.is_empty()
+    }
+}
+
+fn confirmation(kind: &str, channel: Option<&str>, count: usize) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk(kind),
+        channel.map_or(Reply::Nil, Reply::bulk),
+        Reply::Int(count as i64),
+    ])
+}
+
+impl Server {
+    /// Whether `conn` is in subscribed mode.
+    pub fn is_subscribed(&self, conn: ConnId) -> bool {
+        self.conn(conn)
+            .is_some_and(|c| !c.pubsub.channels.is_empty())
+    }
+
+    /// Everything delivered to `conn` since the last call, oldest first.
+    pub fn take_messages(&mut self, conn: ConnId) -> Vec<Reply> {
+        let out = self
+            .conns
+            .get_mut(&conn)
+            .map(|c| std::mem::take(&mut c.pubsub.inbox))
+            .unwrap_or_default();
+        self.tidy(conn);
+        out
+    }
+
+    /// The refusal of `name` on a subscribed connection, if it is refused.
+    /// Redis names the command by its full name (`script|load`) since 7.0.
+    pub(super) fn subscribed_refusal(&self, conn: ConnId, cmd: &Command) -> Option<Reply> {
+        let name = cmd.name();
+        let name = name.as_str();
+        let allowed = matches!(
+            name,
+            "SUBSCRIBE"
+                | "UNSUBSCRIBE"
+                | "PSUBSCRIBE"
+                | "PUNSUBSCRIBE"
+                | "SSUBSCRIBE"
+                | "SUNSUBSCRIBE"
+                | "PING"
+                | "QUIT"
+                | "RESET"
+        );
+        (self.is_subscribed(conn) && !allowed).then(|| {
+            let mut full = name.to_ascii_lowercase();
+            if let (true, "SCRIPT", Some(sub)) =
+                (self.profile.names_subcommands(), name, cmd.args().first())
+            {
+                full = format!("{full}|{}", sub.to_ascii_lowercase());
+            }
+            Reply::err(self.profile.subscribed_context_error(&full))
+        })
+    }
+
+    pub(super) fn subscribe(&mut self, conn: ConnId, channels: &[String]) -> Reply {
+        let subs = &mut self.conn_mut(conn).pubsub;
+        let mut replies = Vec::with_capacity(channels.len());
+        for ch in channels {
+            subs.channels.insert(ch.clone());
+            replies.push(confirmation("subscribe", Some(ch), subs.channels.len()));
+        }
+        let first = replies.remove(0);
+        subs.inbox.extend(replies);
+        first
+    }
+
+    pub(super) fn unsubscribe(&mut self, conn: ConnId, channels: &[String]) -> Reply {
+        let subs = &mut self.conn_mut(conn).pubsub;
+        let names: Vec<String> = if channels.is_empty() {
+            subs.channels.iter().cloned().collect()
+        } else {
+            channels.to_vec()
+        };
+        if names.is_empty() {
+            return confirmation("unsubscribe", None, 0);
+        }
+        let mut replies = Vec::with_capacity(names.len());
+        for ch in &names {
+            subs.channels.remove(ch);
+            replies.push(confirmation("unsubscribe", Some(ch), subs.channels.len()));
+        }
+        let first = replies.remove(0);
+        subs.inbox.extend(replies);
+        first
+    }
+
+    /// PUBLISH channel message: delivered to every current subscriber; the count is the reply.
+    pub(super) fn publish(&mut self, channel: &str, message: &str) -> Reply {
+        let msg = Reply::Array(vec![
+            Reply::bulk("message"),
+            Reply::bulk(channel),
+            Reply::bulk(message),
+        ]);
+        let mut n = 0;
+        for c in self.conns.values_mut() {
+            if c.pubsub.channels.contains(channel) {
+                c.pubsub.inbox.push(msg.clone());
+                n += 1;
+            }
+        }
+        Reply::Int(n)
+    }
+}
