@@ -211,8 +211,9 @@ impl Profile {
     /// `redis.set_repl` with no argument or more than one.
     pub fn script_set_repl_arity_error(self) -> &'static str {
         match self {
+            Profile::Redis60 | Profile::Redis70 => "redis.set_repl() requires two arguments.",
+            Profile::Redis80 => "redis.set_repl() requires one argument.",
             Profile::Valkey81 => "server.set_repl() requires one argument.",
-            _ => "redis.set_repl() requires two arguments.",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The `bit` library Redis ships (LuaBitOp 1.0): 32-bit operations on Lua numbers.
 //!
-//! Each native returns `(true, result)` or `(false, message)`; the sandbox raises the message
-//! at the calling script line, as the C library's `luaL_argerror` does.
+//! Each native returns `(true, result)` or `(false, "where", message)`; the sandbox's trampoline
+//! raises the message at the calling script line, as the C library's `luaL_argerror` does.
 
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 
@@ -103,8 +103,12 @@ pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     ] {
         let f = lua.create_function(move |lua, args: MultiValue| {
             Ok(match apply(lua, op, &args) {
-                Ok(v) => (true, v),
-                Err(msg) => (false, LuaValue::String(lua.create_string(msg)?)),
+                Ok(v) => (true, v, LuaValue::Nil),
+                Err(msg) => (
+                    false,
+                    LuaValue::String(lua.create_string("where")?),
+                    LuaValue::String(lua.create_string(msg)?),
+                ),
             })
         })?;
         natives.set(format!("bit_{op}"), f)?;

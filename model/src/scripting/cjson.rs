@@ -3,8 +3,8 @@
 //! arrays refused past lua-cjson's ratio, NaN and infinity refused, 1000 levels of nesting,
 //! `null` decoded as the light userdata `cjson.null`, and its exact error texts.
 //!
-//! Each native returns `(true, result)` or `(false, message)`; the sandbox raises the message
-//! at the calling script line, as `luaL_error` does.
+//! Each native returns `(true, result)` or `(false, "where", message)`; the sandbox's trampoline
+//! raises the message at the calling script line, as `luaL_error` does.
 
 use super::bit::lua_type_name;
 use super::convert::format_g;
@@ -544,14 +544,22 @@ fn decode(lua: &Lua, args: &MultiValue) -> Result<LuaValue, String> {
 pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     let encoder = lua.create_function(|lua, args: MultiValue| {
         Ok(match encode(&args) {
-            Ok(bytes) => (true, lua.create_string(&bytes)?),
-            Err(msg) => (false, lua.create_string(msg)?),
+            Ok(bytes) => (true, lua.create_string(&bytes)?, LuaValue::Nil),
+            Err(msg) => (
+                false,
+                lua.create_string("where")?,
+                LuaValue::String(lua.create_string(msg)?),
+            ),
         })
     })?;
     let decoder = lua.create_function(|lua, args: MultiValue| {
         Ok(match decode(lua, &args) {
-            Ok(v) => (true, v),
-            Err(msg) => (false, LuaValue::String(lua.create_string(msg)?)),
+            Ok(v) => (true, v, LuaValue::Nil),
+            Err(msg) => (
+                false,
+                LuaValue::String(lua.create_string("where")?),
+                LuaValue::String(lua.create_string(msg)?),
+            ),
         })
     })?;
     natives.set("cjson_encode", encoder)?;

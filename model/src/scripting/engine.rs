@@ -5,7 +5,7 @@
 use super::{bit, cjson};
 use crate::profile::Profile;
 use crate::reply::Reply;
-use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value as LuaValue};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use std::collections::HashMap;
 
 /// One profile's environment: what scripts see as `_G`, the table behind it (where the
@@ -16,6 +16,39 @@ pub(super) struct Sandbox {
     pub env: Table,
     pub visible: Table,
     pub redis: Table,
+}
+
+/// Wraps a sandbox function `f` returning `(true, results…)` or `(false, kind, value)` into a
+/// C function that returns the results or raises `value` (prefixed with the caller's position
+/// for kind `"where"`, as `luaL_error` does). Being a C function matters: Lua 5.1 keeps the
+/// script's frame when it tail-calls a C function (`return bit.band()`), so the error still
+/// knows the script line, as with Redis's own C functions.
+fn trampoline(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| {
+        let mut out = f.call::<MultiValue>(args)?;
+        if let Some(LuaValue::Boolean(true)) = out.pop_front() {
+            return Ok(out);
+        }
+        let located = matches!(out.pop_front(), Some(LuaValue::String(k)) if k == "where");
+        let mut value = out.pop_front().unwrap_or(LuaValue::Nil);
+        if let (true, LuaValue::String(msg)) = (located, &value) {
+            let at = lua
+                .inspect_stack(1, |d| match d.current_line() {
+                    Some(line) if line > 0 => {
+                        let src = d.source().short_src.unwrap_or_default().to_string();
+                        format!("{src}:{line}: ")
+                    }
+                    _ => String::new(),
+                })
+                .unwrap_or_default();
+            let mut text = at.into_bytes();
+            text.extend_from_slice(&msg.as_bytes());
+            value = LuaValue::String(lua.create_string(&text)?);
+        }
+        // A Rust error reaches Lua as a userdata: the value waits in __rr_raised.
+        lua.globals().set("__rr_raised", value)?;
+        Err(mlua::Error::RuntimeError("raised by the sandbox".into()))
+    })
 }
 
 pub(super) struct Engine {
@@ -46,6 +79,10 @@ impl Engine {
                 };
                 Ok(sha1_smol::Sha1::from(bytes).digest().to_string())
             })?,
+        )?;
+        natives.set(
+            "trampoline",
+            lua.create_function(|lua, f: Function| trampoline(lua, f))?,
         )?;
         bit::install(&lua, &natives)?;
         cjson::install(&lua, &natives)?;
