@@ -525,6 +525,19 @@ fn the_version_fields_follow_the_profile() {
             "ERR Error running script (call to f_{sha}): @user_script:1: Invalid debug level."
         )),
     );
+    // 6.0's error_reply keeps the text as it is (7.0 strips a '-' and may prefix ERR).
+    for (script, want) in [
+        ("return redis.error_reply('oops')", "oops"),
+        ("return redis.error_reply('-X y')", "-X y"),
+        ("return redis.error_reply('')", ""),
+    ] {
+        expect_eval(&mut r6, script, err(want));
+    }
+    expect_eval(
+        &mut r6,
+        "return {pcall(redis.sha1hex)}",
+        arr(vec![nil(), bulk("wrong number of arguments")]),
+    );
     expect_eval(
         &mut r6,
         "return redis.status_reply(1)",

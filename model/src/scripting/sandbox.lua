@@ -116,6 +116,7 @@ local function make_env(info)
   redis.error_reply = expose(function(...)
     local s = ...
     if base_select('#', ...) ~= 1 or base_type(s) ~= 'string' then return true, arg_error() end
+    if v60 then return true, { err = s } end -- 6.0 takes the text as it is
     if string.sub(s, 1, 1) == '-' then s = string.sub(s, 2) end
     if not string.find(s, ' ', 1, true) then s = 'ERR ' .. s end
     return true, { err = s }
