@@ -97,6 +97,38 @@ pub const SCRIPTS: &[&str] = &[
     "return redis.pcall('EXPIRE', KEYS[1], 1, 'NX')",
 ];
 
+/// Script templates for the Lua sandbox and the library Redis ships (issue 16): globals read,
+/// assigned and set in one EVAL then read in the next, `bit`, `cjson` round trips, `redis.*`
+/// helpers, status and error lines (newlines, argument checks) and shebang flags. Each one is
+/// modelled on every profile (none is a model refusal).
+pub const SANDBOX_SCRIPTS: &[&str] = &[
+    "return undefined_global",
+    "x = 1 return 1",
+    "pcall(function() leaked = ARGV[1] end) return 1",
+    "return rawget(_G, 'leaked') or 'none'",
+    "local ok, e = pcall(function() return leaked end) return {ok and 1 or 0, e}",
+    "local ok = pcall(function() redis.extra = ARGV[1] end) return rawget(redis, 'extra') or 'none'",
+    "return bit.band(ARGV[1], 0xff)",
+    "return {bit.bxor(ARGV[1], 5), bit.tohex(ARGV[1]), bit.lshift(ARGV[1], 3)}",
+    "return cjson.encode({KEYS[1], ARGV[1], n = tonumber(ARGV[1]) or false})",
+    "return cjson.decode(ARGV[1])",
+    "return cjson.decode(cjson.encode({KEYS[1], ARGV[1], {a = ARGV[1]}}))",
+    "local v = redis.call('GET', KEYS[1]) return cjson.encode({v = v, list = {v, v}})",
+    "return redis.sha1hex(ARGV[1])",
+    "return {redis.REDIS_VERSION or 'none', redis.REDIS_VERSION_NUM or 0}",
+    "redis.replicate_commands() return redis.call('INCR', KEYS[1])",
+    "return redis.status_reply(ARGV[1])",
+    "return redis.error_reply(ARGV[1])",
+    "return redis.status_reply(tonumber(ARGV[1]))",
+    "return {ok = ARGV[1] .. '\r\n' .. KEYS[1]}",
+    "return redis.error_reply('line\nbreak ' .. ARGV[1])",
+    "redis.log(redis.LOG_NOTICE, ARGV[1]) return redis.setresp(2)",
+    "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])",
+    "#!lua flags=no-writes\nreturn redis.pcall('INCR', KEYS[1])",
+    "#!lua\nreturn redis.call('INCR', KEYS[1])",
+    "#!lua flags=bogus\nreturn 1",
+];
+
 fn key() -> impl Strategy<Value = String> {
     select(&KEYS[..]).prop_map(str::to_string)
 }
@@ -143,14 +175,16 @@ fn set_cmd() -> impl Strategy<Value = Vec<String>> {
 
 fn script_cmd() -> impl Strategy<Value = Vec<String>> {
     (
-        0..SCRIPTS.len(),
+        0..SCRIPTS.len() + SANDBOX_SCRIPTS.len(),
         select(&["EVAL", "EVAL", "EVALSHA", "SCRIPT LOAD"][..]),
         key(),
         key(),
         value(),
     )
         .prop_map(|(i, how, k1, k2, v)| {
-            let body = SCRIPTS[i];
+            let body = *SCRIPTS
+                .get(i)
+                .unwrap_or_else(|| &SANDBOX_SCRIPTS[i - SCRIPTS.len()]);
             match how {
                 "SCRIPT LOAD" => c(&["SCRIPT", "LOAD", body]),
                 "EVALSHA" => vec!["EVALSHA".into(), sha1_hex(body), "2".into(), k1, k2, v],

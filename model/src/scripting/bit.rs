@@ -95,6 +95,15 @@ fn apply(lua: &Lua, op: &str, args: &MultiValue) -> Result<LuaValue, String> {
     })
 }
 
+/// What a native returns for an error: `(false, "where", message)`.
+pub(super) fn failure(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
+    Ok(MultiValue::from_iter([
+        LuaValue::Boolean(false),
+        LuaValue::String(lua.create_string("where")?),
+        LuaValue::String(lua.create_string(msg)?),
+    ]))
+}
+
 /// Adds `bit_<op>` for every operation to the natives table.
 pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     for op in [
@@ -103,12 +112,8 @@ pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     ] {
         let f = lua.create_function(move |lua, args: MultiValue| {
             Ok(match apply(lua, op, &args) {
-                Ok(v) => (true, v, LuaValue::Nil),
-                Err(msg) => (
-                    false,
-                    LuaValue::String(lua.create_string("where")?),
-                    LuaValue::String(lua.create_string(msg)?),
-                ),
+                Ok(v) => MultiValue::from_iter([LuaValue::Boolean(true), v]),
+                Err(msg) => failure(lua, &msg)?,
             })
         })?;
         natives.set(format!("bit_{op}"), f)?;

@@ -6,7 +6,7 @@
 //! Each native returns `(true, result)` or `(false, "where", message)`; the sandbox's trampoline
 //! raises the message at the calling script line, as `luaL_error` does.
 
-use super::bit::lua_type_name;
+use super::bit::{failure, lua_type_name};
 use super::convert::format_g;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 
@@ -544,22 +544,17 @@ fn decode(lua: &Lua, args: &MultiValue) -> Result<LuaValue, String> {
 pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     let encoder = lua.create_function(|lua, args: MultiValue| {
         Ok(match encode(&args) {
-            Ok(bytes) => (true, lua.create_string(&bytes)?, LuaValue::Nil),
-            Err(msg) => (
-                false,
-                lua.create_string("where")?,
-                LuaValue::String(lua.create_string(msg)?),
-            ),
+            Ok(bytes) => MultiValue::from_iter([
+                LuaValue::Boolean(true),
+                LuaValue::String(lua.create_string(&bytes)?),
+            ]),
+            Err(msg) => failure(lua, &msg)?,
         })
     })?;
     let decoder = lua.create_function(|lua, args: MultiValue| {
         Ok(match decode(lua, &args) {
-            Ok(v) => (true, v, LuaValue::Nil),
-            Err(msg) => (
-                false,
-                LuaValue::String(lua.create_string("where")?),
-                LuaValue::String(lua.create_string(msg)?),
-            ),
+            Ok(v) => MultiValue::from_iter([LuaValue::Boolean(true), v]),
+            Err(msg) => failure(lua, &msg)?,
         })
     })?;
     natives.set("cjson_encode", encoder)?;
