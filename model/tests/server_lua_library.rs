@@ -702,3 +702,42 @@ fn tables_with_non_array_keys_convert_as_redis_does() {
         expect_eval(&mut r, script, want);
     }
 }
+
+#[test]
+fn one_thread_compiles_a_shebang_script_per_profile() {
+    // Found by the conformance generator: 7.0 compiled the body with its shebang line blanked
+    // and 6.0, on the same thread, reused it instead of failing on the `#`.
+    let s = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])";
+    let mut r7 = Redis::new();
+    assert_eq!(r7.call(A, &["EVAL", s, "1", "k"]), nil());
+    let mut r6 = on(Profile::Redis60);
+    assert_eq!(
+        r6.call(A, &["EVAL", s, "1", "k"]),
+        err("ERR Error compiling script (new function): user_script:1: unexpected symbol near '#'")
+    );
+}
+
+#[test]
+fn valkey_orders_string_keys_its_own_way() {
+    // Measured on the Valkey 8.1.1 image: `pairs` over {v=…, list=…, a=…, b=…, ccc=…} gives
+    // "a ccc b v list" where Redis 7.0 and 8.0 give "a list ccc b v"; the model has Redis's
+    // order, so encoding several string keys on Valkey is a refusal.
+    let script = "return cjson.encode({v = false, list = {1}, a=1, b=2, ccc=3})";
+    let mut r = Redis::new();
+    expect_eval(
+        &mut r,
+        script,
+        bulk("{\"a\":1,\"list\":[1],\"ccc\":3,\"b\":2,\"v\":false}"),
+    );
+    let mut v = on(Profile::Valkey81);
+    expect_eval(
+        &mut v,
+        script,
+        err("ERR model: unmodelled: cjson.encode of a table with several string keys (Valkey's key order)"),
+    );
+    expect_eval(
+        &mut v,
+        "return cjson.encode({1, 2, n = {v = 'x'}})",
+        bulk("{\"1\":1,\"2\":2,\"n\":{\"v\":\"x\"}}"),
+    );
+}

@@ -113,7 +113,7 @@ pub const SANDBOX_SCRIPTS: &[&str] = &[
     "return cjson.encode({KEYS[1], ARGV[1], n = tonumber(ARGV[1]) or false})",
     "return cjson.decode(ARGV[1])",
     "return cjson.decode(cjson.encode({KEYS[1], ARGV[1], {a = ARGV[1]}}))",
-    "local v = redis.call('GET', KEYS[1]) return cjson.encode({v = v, list = {v, v}})",
+    "local v = redis.call('GET', KEYS[1]) return cjson.encode({list = {v, v, {v}}})",
     "return redis.sha1hex(ARGV[1])",
     "return {redis.REDIS_VERSION or 'none', redis.REDIS_VERSION_NUM or 0}",
     "redis.replicate_commands() return redis.call('INCR', KEYS[1])",

@@ -540,7 +540,26 @@ fn decode(lua: &Lua, args: &MultiValue) -> Result<LuaValue, String> {
     Ok(v)
 }
 
-/// Adds `cjson_encode` and `cjson_decode` to the natives table.
+/// The most keys outside a `1..n` sequence in any table within `v` (to depth 1000): the keys
+/// whose order comes from Lua's string hash, which Valkey 8.1 computes differently.
+fn hashed_keys(v: &LuaValue, depth: usize) -> usize {
+    let LuaValue::Table(t) = v else { return 0 };
+    if depth > MAX_DEPTH {
+        return 0;
+    }
+    let len = t.raw_len();
+    let mut own = 0;
+    let mut inner = 0;
+    for (k, item) in t.clone().pairs::<LuaValue, LuaValue>().flatten() {
+        let in_sequence =
+            matches!(number(&k), Some(n) if n >= 1.0 && n <= len as f64 && n.fract() == 0.0);
+        own += !in_sequence as usize;
+        inner = inner.max(hashed_keys(&item, depth + 1));
+    }
+    own.max(inner)
+}
+
+/// Adds `cjson_encode`, `cjson_decode` and `cjson_hashed_keys` to the natives table.
 pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     let encoder = lua.create_function(|lua, args: MultiValue| {
         Ok(match encode(&args) {
@@ -558,6 +577,10 @@ pub(super) fn install(lua: &Lua, natives: &Table) -> mlua::Result<()> {
         })
     })?;
     natives.set("cjson_encode", encoder)?;
+    natives.set(
+        "cjson_hashed_keys",
+        lua.create_function(|_, v: LuaValue| Ok(hashed_keys(&v, 0)))?,
+    )?;
     natives.set("cjson_decode", decoder)?;
     natives.set("null", LuaValue::NULL)?;
     Ok(())

@@ -165,6 +165,16 @@ fn prepare(profile: Profile, body: &str) -> Result<(shebang::Flags, String), Rep
     }
 }
 
+/// The key a compiled script is cached under: its SHA1, marked when the shebang line was
+/// blanked (6.0 compiles the same body unblanked, and one thread runs every profile).
+fn cache_key(sha: &str, body: &str, source: &str) -> String {
+    if source == body {
+        sha.to_string()
+    } else {
+        format!("{sha}#!")
+    }
+}
+
 /// Runs a script with KEYS and ARGV against `server`, atomically, in the profile's sandbox.
 fn run(
     server: &mut Server,
@@ -181,7 +191,7 @@ fn run(
         Err(e) => return e,
     };
     with_engine(|engine| {
-        let f = match engine.compile(sha, &source) {
+        let f = match engine.compile(&cache_key(sha, body, &source), &source) {
             Ok(f) => f,
             Err(e) => return e,
         };
@@ -331,8 +341,10 @@ pub(crate) fn script_command(server: &mut Server, a: &[String]) -> Reply {
     match (sub.as_str(), &a[1..]) {
         ("LOAD", [body]) => {
             let sha = register(body);
-            let compiled = prepare(server.profile, body)
-                .and_then(|(_, source)| with_engine(|e| e.compile(&sha, &source).map(|_| ())));
+            let compiled = prepare(server.profile, body).and_then(|(_, source)| {
+                let key = cache_key(&sha, body, &source);
+                with_engine(|e| e.compile(&key, &source).map(|_| ()))
+            });
             match compiled {
                 Ok(()) => {
                     server.scripts.insert(sha.clone());

@@ -170,6 +170,17 @@ local function make_env(info)
   end
   local cjson = { _NAME = 'cjson', _VERSION = '2.1.0', null = natives.null }
   cjson.encode = expose(natives.cjson_encode)
+  if info.valkey then
+    -- Measured: Valkey 8.1 orders string keys unlike Redis's Lua ({v=…, list=…} encodes as
+    -- {"v":…,"list":…} there, {"list":…,"v":…} on Redis 7.0 and 8.0).
+    local encode = natives.cjson_encode
+    cjson.encode = expose(function(...)
+      if natives.cjson_hashed_keys((...)) > 1 then
+        refuse("cjson.encode of a table with several string keys (Valkey's key order)")
+      end
+      return encode(...)
+    end)
+  end
   cjson.decode = expose(natives.cjson_decode)
   local defaults = {
     encode_sparse_array = { false, 2, 10 }, encode_max_depth = { 1000 }, decode_max_depth = { 1000 },
