@@ -334,6 +334,29 @@ fn redis_6_0_refuses_new_globals_and_keeps_other_writes() {
              Script attempted to create global variable 'x'"
         )),
     );
+    // Found by the conformance generator: under pcall, 6.0's strict mode gives the plain text.
+    for (script, msg) in [
+        (
+            "local ok, e = pcall(function() return leaked end) return {ok and 1 or 0, e}",
+            "user_script:1: Script attempted to access nonexistent global variable 'leaked'",
+        ),
+        (
+            "local ok, e = pcall(function() leaked = 1 end) return {ok and 1 or 0, e}",
+            "user_script:1: Script attempted to create global variable 'leaked'",
+        ),
+    ] {
+        expect_eval(&mut r, script, arr(vec![int(0), bulk(msg)]));
+    }
+    let script = "local function f() return zz end\nreturn f()";
+    let sha = sha1_hex(script);
+    expect_eval(
+        &mut r,
+        script,
+        err(&format!(
+            "ERR Error running script (call to f_{sha}): @enable_strict_lua:15: user_script:1: \
+             Script attempted to access nonexistent global variable 'zz'"
+        )),
+    );
     for script in ["redis.foo = 1 return 1", "rawset(_G,'y',1) return 1"] {
         expect_eval(
             &mut r,

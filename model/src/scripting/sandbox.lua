@@ -66,6 +66,15 @@ end
 
 local function pack(...) return { n = base_select('#', ...), ... } end
 
+-- 6.0's strict mode (its `enable_strict_lua` chunk) raises a plain string, which a pcall in
+-- the script sees as it is; uncaught, Redis reports it at the line of that chunk.
+local last_strict = nil
+local function strict_error(msg, line)
+  local text = 'user_script:' .. script_line(4) .. ': ' .. msg
+  last_strict = { text = text, line = line }
+  base_error(text, 0)
+end
+
 -- Calls `f`; a Lua error becomes a 'where' failure for the trampoline.
 local function forward(f, ...)
   local r = pack(base_pcall(f, ...))
@@ -312,18 +321,13 @@ local function make_env(info)
     local v = visible[k]
     if v ~= nil then return v end
     local msg = "Script attempted to access nonexistent global variable '" .. base_tostring(k) .. "'"
-    if v60 then
-      base_error({ err = 'ERR user_script:' .. script_line(3) .. ': ' .. msg,
-                   source = '@enable_strict_lua', line = 15 }, 0)
-    end
+    if v60 then strict_error(msg, 15) end
     base_error(msg, 2)
   end
   local function assign(_, k)
     if v60 then
       if visible[k] == nil then
-        base_error({ err = 'ERR user_script:' .. script_line(3) ..
-          ": Script attempted to create global variable '" .. base_tostring(k) .. "'",
-          source = '@enable_strict_lua', line = 8 }, 0)
+        strict_error("Script attempted to create global variable '" .. base_tostring(k) .. "'", 8)
       end
       refuse('Redis 6.0 keeps a reassigned global for later scripts')
     end
@@ -343,6 +347,9 @@ end
 -- the innermost frame of the script (not of this sandbox nor of a C function).
 local function on_error(e)
   e = take_raised(e)
+  if last_strict ~= nil and e == last_strict.text then
+    e = { err = 'ERR ' .. e, source = '@enable_strict_lua', line = last_strict.line }
+  end
   if base_type(e) ~= 'table' then e = { err = 'ERR ' .. base_tostring(e) } end
   if e.source == nil then
     local level = 2
