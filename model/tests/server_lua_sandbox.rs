@@ -248,12 +248,12 @@ fn equal_states_behave_alike_whatever_ran_before() {
     // later script must reply the same on both.
     let mut a = Server::new(Profile::Redis70);
     let mut b = Server::new(Profile::Redis70);
-    let writer = Command::new(&["EVAL", WRITER, "0"]);
+    let writer = Command::new(["EVAL", WRITER, "0"]);
     let _ = b.apply(A, &writer, 0);
-    let _ = b.apply(A, &Command::new(&["SCRIPT", "FLUSH"]), 0);
+    let _ = b.apply(A, &Command::new(["SCRIPT", "FLUSH"]), 0);
     assert_eq!(a, b, "the writer changed nothing a server state holds");
     for script in [READER, "return {pcall(function() return x end)}"] {
-        let cmd = Command::new(&["EVAL", script, "0"]);
+        let cmd = Command::new(["EVAL", script, "0"]);
         assert_eq!(a.apply(A, &cmd, 0), b.apply(A, &cmd, 0), "{script}");
     }
 }
