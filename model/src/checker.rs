@@ -96,10 +96,16 @@ pub struct CheckResult {
 /// The one line a front end prints when a check reached a command the model does not
 /// implement (`redis-races check` prints it and exits 2, before any verdict).
 pub fn unmodelled_error(row: &str, command: &str) -> String {
-    format!(
-        "{row}: the model does not implement the Redis command {command}; \
-         it stops rather than guess its reply"
-    )
+    match command.strip_prefix(crate::scripting::LUA_FEATURE) {
+        Some(feature) => format!(
+            "{row}: the model does not implement {feature} in a script; \
+             it stops rather than guess its reply"
+        ),
+        None => format!(
+            "{row}: the model does not implement the Redis command {command}; \
+             it stops rather than guess its reply"
+        ),
+    }
 }
 
 /// A successor that was not visited when its batch began.

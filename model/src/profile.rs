@@ -243,6 +243,66 @@ impl Profile {
     }
 }
 
+/// The Lua library scripts see (issue 16), measured on the images of each profile: Redis
+/// 6.0.16, 7.0.15, 8.0.2 and Valkey 8.1.1.
+impl Profile {
+    /// 7.0+ make `_G` and every library table read-only (`Attempt to modify a readonly
+    /// table`); 6.0 only refuses to create globals and keeps every other write for later
+    /// scripts.
+    pub fn script_sandbox_is_read_only(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// Shebang lines (`#!lua flags=…`), 7.0+; 6.0 compiles the `#` as Lua and fails.
+    pub fn script_shebang(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// `redis.REDIS_VERSION` and `redis.REDIS_VERSION_NUM` (absent in 6.0; Valkey reports the
+    /// Redis version it forked from).
+    pub fn script_redis_version(self) -> Option<(&'static str, i64)> {
+        match self {
+            Profile::Redis60 => None,
+            Profile::Redis70 => Some(("7.0.15", 0x07000f)),
+            Profile::Redis80 => Some(("8.0.2", 0x080002)),
+            Profile::Valkey81 => Some(("7.2.4", 0x070204)),
+        }
+    }
+
+    /// Valkey's `server.VALKEY_VERSION` and `VALKEY_VERSION_NUM` (and the `server` alias).
+    pub fn script_valkey_version(self) -> Option<(&'static str, i64)> {
+        match self {
+            Profile::Valkey81 => Some(("8.1.1", 0x080101)),
+            _ => None,
+        }
+    }
+
+    /// The library name in the messages of `log`, `setresp` and `set_repl`.
+    pub fn script_library_name(self) -> &'static str {
+        match self {
+            Profile::Valkey81 => "server",
+            _ => "redis",
+        }
+    }
+
+    /// `redis.log` with a level outside 0..=3.
+    pub fn script_log_level_error(self) -> &'static str {
+        match self {
+            Profile::Redis60 | Profile::Redis70 => "Invalid debug level.",
+            _ => "Invalid log level.",
+        }
+    }
+
+    /// `redis.set_repl` with no argument or more than one.
+    pub fn script_set_repl_arity_error(self) -> &'static str {
+        match self {
+            Profile::Redis60 | Profile::Redis70 => "redis.set_repl() requires two arguments.",
+            Profile::Redis80 => "redis.set_repl() requires one argument.",
+            Profile::Valkey81 => "server.set_repl() requires one argument.",
+        }
+    }
+}
+
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -109,11 +109,58 @@ pub const SCRIPTS: &[&str] = &[
     "return redis.pcall('EXPIRE', KEYS[1], 1, 'NX')",
 ];
 
+/// Script templates for the Lua sandbox and the library Redis ships (issue 16): globals read,
+/// assigned and set in one EVAL then read in the next, `bit`, `cjson` round trips, `redis.*`
+/// helpers, status and error lines (newlines, argument checks) and shebang flags. Each one is
+/// modelled on every profile (none is a model refusal: a write to a library table, kept by
+/// 6.0, is left out).
+pub const SANDBOX_SCRIPTS: &[&str] = &[
+    "return undefined_global",
+    "x = 1 return 1",
+    "pcall(function() leaked = ARGV[1] end) return 1",
+    "return rawget(_G, 'leaked') or 'none'",
+    "local ok, e = pcall(function() return leaked end) return {ok and 1 or 0, e}",
+    "local ok, e = pcall(function() return redis.extra end) return {ok and 1 or 0, e or 'none'}",
+    "return bit.band(ARGV[1], 0xff)",
+    "return {bit.bxor(ARGV[1], 5), bit.tohex(ARGV[1]), bit.lshift(ARGV[1], 3)}",
+    "return cjson.encode({KEYS[1], ARGV[1], n = tonumber(ARGV[1]) or false})",
+    "return cjson.decode(ARGV[1])",
+    "return cjson.decode(cjson.encode({KEYS[1], ARGV[1], {a = ARGV[1]}}))",
+    "local v = redis.call('GET', KEYS[1]) return cjson.encode({list = {v, v, {v}}})",
+    "return redis.sha1hex(ARGV[1])",
+    "return {redis.REDIS_VERSION or 'none', redis.REDIS_VERSION_NUM or 0}",
+    "redis.replicate_commands() return redis.call('INCR', KEYS[1])",
+    "return redis.status_reply(ARGV[1])",
+    "return redis.error_reply(ARGV[1])",
+    "return redis.status_reply(tonumber(ARGV[1]))",
+    "return {ok = ARGV[1] .. '\r\n' .. KEYS[1]}",
+    "return redis.error_reply('line\nbreak ' .. ARGV[1])",
+    "redis.log(redis.LOG_NOTICE, ARGV[1]) return redis.setresp(2)",
+    "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])",
+    "#!lua flags=no-writes\nreturn redis.pcall('INCR', KEYS[1])",
+    "#!lua\nreturn redis.call('INCR', KEYS[1])",
+    "#!lua flags=bogus\nreturn 1",
+];
+
+/// Template `i` of the generator's scripts: [`SCRIPTS`], then the new types', then the
+/// sandbox's.
+fn script_at(i: usize) -> &'static str {
+    let types = crate::gen_types::TYPE_SCRIPTS;
+    SCRIPTS
+        .iter()
+        .chain(types)
+        .chain(SANDBOX_SCRIPTS)
+        .nth(i)
+        .copied()
+        .expect("a template index in range")
+}
+
 /// The template body whose SHA1 is `sha`, if it is one of the generator's.
 pub fn script_body(sha: &str) -> Option<String> {
     SCRIPTS
         .iter()
         .chain(crate::gen_types::TYPE_SCRIPTS)
+        .chain(SANDBOX_SCRIPTS)
         .find(|b| sha1_hex(b) == sha)
         .map(|b| b.to_string())
 }
@@ -164,17 +211,14 @@ fn set_cmd() -> impl Strategy<Value = Vec<String>> {
 
 fn script_cmd() -> impl Strategy<Value = Vec<String>> {
     (
-        0..SCRIPTS.len() + crate::gen_types::TYPE_SCRIPTS.len(),
+        0..SCRIPTS.len() + crate::gen_types::TYPE_SCRIPTS.len() + SANDBOX_SCRIPTS.len(),
         select(&["EVAL", "EVAL", "EVALSHA", "SCRIPT LOAD"][..]),
         key(),
         key(),
         value(),
     )
         .prop_map(|(i, how, k1, k2, v)| {
-            let body = SCRIPTS
-                .get(i)
-                .copied()
-                .unwrap_or_else(|| crate::gen_types::TYPE_SCRIPTS[i - SCRIPTS.len()]);
+            let body = script_at(i);
             match how {
                 "SCRIPT LOAD" => c(&["SCRIPT", "LOAD", body]),
                 "EVALSHA" => vec!["EVALSHA".into(), sha1_hex(body), "2".into(), k1, k2, v],

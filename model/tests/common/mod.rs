@@ -39,6 +39,23 @@ impl Redis {
         self.server.apply(conn, &Command::new(args), self.now)
     }
 
+    /// Runs `EVAL script 0`: its reply, or, when the model refuses a Lua feature (the check
+    /// would stop there), the refusal as the error text `ERR model: unmodelled: <what>`; the
+    /// refusal is then cleared so that the test can go on with the same server.
+    pub fn eval_or_refusal(&mut self, conn: ConnId, script: &str) -> Reply {
+        match self.send(conn, &["EVAL", script, "0"]) {
+            Outcome::Reply(r) => r,
+            Outcome::Blocked => panic!("{conn} EVAL {script:?} blocked"),
+            Outcome::Unmodelled(what) => {
+                self.server.unmodelled = None;
+                let what = what
+                    .strip_prefix(model::scripting::LUA_FEATURE)
+                    .unwrap_or(&what);
+                Reply::err(format!("ERR model: unmodelled: {what}"))
+            }
+        }
+    }
+
     /// Sends a command that must reply at once.
     pub fn call(&mut self, conn: ConnId, args: &[&str]) -> Reply {
         match self.send(conn, args) {

@@ -1,17 +1,37 @@
 //! EVAL, EVALSHA and SCRIPT LOAD with a real Lua 5.1 (mlua, vendored).
 //!
 //! A script runs as one atomic step of the server: `redis.call` executes commands on the same
-//! [`Server`] value, so the model and a live server run the very same script text. The
-//! conversions follow Redis: Lua numbers become integers by truncation, `false` becomes nil,
-//! `{err=…}` an error reply, `{ok=…}` a status reply, a table an array cut at its first nil;
-//! going in, a nil bulk becomes `false` and a status reply `{ok=…}`. Errors raised by
-//! `redis.call` or by the Lua runtime get Redis 7's suffix `script: <sha>, on @user_script:N.`.
+//! [`Server`] value, so the model and a live server run the very same script text. Errors
+//! raised by `redis.call` or by the Lua runtime get Redis 7's suffix
+//! `script: <sha>, on @user_script:N.`.
+//!
+//! **The sandbox rule.** The Lua interpreter lives outside the state the checker hashes, so
+//! nothing a script does may outlive it: every run of every script sees exactly the same
+//! environment. Redis 7.0 makes `_G` and every library table read-only, and so does the model
+//! (`sandbox.lua`): the environment is built once per profile and can never change; each run
+//! only fills in its KEYS, ARGV and `redis.call`, and takes them away afterwards. What a real
+//! server keeps across scripts (its random generator, its heap, 6.0's writable globals, cjson's
+//! settings) is a model refusal, `ERR model: unmodelled: …`, which no `pcall` can catch.
+//! `model/tests/server_lua_sandbox.rs` proves that nothing survives between runs and servers.
+//!
+//! One file per job: `engine` (the interpreter and its compiled scripts), `sandbox.lua` (the
+//! environment and `redis.*`), `convert` (replies ↔ Lua values), `bit` and `cjson` (the
+//! libraries Redis ships), `shebang` (`#!lua flags=…`).
+
+mod bit;
+mod cjson;
+mod convert;
+mod engine;
+mod shebang;
 
 use crate::command::Command;
 use crate::profile::Profile;
 use crate::reply::Reply;
 use crate::server::{parse_int, ConnId, Context, Outcome, Server};
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
+pub(crate) use convert::format_g17;
+use convert::{format_g, lua_to_reply, one_line, reply_to_lua};
+use engine::Engine;
+use mlua::{Function, Lua, MultiValue, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -46,110 +66,19 @@ fn lookup(sha: &str) -> Option<Arc<str>> {
         .cloned()
 }
 
-/// The Lua prelude every script environment gets. `redis.call` and `redis.pcall` are C (Rust)
-/// functions installed for each run, as in Redis: `return redis.call(…)` is then no Lua tail
-/// call, so the error handler still sees the line of the failing call.
-const PRELUDE: &str = r#"
-local getinfo = debug.getinfo
-redis = {}
--- Redis 7 replaces pcall so that an error table raised by redis.call reaches the script as
--- its message string (luaRedisPcall).
-local lua_pcall, lua_unpack, lua_select = pcall, unpack, select
-local function pack(...) return { n = lua_select('#', ...), ... } end
-function pcall(...)
-  local r = pack(lua_pcall(...))
-  if r[1] == false then
-    local e = r[2]
-    -- A redis.call error: raised from Rust (a userdata), its table set aside in __rr_raised.
-    if type(e) == 'userdata' and __rr_raised ~= nil then e = __rr_raised; __rr_raised = nil end
-    if type(e) == 'table' and (type(e.err) == 'string' or type(e.err) == 'number') then
-      e = e.err
-    end
-    r[2] = e
-  end
-  return lua_unpack(r, 1, r.n)
-end
-function redis.status_reply(s) return { ok = s } end
-function redis.error_reply(s)
-  s = tostring(s)
-  if string.sub(s, 1, 1) == '-' then s = string.sub(s, 2) end
-  if not string.find(s, ' ', 1, true) then s = 'ERR ' .. s end
-  return { err = s }
-end
-function redis.sha1hex(s) return __rr_sha1hex(s) end
-function redis.log() end
-redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
--- The message handler of xpcall: turns any error into {err=…, source=…, line=…}.
-function __rr_on_error(e)
-  local at = getinfo(2, 'Sl')
-  if at and at.what == 'C' then at = getinfo(3, 'Sl') end
-  if type(e) == 'userdata' and __rr_raised ~= nil then e = __rr_raised; __rr_raised = nil end
-  if type(e) ~= 'table' then e = { err = 'ERR ' .. tostring(e) } end
-  if at and e.source == nil then e.source = at.source; e.line = at.currentline end
-  return e
-end
-"#;
-
-/// One Lua interpreter per thread (the model checker may run on several), with each
-/// script compiled once.
-struct Engine {
-    lua: Lua,
-    compiled: HashMap<String, Function>,
-}
-
 /// The running script's view of the server, reached by `redis.call` while a script runs.
 struct Session<'a> {
     server: &'a mut Server,
     conn: ConnId,
     now: u64,
+    flags: shebang::Flags,
 }
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
-impl Engine {
-    fn new() -> mlua::Result<Engine> {
-        // Redis loads base, table, string, math and debug (no io, os or package); `debug`
-        // is what locates errors, and mlua counts it unsafe, hence `unsafe_new_with`.
-        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
-        // SAFETY: only the scripts of the model's own users run here, as on a Redis server.
-        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
-        lua.globals().set(
-            "__rr_sha1hex",
-            lua.create_function(|_, s: mlua::LuaString| Ok(sha1_hex(&s.to_string_lossy())))?,
-        )?;
-        lua.load(PRELUDE).set_name("=prelude").exec()?;
-        Ok(Engine {
-            lua,
-            compiled: HashMap::new(),
-        })
-    }
-
-    /// Compiles a script as Redis does (chunk name `@user_script`), or gives Redis's error.
-    fn compile(&mut self, sha: &str, body: &str) -> Result<Function, Reply> {
-        if let Some(f) = self.compiled.get(sha) {
-            return Ok(f.clone());
-        }
-        let f = self
-            .lua
-            .load(body)
-            .set_name("@user_script")
-            .into_function()
-            .map_err(|e| {
-                let msg = match &e {
-                    mlua::Error::SyntaxError { message, .. } => message.clone(),
-                    other => other.to_string(),
-                };
-                Reply::err(format!(
-                    "ERR Error compiling script (new function): {}",
-                    msg.lines().next().unwrap_or_default()
-                ))
-            })?;
-        self.compiled.insert(sha.to_string(), f.clone());
-        Ok(f)
-    }
-}
+const NOT_STRINGS: &str = "ERR Lua redis lib command arguments must be strings or integers";
 
 /// `redis.call`/`redis.pcall` body: runs one command on the session's server and converts the
 /// reply to Lua (errors as `{err=…}` tables; the Lua side raises them for `redis.call`).
@@ -167,19 +96,13 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
         match a {
             // Redis formats a Lua number argument with "%.17g" (1e15 -> "1000000000000000"),
             // not with Lua's tostring ("1e+15").
-            LuaValue::Number(n) => argv.push(format_g17(n)),
-            LuaValue::Integer(i) => argv.push(format_g17(i as f64)),
+            LuaValue::Number(n) => argv.push(format_g(n, 17)),
+            LuaValue::Integer(i) => argv.push(format_g(i as f64, 17)),
             LuaValue::String(_) => match lua.coerce_string(a)? {
                 Some(s) => argv.push(s.to_string_lossy().to_string()),
-                None => {
-                    return err_table(
-                        "ERR Lua redis lib command arguments must be strings or integers",
-                    )
-                }
+                None => return err_table(NOT_STRINGS),
             },
-            _ => {
-                return err_table("ERR Lua redis lib command arguments must be strings or integers")
-            }
+            _ => return err_table(NOT_STRINGS),
         }
     }
     let cmd = Command(argv);
@@ -198,6 +121,19 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
     if (want >= 0 && have != want) || (want < 0 && have < -want) {
         return err_table(profile.script_wrong_arity());
     }
+    if session.flags.no_writes {
+        match shebang::is_write(&name) {
+            Some(true) => {
+                return err_table("ERR Write commands are not allowed from read-only scripts.")
+            }
+            Some(false) => {}
+            None => {
+                let what = format!("whether {name} is a write command (a no-writes script)");
+                lua.globals().set("__rr_refused", what.as_str())?;
+                return err_table(&format!("ERR model: unmodelled: {what}"));
+            }
+        }
+    }
     let reply = session
         .server
         .execute(session.conn, &cmd, session.now, Context::Script)
@@ -206,110 +142,17 @@ fn command_from_lua(lua: &Lua, session: &mut Session, args: MultiValue) -> mlua:
     reply_to_lua(lua, &reply)
 }
 
-fn reply_to_lua(lua: &Lua, r: &Reply) -> mlua::Result<LuaValue> {
-    Ok(match r {
-        Reply::Nil => LuaValue::Boolean(false),
-        Reply::Int(i) => LuaValue::Number(*i as f64),
-        Reply::Bulk(s) => LuaValue::String(lua.create_string(s)?),
-        Reply::Status(s) => {
-            let t = lua.create_table()?;
-            t.set("ok", s.as_str())?;
-            LuaValue::Table(t)
-        }
-        Reply::Error(e) => {
-            let t = lua.create_table()?;
-            t.set("err", e.as_str())?;
-            LuaValue::Table(t)
-        }
-        Reply::Array(items) => {
-            let t = lua.create_table()?;
-            for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, reply_to_lua(lua, item)?)?;
-            }
-            LuaValue::Table(t)
-        }
-    })
-}
-
-fn lua_to_reply(v: &LuaValue) -> Reply {
-    match v {
-        LuaValue::Nil => Reply::Nil,
-        LuaValue::Boolean(true) => Reply::Int(1),
-        LuaValue::Boolean(false) => Reply::Nil,
-        LuaValue::Integer(i) => Reply::Int(*i),
-        LuaValue::Number(n) => Reply::Int(lua_number_to_int(*n)),
-        LuaValue::String(s) => Reply::Bulk(s.to_string_lossy().to_string()),
-        LuaValue::Table(t) => table_to_reply(t),
-        _ => Reply::Nil,
-    }
-}
-
-/// C's `(long long)` cast as Redis does it on x86-64: truncation, and i64::MIN for NaN or a
-/// value out of range (Rust's `as` would saturate instead).
-fn lua_number_to_int(n: f64) -> i64 {
-    let limit = -(i64::MIN as f64); // 2^63
-    if n.is_nan() || !(-limit..limit).contains(&n) {
-        i64::MIN
-    } else {
-        n.trunc() as i64
-    }
-}
-
-/// C's `printf("%.17g", n)` (glibc), which Redis uses to turn a Lua number into an argument.
-pub(crate) fn format_g17(n: f64) -> String {
-    if n.is_nan() {
-        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    if n == 0.0 {
-        return if n.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    fn trim(s: &str) -> &str {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            s
-        }
-    }
-    // %g picks the style from the exponent the %e conversion (17 significant digits) has.
-    let sci = format!("{n:.16e}");
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
-    if (-4..17).contains(&exp) {
-        trim(&format!("{:.*}", (16 - exp) as usize, n)).to_string()
-    } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
-    }
-}
-
-fn table_to_reply(t: &Table) -> Reply {
-    if let Ok(LuaValue::String(e)) = t.raw_get::<LuaValue>("err") {
-        return Reply::Error(e.to_string_lossy().to_string());
-    }
-    if let Ok(LuaValue::String(s)) = t.raw_get::<LuaValue>("ok") {
-        return Reply::Status(s.to_string_lossy().to_string());
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<LuaValue>(i) {
-            Ok(LuaValue::Nil) | Err(_) => break,
-            Ok(v) => items.push(lua_to_reply(&v)),
-        }
-    }
-    Reply::Array(items)
-}
-
 /// The reply for a script that raised: the message plus where it was raised.
 fn raised_to_reply(v: &LuaValue, sha: &str, profile: Profile) -> Reply {
     let LuaValue::Table(t) = v else {
         return Reply::err(format!("ERR {}", lua_to_reply(v)));
     };
     let msg = match t.raw_get::<LuaValue>("err") {
-        Ok(LuaValue::String(e)) => e.to_string_lossy().to_string(),
-        _ => "ERR unknown error".to_string(),
+        Ok(LuaValue::String(e)) => one_line(&e.to_string_lossy()),
+        Ok(LuaValue::Number(n)) => format_g(n, 14),
+        Ok(LuaValue::Integer(i)) => i.to_string(),
+        // Measured: `error({})` closes the connection of Redis 7.0.15 (the server crashes).
+        _ => return Reply::err("ERR model: unmodelled: a script raising a table without err"),
     };
     let source = t.raw_get::<Option<String>>("source").ok().flatten();
     let line = t.raw_get::<Option<i64>>("line").ok().flatten();
@@ -320,7 +163,26 @@ fn raised_to_reply(v: &LuaValue, sha: &str, profile: Profile) -> Reply {
     Reply::Error(profile.script_error(&msg, sha, at))
 }
 
-/// Runs a compiled script with KEYS and ARGV against `server`, atomically.
+/// The body Lua compiles and the shebang flags, or the reply refusing the script.
+fn prepare(profile: Profile, body: &str) -> Result<(shebang::Flags, String), Reply> {
+    if profile.script_shebang() {
+        shebang::parse(body).map_err(Reply::Error)
+    } else {
+        Ok((shebang::Flags::default(), body.to_string()))
+    }
+}
+
+/// The key a compiled script is cached under: its SHA1, marked when the shebang line was
+/// blanked (6.0 compiles the same body unblanked, and one thread runs every profile).
+fn cache_key(sha: &str, body: &str, source: &str) -> String {
+    if source == body {
+        sha.to_string()
+    } else {
+        format!("{sha}#!")
+    }
+}
+
+/// Runs a script with KEYS and ARGV against `server`, atomically, in the profile's sandbox.
 fn run(
     server: &mut Server,
     conn: ConnId,
@@ -331,23 +193,37 @@ fn run(
     now: u64,
 ) -> Reply {
     let profile = server.profile;
+    let (flags, source) = match prepare(profile, body) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     with_engine(|engine| {
-        let f = match engine.compile(sha, body) {
+        let f = match engine.compile(&cache_key(sha, body, &source), &source) {
             Ok(f) => f,
             Err(e) => return e,
         };
-        let lua = &engine.lua;
-        let set_up = || -> mlua::Result<Function> {
-            lua.globals().set("KEYS", keys.to_vec())?;
-            lua.globals().set("ARGV", argv.to_vec())?;
-            lua.globals().get::<Function>("__rr_on_error")
-        };
-        let handler = match set_up() {
-            Ok(h) => h,
+        let sandbox = match engine.sandbox(profile) {
+            Ok(s) => s,
             Err(e) => return Reply::err(format!("ERR model: Lua set-up failed: {e}")),
         };
+        let lua = &engine.lua;
+        let set_up = || -> mlua::Result<()> {
+            f.set_environment(sandbox.env.clone())?;
+            sandbox.visible.raw_set("KEYS", keys.to_vec())?;
+            sandbox.visible.raw_set("ARGV", argv.to_vec())?;
+            lua.globals().set("__rr_raised", LuaValue::Nil)?;
+            lua.globals().set("__rr_refused", LuaValue::Nil)
+        };
+        if let Err(e) = set_up() {
+            return Reply::err(format!("ERR model: Lua set-up failed: {e}"));
+        }
         let xpcall: Function = lua.globals().get("xpcall").expect("base library loaded");
-        let session = RefCell::new(Session { server, conn, now });
+        let session = RefCell::new(Session {
+            server,
+            conn,
+            now,
+            flags,
+        });
         let result = lua.scope(|scope| {
             let pcall = scope.create_function(|lua, args: MultiValue| {
                 command_from_lua(lua, &mut session.borrow_mut(), args)
@@ -365,14 +241,20 @@ fn run(
                 }
                 Ok(r)
             })?;
-            let redis: Table = lua.globals().get("redis")?;
-            redis.set("pcall", pcall)?;
-            redis.set("call", call)?;
+            sandbox.redis.raw_set("pcall", pcall)?;
+            sandbox.redis.raw_set("call", call)?;
+            let out = xpcall.call::<MultiValue>((f.clone(), engine.on_error.clone()));
+            // Nothing of this run stays behind: the next one starts from the same sandbox.
+            sandbox.redis.raw_set("pcall", LuaValue::Nil)?;
+            sandbox.redis.raw_set("call", LuaValue::Nil)?;
+            sandbox.visible.raw_set("KEYS", LuaValue::Nil)?;
+            sandbox.visible.raw_set("ARGV", LuaValue::Nil)?;
             lua.globals().set("__rr_raised", LuaValue::Nil)?;
-            let out = xpcall.call::<MultiValue>((f, handler));
-            redis.set("pcall", LuaValue::Nil)?;
-            redis.set("call", LuaValue::Nil)?;
-            lua.globals().set("__rr_raised", LuaValue::Nil)?;
+            let refused: Option<String> = lua.globals().get("__rr_refused")?;
+            lua.globals().set("__rr_refused", LuaValue::Nil)?;
+            if let Some(what) = refused {
+                return Ok(Reply::err(format!("ERR model: unmodelled: {what}")));
+            }
             // Convert inside the scope: the values still belong to this call.
             out.map(|values| {
                 let mut it = values.into_iter();
@@ -431,14 +313,34 @@ pub(crate) fn eval(
         (sha, Arc::from(a[0].as_str()))
     };
     let reply = run(server, conn, &sha, &body, keys, argv, now);
+    // A Lua feature the model refuses stops the check like an unmodelled command does.
+    if let Reply::Error(e) = &reply {
+        if let Some(what) = e.strip_prefix(UNMODELLED) {
+            let what = what.split(" script: ").next().unwrap_or(what);
+            server
+                .unmodelled
+                .get_or_insert_with(|| format!("{LUA_FEATURE}{what}"));
+        }
+    }
     if !by_sha && !is_compile_error(&reply) {
         server.scripts.insert(sha);
     }
     reply
 }
 
+/// A script Redis refuses before running it (it stays out of the script cache).
+/// How a model refusal inside a script begins.
+const UNMODELLED: &str = "ERR model: unmodelled: ";
+
+/// How [`Server::unmodelled`] names a refused Lua feature (see [`crate::checker::unmodelled_error`]).
+pub const LUA_FEATURE: &str = "(in a script) ";
+
 fn is_compile_error(r: &Reply) -> bool {
-    matches!(r, Reply::Error(e) if e.starts_with("ERR Error compiling script"))
+    matches!(r, Reply::Error(e) if e.starts_with("ERR Error compiling script")
+        || e.starts_with("ERR Invalid script shebang")
+        || e.starts_with("ERR Unexpected engine in script shebang")
+        || e.starts_with("ERR Unknown lua shebang option")
+        || e.starts_with("ERR Unexpected flag in script shebang"))
 }
 
 fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
@@ -461,7 +363,11 @@ pub(crate) fn script_command(server: &mut Server, a: &[String]) -> Reply {
     match (sub.as_str(), &a[1..]) {
         ("LOAD", [body]) => {
             let sha = register(body);
-            match with_engine(|e| e.compile(&sha, body).map(|_| ())) {
+            let compiled = prepare(server.profile, body).and_then(|(_, source)| {
+                let key = cache_key(&sha, body, &source);
+                with_engine(|e| e.compile(&key, &source).map(|_| ()))
+            });
+            match compiled {
                 Ok(()) => {
                     server.scripts.insert(sha.clone());
                     Reply::Bulk(sha)
