@@ -5,8 +5,8 @@
 # Starts nothing: service start-up is blocked with policy-rc.d while installing,
 # and the redis-server unit Debian enables is disabled again (port 6379 stays free).
 #
-#   redis-server redis-tools  local servers for the tests; redis-cli (image checks)
-#   chromium                  headless browser test
+#   redis-server redis-tools  local servers for the tests (process backend), redis-cli
+#   chromium                  headless browser test (.ci/run sets REDIS_RACES_BROWSER_TEST=1)
 #   docker.io                 container engine for images/build.sh (only if no docker CLI)
 #   debian-archive-keyring    verifies bullseye/bookworm/trixie archives in images/build.sh
 #   coreutils tar dpkg apt    used by images/build.sh (always present on Debian)

@@ -5,8 +5,11 @@
 # server package's dependency closure (downloaded with a private apt setup per
 # Debian suite, cached), imported with `docker import`.
 #
-# Usage: images/build.sh [--force] [KEY...]
+# Usage: images/build.sh [--force] [--tag TAG] [KEY...]
 #   KEY: redis-6.0 redis-7.0 redis-8.0 valkey-8.1 | all (default) | default (= redis-7.0)
+#   --tag TAG: with exactly one KEY, name the image TAG instead (e.g. a scratch tag for tests)
+# Run by hand, by .ci/run, and by the live test harness when an image is missing
+# (live/src/provision.rs runs this very file, compiled into it, for one KEY).
 # Env:   XDG_CACHE_HOME (cache root), DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR,
 #        APT_MAX_AGE (seconds before package lists are refreshed, default 86400)
 set -euo pipefail
@@ -37,14 +40,21 @@ INSTALL_TIME_ONLY="adduser passwd debconf cdebconf init-system-helpers lsb-base 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # ---------------------------------------------------------------- arguments
 FORCE=0
 KEYS=()
-for a in "$@"; do
+TAG_OVERRIDE=""
+while [ $# -gt 0 ]; do
+  a=$1; shift
   case $a in
     --force|-f) FORCE=1 ;;
+    --tag)
+      [ $# -gt 0 ] || die "--tag needs a value (e.g. --tag redis-races-test/redis:7.0)"
+      TAG_OVERRIDE=$1; shift
+      [[ $TAG_OVERRIDE =~ ^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$ ]] \
+        || die "--tag '$TAG_OVERRIDE' is not a NAME:TAG image reference" ;;
     -h|--help) usage; exit 0 ;;
     all) KEYS+=("${ALL_KEYS[@]}") ;;
     default) KEYS+=(redis-7.0) ;;
@@ -57,6 +67,7 @@ done
 declare -A seen=(); uniq=()
 for k in "${KEYS[@]}"; do [ -n "${seen[$k]:-}" ] || { seen[$k]=1; uniq+=("$k"); }; done
 KEYS=("${uniq[@]}")
+[ -z "$TAG_OVERRIDE" ] || [ ${#KEYS[@]} = 1 ] || die "--tag names one image: give exactly one KEY"
 
 # ---------------------------------------------------------------- preflight
 command -v docker >/dev/null || die "docker CLI not found (install docker.io: bash .ci/install-deps.sh)"
@@ -65,11 +76,7 @@ for c in apt-get apt-cache dpkg-deb chroot tar numfmt flock; do
   command -v "$c" >/dev/null || die "$c not found (a Debian host with apt and dpkg is required)"
 done
 [ -r "$KEYRING" ] || die "$KEYRING missing (apt-get install debian-archive-keyring)"
-if ! command -v redis-cli >/dev/null; then
-  log "redis-cli missing, installing redis-tools"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-tools >/dev/null \
-    || die "could not install redis-tools (needed to verify images)"
-fi
+[ "$(id -u)" = 0 ] || die "must run as root (packages are unpacked and their libraries checked with chroot)"
 ARCH=$(dpkg --print-architecture)
 # Follow the host's policy on Release-file expiry (some hosts use archive snapshots).
 CHECK_VALID_UNTIL=$(apt-config dump Acquire::Check-Valid-Until | sed -n 's/^Acquire::Check-Valid-Until "\(.*\)";$/\1/p')
@@ -235,12 +242,12 @@ make_rootfs() {
 }
 
 verify_image() {
-  local tag=$1 port out ver=""
+  local tag=$1 cli=/usr/bin/${2%-server}-cli port out ver=""
   CONTAINER=$(docker run -d -p 127.0.0.1::6379 "$tag") || die "cannot start a container from $tag"
   port=$(docker port "$CONTAINER" 6379/tcp | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n1)
   [ -n "$port" ] || die "$tag: port 6379 was not published"
   for _ in $(seq 1 100); do
-    out=$(redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null || true)
+    out=$(docker exec "$CONTAINER" "$cli" -p 6379 PING 2>/dev/null || true)
     [ "$out" = PONG ] && break
     if [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" != true ]; then
       docker logs "$CONTAINER" >&2 || true; die "$tag: server exited at startup"
@@ -248,7 +255,7 @@ verify_image() {
     sleep 0.1
   done
   [ "$out" = PONG ] || { docker logs "$CONTAINER" >&2 || true; die "$tag: no PONG on port $port"; }
-  out=$(redis-cli -h 127.0.0.1 -p "$port" INFO server | tr -d '\r')
+  out=$(docker exec "$CONTAINER" "$cli" -p 6379 INFO server | tr -d '\r')
   ver=$(sed -n 's/^valkey_version:\(.*\)/\1/p' <<<"$out")
   [ -n "$ver" ] || ver=$(sed -n 's/^redis_version:\(.*\)/\1/p' <<<"$out")
   log "$tag: PING -> PONG; INFO server: $(grep -E '^(redis|valkey)_version:|^server_name:' <<<"$out" | tr '\n' ' ')"
@@ -266,6 +273,7 @@ for key in "${KEYS[@]}"; do
   spec=""
   for s in "${IMAGES[@]}"; do [ "${s%%|*}" = "$key" ] && spec=$s; done
   IFS='|' read -r _ tag suite pkg bin expected <<<"$spec"
+  [ -z "$TAG_OVERRIDE" ] || tag=$TAG_OVERRIDE
   t0=$(date +%s.%N)
   if [ $FORCE = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then
     status=skipped
@@ -301,7 +309,7 @@ for key in "${KEYS[@]}"; do
       -m "redis-races: $pkg $debver from Debian $suite" \
       - "$TMP_TAG" >/dev/null || die "docker import failed for $tag"
     rm -rf "${WORK:?}/$key"
-    verify_image "$TMP_TAG"
+    verify_image "$TMP_TAG" "$bin"
     [ "$VERIFIED_VERSION" = "$upstream" ] || die "$tag reports version $VERIFIED_VERSION, package is $upstream"
     docker tag "$TMP_TAG" "$tag"
     docker rmi "$TMP_TAG" >/dev/null; TMP_TAG=""

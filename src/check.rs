@@ -1,4 +1,5 @@
-//! `redis-races check`: the verdict table.
+//! `redis-races check`: the verdict table, and for CI the comparison with an expectation
+//! file (`--expect`) and the Markdown job summary (`--summary`).
 
 use crate::Format;
 use clap::Args;
@@ -7,16 +8,25 @@ use model::checker::{Limits, Verdict};
 use model::faults::FaultModel;
 use model::verdict::{self, VerdictRecord};
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The exit codes of `check`, as `--help` prints them (README: "The suite in your CI").
+pub const EXIT_CODES: &str = "Exit codes:\n  \
+    0  every verdict as expected (without --expect: the search finished, whatever the verdicts)\n  \
+    1  a verdict differs from the --expect file (changed, or not listed there)\n  \
+    2  bad input: unknown row, property, fault model or flag; unreadable --expect file\n  \
+    3  a search stopped at --max-states: some verdict is UNKNOWN";
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Rows to check: a scenario (`lock`), a row id (`lock/set-nx-ex-del`), a glob
-    /// (`*/lua`), or a recipe file (`my_lock.lua`, or `my_lock.lua:VARIANT`). All catalogue
+    /// Rows to check, each a scenario (`lock`), a row id (`lock/set-nx-ex-del`), a glob
+    /// (`*/lua`) or a recipe file (`my_lock.lua`, or `my_lock.lua:VARIANT`). All catalogue
     /// rows when omitted.
-    pub pattern: Option<String>,
-    /// Only this variant of the selected scenario (`--variant watch-retry`).
+    pub patterns: Vec<String>,
+    /// Only this variant of each selected scenario or recipe file (`--variant watch-retry`).
     #[arg(long)]
     pub variant: Option<String>,
     /// Number of clients (default: the scenario's, printed in BOUNDS).
@@ -49,6 +59,14 @@ pub struct CheckArgs {
     /// Threads that expand the search (default: every core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Compare each verdict with this file (written by `--format json`); exit 1 and name
+    /// each check whose verdict differs or that the file does not list.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Append the verdicts as GitHub Markdown (a table, each counterexample as a Mermaid
+    /// diagram) to FILE, e.g. "$GITHUB_STEP_SUMMARY".
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
 }
 
 /// Parses `--faults`: one fault model or `all`.
@@ -60,6 +78,22 @@ pub fn parse_faults(s: &str) -> Result<Vec<FaultModel>, String> {
     }
 }
 
+/// `pattern` narrowed to one variant (`--variant`): `scenario/VARIANT`, or every scenario's.
+fn with_variant(pattern: Option<String>, variant: Option<&str>) -> Result<Option<String>, String> {
+    let Some(v) = variant else {
+        return Ok(pattern);
+    };
+    Ok(Some(match pattern {
+        Some(p) if !p.contains('/') && !p.contains('*') => format!("{p}/{v}"),
+        Some(p) => {
+            return Err(format!(
+                "--variant {v} needs a scenario or a recipe file, not the pattern {p:?}"
+            ))
+        }
+        None => format!("*/{v}"),
+    }))
+}
+
 pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     let faults = parse_faults(&args.faults)?;
     if args.threads == Some(0) {
@@ -68,24 +102,47 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     if args.clients == Some(0) || args.clients.is_some_and(|c| c > 26) {
         return Err("--clients must be between 1 and 26".into());
     }
-    let (scenarios, mut pattern) = catalogue::resolve(args.pattern.as_deref())?;
-    if let Some(v) = &args.variant {
-        pattern = Some(match pattern {
-            Some(p) if !p.contains('/') && !p.contains('*') => format!("{p}/{v}"),
-            Some(p) => {
-                return Err(format!(
-                    "--variant {v} needs a scenario or a recipe file, not the pattern {p:?}"
-                ))
+    let expected = match &args.expect {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--expect {}: {e}", path.display()))
+                .and_then(|text| {
+                    traces::expect::parse(&text)
+                        .map_err(|e| format!("--expect {}: {e}", path.display()))
+                })?,
+        ),
+        None => None,
+    };
+    let all = catalogue::all();
+    let mut jobs = Vec::new();
+    let patterns: Vec<Option<&str>> = if args.patterns.is_empty() {
+        vec![None]
+    } else {
+        args.patterns.iter().map(|p| Some(p.as_str())).collect()
+    };
+    for pattern in patterns {
+        // A recipe file brings its own scenario; anything else names catalogue rows.
+        let (scenarios, pattern) = match pattern {
+            Some(p) if catalogue::is_recipe_file(p) => catalogue::resolve(Some(p))?,
+            other => (all.clone(), other.map(str::to_string)),
+        };
+        let pattern = with_variant(pattern, args.variant.as_deref())?;
+        let selected = catalogue::select(
+            &scenarios,
+            pattern.as_deref(),
+            args.property.as_deref(),
+            &faults,
+        )?;
+        for job in selected {
+            let same = |j: &catalogue::Job| {
+                Arc::ptr_eq(&j.scenario, &job.scenario)
+                    && (j.variant, j.property, j.faults) == (job.variant, job.property, job.faults)
+            };
+            if !jobs.iter().any(same) {
+                jobs.push(job);
             }
-            None => format!("*/{v}"),
-        });
+        }
     }
-    let jobs = catalogue::select(
-        &scenarios,
-        pattern.as_deref(),
-        args.property.as_deref(),
-        &faults,
-    )?;
     let started = Instant::now();
     let limits = Limits {
         max_states: args.max_states,
@@ -161,8 +218,35 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?
         ),
     }
+    let comparison = expected
+        .as_ref()
+        .map(|e| traces::expect::compare(&records, e));
+    if let Some(cmp) = &comparison {
+        let file = args.expect.as_ref().expect("compared").display();
+        for d in &cmp.differences {
+            eprintln!("verdict differs from {file}: {d}");
+        }
+        if !cmp.not_run.is_empty() {
+            eprintln!(
+                "note: {} check(s) in {file} not made in this run (not compared)",
+                cmp.not_run.len()
+            );
+        }
+    }
+    if let Some(path) = &args.summary {
+        let name = args.expect.as_ref().map(|p| p.display().to_string());
+        let markdown = traces::summary::render(&records, name.as_deref().zip(comparison.as_ref()));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(markdown.as_bytes()))
+            .map_err(|e| format!("--summary {}: {e}", path.display()))?;
+    }
     let unknown = records.iter().any(|r| r.verdict == Verdict::Unknown);
-    Ok(if unknown {
+    Ok(if comparison.is_some_and(|c| !c.differences.is_empty()) {
+        ExitCode::from(1)
+    } else if unknown {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS

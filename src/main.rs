@@ -29,6 +29,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Model-check rows of the catalogue and print the verdict table.
+    #[command(after_help = check::EXIT_CODES)]
     Check(check::CheckArgs),
     /// Print one counterexample of a row (minimized): steps, swimlane, Mermaid or JSON.
     Trace(trace_cmd::TraceArgs),

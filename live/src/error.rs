@@ -37,6 +37,15 @@ pub enum LiveError {
         /// Full image reference, e.g. `redis-races/redis:7.0`.
         image: String,
     },
+    /// A missing image could not be built (see `crate::provision`).
+    ImageBuild {
+        /// Full image reference.
+        image: String,
+        /// The build that was tried, e.g. `bash images/build.sh --tag ... redis-7.0`.
+        how: String,
+        /// The build's last error line.
+        reason: String,
+    },
     /// Docker refused or failed to run the container.
     Container {
         /// Full image reference.
@@ -112,8 +121,8 @@ impl fmt::Display for LiveError {
             LiveError::NoBackend { tried } => write!(
                 f,
                 "no Redis server available ({tried}): install redis-server \
-                 (apt-get install redis-server) or start Docker and run images/build.sh, \
-                 or set REDIS_URL"
+                 (apt-get install redis-server) or start a Docker engine (the images are \
+                 then built on first use), or set REDIS_URL"
             ),
             LiveError::UnknownServer { name } => write!(
                 f,
@@ -128,8 +137,16 @@ impl fmt::Display for LiveError {
             ),
             LiveError::ImageMissing { image } => write!(
                 f,
-                "image {image} not found: run `bash images/build.sh` \
-                 (nothing is pulled from a registry)"
+                "image {image} not found, and it is not one `bash images/build.sh` builds \
+                 ({}): build or pull it yourself (nothing is pulled from a registry)",
+                crate::server::IMAGES.map(|(_, i)| i).join(", ")
+            ),
+            LiveError::ImageBuild { image, how, reason } => write!(
+                f,
+                "image {image} is missing and building it failed: {} [`{how}`; fix that \
+                 (run as root on Debian with a Docker engine and access to deb.debian.org), \
+                 or set REDIS_URL, or REDIS_RACES_SKIP_LIVE=1 to skip live tests]",
+                one_line(reason)
             ),
             LiveError::Container { image, reason } => write!(
                 f,

@@ -10,6 +10,7 @@ mod docker;
 mod error;
 pub mod executor;
 pub mod lock;
+pub mod provision;
 mod server;
 
 pub use docker::{docker_available, docker_host, image_exists};

@@ -5,7 +5,8 @@
 //!   itself to one database index and a per-run key prefix, refuses a
 //!   non-empty database, and deletes only its own keys.
 //! * **container**: a throw-away container from a locally built image
-//!   (`images/build.sh`), removed on drop.
+//!   (`images/build.sh`, run by [`crate::provision`] when the image is
+//!   missing), removed on drop.
 //! * **process**: a `redis-server` child on a free loopback port, killed on
 //!   drop and when this process dies.
 
@@ -202,8 +203,7 @@ pub struct LiveServer {
 
 enum Backend {
     External(external::External),
-    // Boxed: testcontainers' handle is large and this enum lives in every LiveServer.
-    Container(Box<container::ContainerServer>),
+    Container(container::ContainerServer),
     Process(process::ProcessServer),
 }
 
@@ -225,7 +225,7 @@ impl LiveServer {
             ServerSpec::External { url } => external::start(&url, opts),
             ServerSpec::Container { image } => {
                 let server = container::ContainerServer::start(&image)?;
-                owned(Backend::Container(Box::new(server)), opts)
+                owned(Backend::Container(server), opts)
             }
             ServerSpec::Process { binary } => {
                 let server = process::ProcessServer::start(&binary)?;

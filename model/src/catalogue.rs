@@ -265,6 +265,11 @@ pub fn all() -> Vec<Arc<Scenario>> {
     ]
 }
 
+/// Whether a row argument names a recipe file (`FILE.lua` or `FILE.lua:VARIANT`).
+pub fn is_recipe_file(pattern: &str) -> bool {
+    pattern.ends_with(".lua") || pattern.contains(".lua:")
+}
+
 /// The scenarios a row argument names, and the row pattern within them: a catalogue pattern
 /// stays as it is; a recipe file `FILE.lua` stands for all its rows, `FILE.lua:VARIANT` for
 /// one. `None` is the whole catalogue.
@@ -272,10 +277,12 @@ pub fn resolve(pattern: Option<&str>) -> Result<(Vec<Arc<Scenario>>, Option<Stri
     let Some(p) = pattern else {
         return Ok((all(), None));
     };
+    if !is_recipe_file(p) {
+        return Ok((all(), Some(p.to_string())));
+    }
     let (path, variant) = match p.rsplit_once(".lua:") {
         Some((stem, v)) => (format!("{stem}.lua"), Some(v)),
-        None if p.ends_with(".lua") => (p.to_string(), None),
-        None => return Ok((all(), Some(p.to_string()))),
+        None => (p.to_string(), None),
     };
     let scenario = crate::program::lua::load(&path)?;
     let row = match variant {
