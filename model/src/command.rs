@@ -42,12 +42,13 @@ impl Command {
             "GET" | "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "GETDEL" | "INCR"
             | "INCRBY" | "DECR" | "DECRBY" | "EXPIRE" | "PEXPIRE" | "PERSIST" | "TTL" | "PTTL"
             | "LPUSH" | "RPUSH" | "LPOP" | "RPOP" | "LLEN" | "LRANGE" | "LREM" | "TYPE"
+            | "GETEX" | "APPEND"
                 if n >= 2 =>
             {
                 vec![1]
             }
             "DEL" | "EXISTS" | "WATCH" | "UNLINK" => (1..n).collect(),
-            "LMOVE" if n >= 3 => vec![1, 2],
+            "LMOVE" | "BLMOVE" | "BRPOPLPUSH" if n >= 3 => vec![1, 2],
             // BLPOP key [key ...] timeout
             "BLPOP" | "BRPOP" if n >= 3 => (1..n - 1).collect(),
             // EVAL script numkeys key [key ...] arg [arg ...]
