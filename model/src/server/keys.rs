@@ -51,10 +51,14 @@ impl Server {
         };
         let cmd = if unit == 1000 { "expire" } else { "pexpire" };
         // Redis adds the wall clock: an overflow there is an error, not a wrap.
-        let Some(when) = n
-            .checked_mul(unit)
-            .and_then(|ms| ms.checked_add(super::wall(now)))
-        else {
+        let when = if self.profile.expire_overflow_checked() {
+            n.checked_mul(unit)
+                .and_then(|ms| ms.checked_add(super::wall(now)))
+        } else {
+            // 6.0 wraps around (a wrapped time is past: the key goes).
+            Some(n.wrapping_mul(unit).wrapping_add(super::wall(now)))
+        };
+        let Some(when) = when else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
         // Back to the logical clock (negative: already past).

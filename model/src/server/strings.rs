@@ -84,6 +84,18 @@ pub(super) fn deadline_at(
     if n <= 0 {
         return Err(invalid());
     }
+    if !profile.expire_overflow_checked() {
+        // 6.0: C's arithmetic wraps around. A wrapped deadline still positive is past (the
+        // key goes); a negative one reads as "no expiry" (measured on 6.0.16: SET k v PX
+        // i64::MAX keeps k). The model keeps such a key without a deadline (its odd TTL is not
+        // modelled).
+        let t = n.wrapping_mul(unit).wrapping_add(super::wall(now));
+        return Ok(if t < 0 {
+            Some(u64::MAX)
+        } else {
+            super::misc::logical(t, now)
+        });
+    }
     let ms = n.checked_mul(unit).ok_or_else(invalid)?;
     let t = if absolute {
         ms
