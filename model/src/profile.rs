@@ -111,6 +111,11 @@ impl Profile {
         !matches!(self, Profile::Redis60)
     }
 
+    /// LREM's count i64::MIN is refused (measured: Redis 8.0.2, Valkey 8.1.1; 7.0 takes it).
+    pub fn lrem_refuses_i64_min(self) -> bool {
+        matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
     /// SET's EXAT and PXAT options (6.2).
     pub fn set_has_exat(self) -> bool {
         !matches!(self, Profile::Redis60)

@@ -105,7 +105,9 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
                     ("list", l.iter().cloned().collect::<Vec<_>>().join(","))
                 }
             };
-            let ttl = e.expires_at.map_or(-1, |d| (d - now) as i64);
+            let ttl = e
+                .expires_at
+                .map_or(-1, |d| (d.wrapping_sub(now) as i64).max(0));
             (k.clone(), ty.to_string(), v, ttl)
         })
         .collect();

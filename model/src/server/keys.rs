@@ -102,7 +102,9 @@ impl Server {
             Some(e) => match e.expires_at {
                 None => Reply::Int(-1),
                 Some(t) => {
-                    let ms = t.saturating_sub(now) as i64;
+                    // Wrapping, then clamped at 0 as Redis does (only 6.0's wrapped-around
+                    // deadlines are ever "negative").
+                    let ms = (t.wrapping_sub(now) as i64).max(0);
                     Reply::Int(if in_ms { ms } else { (ms + 500) / 1000 })
                 }
             },
