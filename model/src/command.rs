@@ -42,6 +42,7 @@ impl Command {
             "GET" | "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "GETDEL" | "INCR"
             | "INCRBY" | "DECR" | "DECRBY" | "EXPIRE" | "PEXPIRE" | "PERSIST" | "TTL" | "PTTL"
             | "LPUSH" | "RPUSH" | "LPOP" | "RPOP" | "LLEN" | "LRANGE" | "LREM" | "TYPE"
+            | "GETEX" | "APPEND"
                 if n >= 2 =>
             {
                 vec![1]
@@ -63,7 +64,7 @@ impl Command {
                 Ok(k) => std::iter::once(1).chain(3..(3 + k).min(n)).collect(),
                 Err(_) => vec![1],
             },
-            "LMOVE" if n >= 3 => vec![1, 2],
+            "LMOVE" | "BLMOVE" | "BRPOPLPUSH" if n >= 3 => vec![1, 2],
             // BLPOP key [key ...] timeout
             "BLPOP" | "BRPOP" if n >= 3 => (1..n - 1).collect(),
             // EVAL script numkeys key [key ...] arg [arg ...]

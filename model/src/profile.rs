@@ -173,6 +173,24 @@ impl Profile {
         matches!(self, Profile::Redis80 | Profile::Valkey81)
     }
 
+    /// A blocking command's timeout beyond i64 ms, or overflowing with the clock, is "timeout
+    /// is out of range" (measured: Redis 8.0.2, Valkey 8.1.1; 7.0 says "timeout is negative").
+    pub fn timeout_range_checked(self) -> bool {
+        matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
+    /// Whether an expire time that overflows with the clock is refused (6.2+). Redis 6.0
+    /// wraps it around, so the key is set already expired (measured: SET k v EX
+    /// 9223372036854775807 is OK on 6.0.16).
+    pub fn expire_overflow_checked(self) -> bool {
+        !matches!(self, Profile::Redis60)
+    }
+
+    /// LREM's count i64::MIN is refused (measured: Redis 8.0.2, Valkey 8.1.1; 7.0 takes it).
+    pub fn lrem_refuses_i64_min(self) -> bool {
+        matches!(self, Profile::Redis80 | Profile::Valkey81)
+    }
+
     /// SET's EXAT and PXAT options (6.2).
     pub fn set_has_exat(self) -> bool {
         !matches!(self, Profile::Redis60)

@@ -89,16 +89,27 @@ fn blocking() -> impl Strategy<Value = Vec<String>> {
         })
 }
 
+/// LRANGE bounds that reach past the start of a short list (the ones easy to get wrong).
+const PAST_START: &[(&str, &str)] = &[
+    ("-100", "-50"),
+    ("0", "-100"),
+    (MIN, MIN),
+    ("-100", "-5"),
+    ("-3", "-100"),
+];
+
 fn ranges() -> impl Strategy<Value = Vec<String>> {
     (
-        select(&["LRANGE", "LREM", "LPOP", "RPOP"][..]),
+        select(&["LRANGE", "LRANGE", "LREM", "LPOP", "RPOP"][..]),
         list_key(),
         select(INDICES),
         select(INDICES),
+        prop::option::of(select(PAST_START)),
     )
-        .prop_map(|(name, k, a, b)| match name {
-            "LRANGE" => s(&[name, &k, a, b]),
-            "LREM" => s(&[name, &k, a, "1"]),
+        .prop_map(|(name, k, a, b, past)| match (name, past) {
+            ("LRANGE", Some((a, b))) => s(&[name, &k, a, b]),
+            ("LRANGE", None) => s(&[name, &k, a, b]),
+            ("LREM", _) => s(&[name, &k, a, "1"]),
             _ => s(&[name, &k, a]),
         })
 }
@@ -149,7 +160,9 @@ pub fn command() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
         5 => blocking(),
         5 => scripts(),
-        2 => ranges(),
+        3 => ranges(),
+        2 => (list_key(), select(&["a", "b c", "1 2 3"][..]))
+            .prop_map(|(k, vs)| [s(&["RPUSH", &k]), s(&vs.split(' ').collect::<Vec<_>>())].concat()),
         2 => ttls(),
         1 => unmodelled(),
         1 => key().prop_map(|k| s(&["APPEND", &k, "ab"])),

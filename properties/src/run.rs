@@ -109,7 +109,9 @@ pub fn run_model(program: &Program, profile: Profile) -> Run {
         .map(|(k, e)| {
             let v = dump_value(&e.value, profile);
             let ty = e.value.type_name();
-            let ttl = e.expires_at.map_or(-1, |d| (d - now) as i64);
+            let ttl = e
+                .expires_at
+                .map_or(-1, |d| (d.wrapping_sub(now) as i64).max(0));
             (k.clone(), ty.to_string(), v, ttl)
         })
         .collect();

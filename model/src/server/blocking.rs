@@ -16,6 +16,7 @@
 
 use super::misc::wrongtype;
 use super::{ConnId, Context, Outcome, Server};
+use crate::profile::Profile;
 use crate::reply::Reply;
 
 /// What a parked connection will do when served.
@@ -97,31 +98,48 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 /// Parses a blocking command's timeout (seconds, decimals allowed) into milliseconds, as
 /// Redis 7.0 does: the milliseconds are rounded up (0.0001 s waits 1 ms; -0.0001 s rounds to
 /// 0, forever), and a value beyond the i64 range (inf, 1e18) turns negative in C's cast:
-/// "timeout is negative".
-fn parse_timeout(s: &str) -> Result<u64, Reply> {
+/// "timeout is negative". Redis 8.0 and Valkey 8.1 say "timeout is out of range" instead for
+/// a value beyond i64 or one that overflows when the clock is added (measured).
+fn parse_timeout(s: &str, profile: Profile, now: u64) -> Result<u64, Reply> {
     let not_float = || Reply::err("ERR timeout is not a float or out of range");
     let negative = || Reply::err("ERR timeout is negative");
+    let range_checked = profile.timeout_range_checked();
+    let out_of_range = || Reply::err("ERR timeout is out of range");
+    let check = |ms: i128| -> Result<u64, Reply> {
+        if ms > i64::MAX as i128 {
+            return Err(if range_checked {
+                out_of_range()
+            } else {
+                negative()
+            });
+        }
+        if ms < 0 {
+            return Err(negative());
+        }
+        if range_checked && ms > 0 && ms > (i64::MAX - super::wall(now)) as i128 {
+            return Err(out_of_range());
+        }
+        Ok(ms as u64)
+    };
     // A plain integer is exact in C's long double; f64 would round 9223372036854775 s up to
     // 2^63 ms. Compute it exactly.
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if !digits.is_empty() && digits.len() < 30 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let n: i128 = s.parse().map_err(|_| not_float())?;
-        let ms = n * 1000;
-        return if (0..=i64::MAX as i128).contains(&ms) {
-            Ok(ms as u64)
-        } else {
-            Err(negative())
-        };
+        return check(n * 1000);
     }
     let secs = parse_strtold(s).ok_or_else(not_float)?;
     if secs.is_nan() {
         return Err(not_float());
     }
     let ms = (secs * 1000.0).ceil();
-    if !(ms > -1.0 && ms < -(i64::MIN as f64)) {
+    if ms >= -(i64::MIN as f64) {
+        return check(i128::MAX);
+    }
+    if ms <= -1.0 {
         return Err(negative());
     }
-    Ok(ms as u64)
+    check(ms.max(0.0) as i128)
 }
 
 /// LEFT or RIGHT, as BLMOVE and LMOVE take them.
@@ -172,7 +190,7 @@ impl Server {
                 (&a[..1], park, &a[a.len() - 1])
             }
         };
-        let timeout = match parse_timeout(timeout) {
+        let timeout = match parse_timeout(timeout, self.profile, now) {
             Ok(t) => t,
             Err(e) => return Outcome::Reply(e),
         };

@@ -57,9 +57,16 @@ impl Server {
             (true, true) => "expireat",
             (false, true) => "pexpireat",
         };
-        // Redis adds the wall clock (EXPIREAT's time is one already): an overflow is an error.
+        // Redis adds the wall clock (EXPIREAT's time is one already): an overflow there is an
+        // error, not a wrap.
         let base = if absolute { 0 } else { super::wall(now) };
-        let Some(when) = n.checked_mul(unit).and_then(|ms| ms.checked_add(base)) else {
+        let when = if self.profile.expire_overflow_checked() {
+            n.checked_mul(unit).and_then(|ms| ms.checked_add(base))
+        } else {
+            // 6.0 wraps around (a wrapped time is past: the key goes).
+            Some(n.wrapping_mul(unit).wrapping_add(base))
+        };
+        let Some(when) = when else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
         // Back to the logical clock (negative: already past).
@@ -103,7 +110,9 @@ impl Server {
             Some(e) => match e.expires_at {
                 None => Reply::Int(-1),
                 Some(t) => {
-                    let ms = t.saturating_sub(now) as i64;
+                    // Wrapping, then clamped at 0 as Redis does (only 6.0's wrapped-around
+                    // deadlines are ever "negative").
+                    let ms = (t.wrapping_sub(now) as i64).max(0);
                     Reply::Int(if in_ms { ms } else { (ms + 500) / 1000 })
                 }
             },

@@ -174,6 +174,12 @@ impl Server {
     /// count > 0, from the tail when < 0, all when 0).
     pub(super) fn lrem(&mut self, key: &str, count: &str, element: &str) -> Reply {
         let count = match parse_int(count) {
+            Ok(i64::MIN) if self.profile.lrem_refuses_i64_min() => {
+                return Reply::err(
+                    "ERR value is out of range, value must between -9223372036854775807 and \
+                     9223372036854775807",
+                )
+            }
             Ok(c) => c,
             Err(e) => return e,
         };

@@ -57,18 +57,6 @@ fn parse_set_options(opts: &[String], now: u64, profile: Profile) -> Result<SetO
     Ok(o)
 }
 
-/// `now + n * unit` for a positive `n`, with Redis's error for a non-positive or huge one.
-pub(super) fn deadline(
-    now: u64,
-    n: i64,
-    unit: i64,
-    cmd: &str,
-    profile: Profile,
-) -> Result<u64, Reply> {
-    deadline_at(now, n, unit, false, cmd, profile)
-        .map(|t| t.expect("a positive relative time is in the future"))
-}
-
 /// The logical deadline of a positive expire time `n` (in `unit` ms, relative to the wall
 /// clock at `now` or `absolute` Unix time), `None` when already past, or Redis's error: for a
 /// non-positive time, one in seconds beyond `i64::MAX / 1000`, or a sum that overflows.
@@ -83,6 +71,18 @@ pub(super) fn deadline_at(
     let invalid = || Reply::err(profile.invalid_expire_time(cmd));
     if n <= 0 {
         return Err(invalid());
+    }
+    if !profile.expire_overflow_checked() {
+        // 6.0: C's arithmetic wraps around. A wrapped deadline still positive is past (the
+        // key goes); a negative one reads as "no expiry" (measured on 6.0.16: SET k v PX
+        // i64::MAX keeps k). Its TTL wraps around too.
+        let t = n.wrapping_mul(unit).wrapping_add(super::wall(now));
+        return Ok(if t < 0 {
+            // Stored as the same bits: never due, and PTTL wraps exactly as 6.0's does.
+            Some(t.wrapping_sub(super::EPOCH_MS as i64) as u64)
+        } else {
+            super::misc::logical(t, now)
+        });
     }
     let ms = n.checked_mul(unit).ok_or_else(invalid)?;
     let t = if absolute {
@@ -186,11 +186,16 @@ impl Server {
         unit: i64,
         cmd: &str,
     ) -> Reply {
-        let t = match parse_int(ttl).and_then(|n| deadline(now, n, unit, cmd, self.profile)) {
+        let t = parse_int(ttl).and_then(|n| deadline_at(now, n, unit, false, cmd, self.profile));
+        let t = match t {
             Ok(t) => t,
             Err(e) => return e,
         };
-        self.write_str(key, val, Some(t), false);
+        self.write_str(key, val, t, false);
+        if t.is_none() {
+            // Only 6.0's wrapped-around deadline is past already: the key is gone.
+            self.keys.remove(key);
+        }
         Reply::ok()
     }
 
