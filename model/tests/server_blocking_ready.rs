@@ -4,14 +4,7 @@
 
 mod common;
 use common::*;
-use model::{Outcome, Profile, Server};
-
-fn on(profile: Profile) -> Redis {
-    Redis {
-        server: Server::new(profile),
-        now: 0,
-    }
-}
+use model::{Outcome, Profile};
 
 fn park(r: &mut Redis, conn: model::ConnId, args: &[&str]) {
     assert_eq!(r.send(conn, args), Outcome::Blocked, "{args:?}");

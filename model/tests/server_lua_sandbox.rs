@@ -9,23 +9,6 @@ use common::*;
 use model::scripting::sha1_hex;
 use model::{Command, Profile, Reply, Server};
 
-fn eval(r: &mut Redis, script: &str) -> Reply {
-    r.eval_or_refusal(A, script)
-}
-
-#[track_caller]
-fn expect_eval(r: &mut Redis, script: &str, want: Reply) {
-    assert_eq!(eval(r, script), want, "EVAL {script:?} 0");
-}
-
-/// An error raised by a script at `line`, with Redis 7's location suffix.
-fn located(script: &str, msg: &str, line: u32) -> Reply {
-    err(&format!(
-        "{msg} script: {}, on @user_script:{line}.",
-        sha1_hex(script)
-    ))
-}
-
 const READONLY: &str = "Attempt to modify a readonly table";
 
 #[test]

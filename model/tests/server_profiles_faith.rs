@@ -3,14 +3,7 @@
 
 mod common;
 use common::*;
-use model::{Profile, Server};
-
-fn on(profile: Profile) -> Redis {
-    Redis {
-        server: Server::new(profile),
-        now: 0,
-    }
-}
+use model::Profile;
 
 #[test]
 fn timeouts_beyond_range_are_out_of_range_in_8_0_and_valkey() {

@@ -118,3 +118,27 @@ pub fn arr(items: Vec<Reply>) -> Reply {
 pub fn bulks(items: &[&str]) -> Reply {
     Reply::Array(items.iter().map(|s| bulk(s)).collect())
 }
+
+/// `EVAL script 0` on connection A (a refused Lua feature as its refusal text).
+pub fn eval(r: &mut Redis, script: &str) -> Reply {
+    r.eval_or_refusal(A, script)
+}
+
+/// Runs `EVAL script 0` and asserts its reply.
+#[track_caller]
+pub fn expect_eval(r: &mut Redis, script: &str, want: Reply) {
+    assert_eq!(eval(r, script), want, "EVAL {script:?} 0");
+}
+
+/// An error raised by a script at `line`, with Redis 7's location suffix.
+pub fn located(script: &str, msg: &str, line: u32) -> Reply {
+    err(&format!(
+        "{msg} script: {}, on @user_script:{line}.",
+        model::scripting::sha1_hex(script)
+    ))
+}
+
+/// A server with `profile` at logical time 0.
+pub fn on(profile: Profile) -> Redis {
+    Redis::with_profile(profile)
+}
