@@ -210,8 +210,10 @@ fn set_cmd() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn script_cmd() -> impl Strategy<Value = Vec<String>> {
+    // Half the picks are sandbox templates: the other two families share the rest.
+    let others = SCRIPTS.len() + crate::gen_types::TYPE_SCRIPTS.len();
     (
-        0..SCRIPTS.len() + crate::gen_types::TYPE_SCRIPTS.len() + SANDBOX_SCRIPTS.len(),
+        prop_oneof![0..others, others..others + SANDBOX_SCRIPTS.len()],
         select(&["EVAL", "EVAL", "EVALSHA", "SCRIPT LOAD"][..]),
         key(),
         key(),
