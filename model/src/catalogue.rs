@@ -10,18 +10,6 @@ use crate::recipes::{counter, inventory, lock};
 use crate::scenario::{Scenario, Variant};
 use std::sync::Arc;
 
-fn variant(
-    name: &'static str,
-    summary: &'static str,
-    recipe: impl crate::recipe::Recipe + 'static,
-) -> Variant {
-    Variant {
-        name,
-        summary,
-        recipe: Arc::new(recipe),
-    }
-}
-
 /// Counter: increments must not be lost (seed 000, seed 004).
 pub fn counter() -> Scenario {
     counter::scenario()
@@ -37,22 +25,22 @@ pub fn inventory() -> Scenario {
         subject: inventory::KEY,
         properties: vec![NO_OVERSELL],
         variants: vec![
-            variant(
+            Variant::new(
                 "check-then-decr",
                 "GET, then DECR if positive",
                 check_then_decr,
             ),
-            variant(
+            Variant::new(
                 "multi-no-watch",
                 "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
                 multi_no_watch,
             ),
-            variant(
+            Variant::new(
                 "watch",
                 "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
                 watch,
             ),
-            variant("lua", "seed 004's decrement-not-below-zero script", lua),
+            Variant::new("lua", "seed 004's decrement-not-below-zero script", lua),
         ],
         default_clients: 2,
         params: Params {
@@ -80,7 +68,7 @@ pub fn lock() -> Scenario {
             crate::recipes::python_redis_lock::NO_LOST_WAKEUP,
         ],
         variants: vec![
-            variant(
+            Variant::new(
                 "setnx-expire",
                 "SETNX then EXPIRE; WATCH release",
                 Runner::new(Lock {
@@ -88,7 +76,7 @@ pub fn lock() -> Scenario {
                     release: Release::Watch,
                 }),
             ),
-            variant(
+            Variant::new(
                 "setnx-ttl-repair",
                 "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
                 Runner::new(Lock {
@@ -96,7 +84,7 @@ pub fn lock() -> Scenario {
                     release: Release::Watch,
                 }),
             ),
-            variant(
+            Variant::new(
                 "setnx-ttl-repair-fixed",
                 "listing 11.4 with the repair when ttl < 0; WATCH release",
                 Runner::new(Lock {
@@ -104,7 +92,7 @@ pub fn lock() -> Scenario {
                     release: Release::Watch,
                 }),
             ),
-            variant(
+            Variant::new(
                 "set-nx-ex-del",
                 "SET NX EX; plain DEL",
                 Runner::new(Lock {
@@ -112,7 +100,7 @@ pub fn lock() -> Scenario {
                     release: Release::Del,
                 }),
             ),
-            variant(
+            Variant::new(
                 "set-nx-ex-get-del",
                 "SET NX EX; GET, then DEL if ours",
                 Runner::new(Lock {
@@ -120,7 +108,7 @@ pub fn lock() -> Scenario {
                     release: Release::GetThenDel,
                 }),
             ),
-            variant(
+            Variant::new(
                 "watch-release",
                 "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
                 Runner::new(Lock {
@@ -128,7 +116,7 @@ pub fn lock() -> Scenario {
                     release: Release::Watch,
                 }),
             ),
-            variant(
+            Variant::new(
                 "lua",
                 "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
                 Runner::new(Lock {
@@ -136,7 +124,7 @@ pub fn lock() -> Scenario {
                     release: Release::Lua,
                 }),
             ),
-            variant(
+            Variant::new(
                 "client",
                 "live::lock's commands: SET NX PX; compare-and-delete script",
                 Runner::new(Lock {
@@ -144,12 +132,12 @@ pub fn lock() -> Scenario {
                     release: Release::Client,
                 }),
             ),
-            variant(
+            Variant::new(
                 "python-redis-lock",
                 "seed 003: SET NX EX, BLPOP on a signal list, the unlock script",
                 Runner::new(PythonRedisLock { expire: true }),
             ),
-            variant(
+            Variant::new(
                 "python-redis-lock-no-expire",
                 "seed 003 with the library's default expire=None: SET NX, BLPOP forever",
                 Runner::new(PythonRedisLock { expire: false }),
@@ -178,17 +166,17 @@ pub fn transfer() -> Scenario {
         subject: transfer::FROM,
         properties: vec![transfer::NO_LOST_TRANSFER],
         variants: vec![
-            variant(
+            Variant::new(
                 "get-get-set-set",
                 "GET both balances, SET both",
                 get_get_set_set,
             ),
-            variant(
+            Variant::new(
                 "watch",
                 "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
                 watch,
             ),
-            variant("lua", "seed 004's transfer script", lua),
+            Variant::new("lua", "seed 004's transfer script", lua),
         ],
         default_clients: 2,
         params: Params {
@@ -210,8 +198,8 @@ pub fn job_result() -> Scenario {
         subject: job_result::KEY,
         properties: vec![job_result::TAKEN_ONCE],
         variants: vec![
-            variant("get-then-del", "GET, then DEL", get_then_del),
-            variant("getdel", "GETDEL", getdel),
+            Variant::new("get-then-del", "GET, then DEL", get_then_del),
+            Variant::new("getdel", "GETDEL", getdel),
         ],
         default_clients: 2,
         params: Params {
@@ -233,12 +221,12 @@ pub fn fencing() -> Scenario {
         subject: lock::KEY,
         properties: vec![fencing::FENCED_WRITES],
         variants: vec![
-            variant(
+            Variant::new(
                 "checked",
                 "the resource's script rejects a token lower than the highest accepted",
                 Runner::new(Fencing { checked: true }),
             ),
-            variant(
+            Variant::new(
                 "unchecked",
                 "the resource trusts the lock: RPUSH the write",
                 Runner::new(Fencing { checked: false }),

@@ -15,7 +15,7 @@ use crate::reply::Reply;
 
 /// Whether the events stated before `input` were reported with an earlier step: true of a
 /// reply, and of a retry loop's mark, which stands for the reply that decided the attempt.
-pub(crate) fn is_boundary(input: &Input) -> bool {
+fn is_boundary(input: &Input) -> bool {
     !matches!(input, Input::Time(_))
 }
 
@@ -96,6 +96,9 @@ pub(crate) struct Harvest {
     pub pending: Option<(usize, Command)>,
     /// A broken contract (non-determinism, a swallowed `Stop`), in words.
     pub broken: Option<String>,
+    /// Whether the run began with no reply (or retry mark) in the trail: the program's
+    /// first step, whose events no reply has carried yet.
+    pub first_step: bool,
 }
 
 /// A client program's view of the world: its own identity, its connections, the replies.
@@ -126,7 +129,10 @@ impl<'a> Client<'a> {
             pos: 0,
             fresh_from,
             now,
-            harvest: Harvest::default(),
+            harvest: Harvest {
+                first_step: fresh_from == 0,
+                ..Harvest::default()
+            },
         }
     }
 

@@ -6,7 +6,7 @@
 //! (a program that is not deterministic, or that swallows a `Stop`) stops the whole check with
 //! a [`RecipeError`], which the CLI prints as one line (exit 2).
 
-use super::client::{is_boundary, Client, Harvest};
+use super::client::{Client, Harvest};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Recipe};
 use crate::reply::Reply;
@@ -84,10 +84,9 @@ impl<P: Program> Recipe for Runner<P> {
     }
 
     fn next_at(&self, me: &ClientCtx, local: &mut Local, now_ms: u64) -> Next {
-        let first_step = !local.trail.iter().any(is_boundary);
         let h = self.execute(me, &mut local.trail, now_ms);
         // Before the first call no reply has carried the program's events yet.
-        let mut events = if first_step { h.events } else { vec![] };
+        let mut events = if h.first_step { h.events } else { vec![] };
         events.extend(h.deferred);
         match h.pending {
             Some((conn, command)) => Next::send(conn, command).with(events),
