@@ -69,8 +69,9 @@ impl Server {
         let Some(when) = when else {
             return Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
         };
-        // Back to the logical clock (negative: already past).
-        let when = when - super::EPOCH_MS as i64;
+        // Back to the logical clock (negative: already past). Saturating: 6.0's wrapped time
+        // can sit within EPOCH_MS of i64::MIN, and it is past either way.
+        let when = when.saturating_sub(super::EPOCH_MS as i64);
         let Some(entry) = self.keys.get(&a[0]) else {
             return Reply::Int(0);
         };
