@@ -55,3 +55,14 @@ fn redis_6_0_wraps_expire_overflow_around() {
     r.expect(A, &["PEXPIRE", "k", "9223372036854775807"], int(1));
     r.expect(A, &["EXISTS", "k"], int(0));
 }
+
+#[test]
+fn pexpireat_i64_min_is_past_on_every_profile() {
+    // Measured on 6.0.16 and 7.0.15: 1, and the key is gone.
+    for p in [Profile::Redis60, Profile::Redis70, Profile::Redis80, Profile::Valkey81] {
+        let mut r = on(p);
+        r.expect(A, &["SET", "k", "v"], ok());
+        r.expect(A, &["PEXPIREAT", "k", "-9223372036854775808"], int(1));
+        r.expect(A, &["EXISTS", "k"], int(0));
+    }
+}
