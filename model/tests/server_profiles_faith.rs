@@ -40,13 +40,8 @@ fn redis_6_0_wraps_expire_overflow_around() {
     r.expect(A, &["EXISTS", "k"], int(0));
     r.expect(A, &["SETEX", "k", "9223372036854775807", "v"], ok());
     r.expect(A, &["EXISTS", "k"], int(0));
-    // Wrapped to a negative time: the key stays, its PTTL clamps at 0.
-    r.expect(A, &["SETEX", "k", "9223300000000000000", "1"], ok());
-    r.expect(A, &["EXISTS", "k"], int(1));
-    r.expect(A, &["PTTL", "k"], int(0));
-    r.expect(A, &["SET", "k", "v", "PX", "9223372036854775807"], ok());
-    r.expect(A, &["EXISTS", "k"], int(1));
     // EXPIRE wraps too: the key goes.
+    r.expect(A, &["SET", "k", "v"], ok());
     r.expect(A, &["EXPIRE", "k", "9223372036854775807"], int(1));
     r.expect(A, &["EXISTS", "k"], int(0));
     // PEXPIRE i64::MAX wraps to just above i64::MIN: past, the key goes (CI found the model
@@ -57,9 +52,37 @@ fn redis_6_0_wraps_expire_overflow_around() {
 }
 
 #[test]
+fn redis_6_0_deadline_wrapped_to_negative_is_unmodelled() {
+    // 6.0.16 answers OK and lazy expiry keeps the key, but its active expiry deletes it at a
+    // moment of its own and TTL overflows (measured: SET k2 1 PX i64::MAX, then TTL k2 is
+    // 9223372036854776 and PTTL k2, a moment later, -2). The model refuses to guess.
+    for (args, name) in [
+        (&["SETEX", "k", "9223300000000000000", "1"][..], "SETEX"),
+        (&["PSETEX", "k", "9223372036854775807", "1"][..], "PSETEX"),
+        (&["SET", "k", "v", "PX", "9223372036854775807"][..], "SET"),
+    ] {
+        let mut r = on(Profile::Redis60);
+        r.expect(A, &["SET", "k", "v"], ok());
+        let want = format!(
+            "{name} with an expire time past i64::MAX (Redis 6.0 stores it wrapped around)"
+        );
+        assert_eq!(
+            r.send(A, args),
+            model::Outcome::Unmodelled(want),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn pexpireat_i64_min_is_past_on_every_profile() {
     // Measured on 6.0.16 and 7.0.15: 1, and the key is gone.
-    for p in [Profile::Redis60, Profile::Redis70, Profile::Redis80, Profile::Valkey81] {
+    for p in [
+        Profile::Redis60,
+        Profile::Redis70,
+        Profile::Redis80,
+        Profile::Valkey81,
+    ] {
         let mut r = on(p);
         r.expect(A, &["SET", "k", "v"], ok());
         r.expect(A, &["PEXPIREAT", "k", "-9223372036854775808"], int(1));

@@ -57,6 +57,10 @@ fn parse_set_options(opts: &[String], now: u64, profile: Profile) -> Result<SetO
     Ok(o)
 }
 
+/// The deadline [`deadline_at`] gives 6.0's wrapped-to-negative times: never stored, the
+/// command is reported unmodelled instead ([`Server::undefined_deadline`]).
+pub(super) const UNDEFINED_DEADLINE: u64 = u64::MAX;
+
 /// The logical deadline of a positive expire time `n` (in `unit` ms, relative to the wall
 /// clock at `now` or `absolute` Unix time), `None` when already past, or Redis's error: for a
 /// non-positive time, one in seconds beyond `i64::MAX / 1000`, or a sum that overflows.
@@ -74,12 +78,14 @@ pub(super) fn deadline_at(
     }
     if !profile.expire_overflow_checked() {
         // 6.0: C's arithmetic wraps around. A wrapped deadline still positive is past (the
-        // key goes); a negative one reads as "no expiry" (measured on 6.0.16: SET k v PX
-        // i64::MAX keeps k). Its TTL wraps around too.
+        // key goes). A negative one is stored as it is: lazy expiry keeps the key (measured
+        // on 6.0.16: SET k v PX i64::MAX, then EXISTS k is 1), but the active expiry cycle
+        // deletes it at a moment of its own, and TTL's arithmetic on it overflows (undefined
+        // behaviour in C: 6.0.16 answered TTL 9223372036854776, then PTTL -2). No model can
+        // promise a reply there: the caller reports it unmodelled (see `is_undefined`).
         let t = n.wrapping_mul(unit).wrapping_add(super::wall(now));
         return Ok(if t < 0 {
-            // Stored as the same bits: never due, and PTTL wraps exactly as 6.0's does.
-            Some(t.wrapping_sub(super::EPOCH_MS as i64) as u64)
+            Some(UNDEFINED_DEADLINE)
         } else {
             super::misc::logical(t, now)
         });
@@ -142,6 +148,9 @@ impl Server {
             Ok(o) => o,
             Err(e) => return e,
         };
+        if o.deadline == Some(UNDEFINED_DEADLINE) {
+            return self.undefined_deadline("SET");
+        }
         let (key, val) = (&a[0], &a[1]);
         let old = if o.get {
             match self.read_str(key) {
@@ -169,6 +178,19 @@ impl Server {
         }
     }
 
+    /// A 6.0 expire time that wrapped to a negative deadline: what Redis does next depends
+    /// on its active expiry's timing and on undefined arithmetic, so the model stops
+    /// ([`super::Outcome::Unmodelled`]). The reply is never read.
+    pub(super) fn undefined_deadline(&mut self, cmd: &str) -> Reply {
+        self.unmodelled.get_or_insert_with(|| {
+            format!(
+                "{} with an expire time past i64::MAX (Redis 6.0 stores it wrapped around)",
+                cmd.to_ascii_uppercase()
+            )
+        });
+        Reply::Nil
+    }
+
     pub(super) fn setnx(&mut self, key: &str, val: &str) -> Reply {
         if self.keys.contains_key(key) {
             return Reply::Int(0);
@@ -188,6 +210,7 @@ impl Server {
     ) -> Reply {
         let t = parse_int(ttl).and_then(|n| deadline_at(now, n, unit, false, cmd, self.profile));
         let t = match t {
+            Ok(Some(UNDEFINED_DEADLINE)) => return self.undefined_deadline(cmd),
             Ok(t) => t,
             Err(e) => return e,
         };
