@@ -37,6 +37,7 @@
 
 pub(crate) mod client;
 pub mod lua;
+pub(crate) mod memo;
 pub(crate) mod runner;
 
 pub use client::{Client, Outcome, Stop};
