@@ -20,6 +20,11 @@ use model::faults::FaultModel;
 use std::process::Command;
 use std::time::Instant;
 
+/// The CLI's allocator (src/main.rs), so that the figures are the CLI's; the minimal models
+/// get it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Peak resident memory of this process so far (VmHWM), in KiB.
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

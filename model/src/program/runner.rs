@@ -114,7 +114,7 @@ impl<P: Program> Recipe for Runner<P> {
         let events = starting_events(&o);
         match &o.pending {
             Some((conn, command)) => {
-                local.trail.clone_from(&o.trail);
+                adopt(&mut local.trail, &o.trail);
                 Next::send(*conn, command.clone()).with(events)
             }
             None => {
@@ -153,9 +153,17 @@ impl<P: Program> Recipe for Runner<P> {
             then: Some(&reply),
         };
         let o = self.outcome(me, trail, now_ms);
-        local.trail.clone_from(&o.trail);
+        adopt(&mut local.trail, &o.trail);
         o.events.clone()
     }
+}
+
+/// Makes `trail` the run's trail, copying only what differs (a run mostly leaves it as it
+/// was, or adds one input).
+fn adopt(trail: &mut Vec<Input>, after: &[Input]) {
+    let same = trail.iter().zip(after).take_while(|(a, b)| a == b).count();
+    trail.truncate(same);
+    trail.extend_from_slice(&after[same..]);
 }
 
 fn whole(trail: &[Input]) -> Trail<'_> {
