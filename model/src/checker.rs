@@ -277,7 +277,9 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
         // One thread expands a chunk at a time, merging it at once (the same search: a batch's
         // boundaries change nothing but which successors are dropped before the merge).
-        let batch = cursor..v.len().min(cursor + if threads > 1 { BATCH } else { CHUNK });
+        let batch = cursor
+            ..v.len()
+                .min(cursor + if threads > 1 { BATCH } else { CHUNK });
         let expansions = if threads > 1 && batch.len() >= PARALLEL_MIN {
             expand_parallel(system, &v, batch, threads, limits.symmetry)
         } else {
