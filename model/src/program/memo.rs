@@ -27,9 +27,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The most results one program's memo keeps (beyond it, runs are not remembered). The
-/// catalogue's largest graphs need a few thousand.
-pub(crate) const CAPACITY: usize = 1 << 17;
+/// The most results one program's memo keeps (beyond it, runs are not remembered): a result
+/// is a few hundred bytes, so a memo stays under ~50 MB whatever the search. The catalogue's
+/// graphs need hundreds to a few thousand (one per distinct client state, and one per reply a
+/// client state can read).
+pub(crate) const CAPACITY: usize = 1 << 16;
 
 const SHARDS: usize = 16;
 

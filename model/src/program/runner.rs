@@ -30,7 +30,7 @@ pub fn raise(message: String) -> ! {
     std::panic::panic_any(RecipeError(message))
 }
 
-/// A program, run as a recipe. Runs are remembered ([`Memo`]): a program is run once per
+/// A program, run as a recipe. Runs are remembered (`program/memo.rs`): a program is run once per
 /// distinct (client, clock reading, trail), however often the search meets that client state.
 #[derive(Debug)]
 pub struct Runner<P> {
