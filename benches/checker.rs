@@ -10,6 +10,10 @@ use model::checker::{self, Limits};
 use model::faults::FaultModel;
 use std::time::Instant;
 
+/// The CLI's allocator (src/main.rs), so that the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

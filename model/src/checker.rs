@@ -6,7 +6,7 @@
 //! time-outs and state targets stop silently, so "no discovery" may mean "stopped early"; and
 //! it keeps 64-bit fingerprints only. This search is deterministic, checks each state as it is
 //! first reached (BFS reaches states in order of depth, so the first violation is at minimal
-//! depth), stores states exactly ([`crate::store`]: no fingerprint collision can hide a
+//! depth), stores states exactly (`model/src/store.rs`: no fingerprint collision can hide a
 //! state), and says `Unknown` — never `Holds` — when it stops at its state limit.
 //!
 //! **Parallel, and still the same search.** States are numbered in the order they are first
@@ -113,7 +113,7 @@ struct Candidate {
     action: Action,
     /// The world itself when one of its parts was never seen (its key is then made by the
     /// merge, which may add parts); `None` when its key is in [`Expansion::keys`].
-    world: Option<World>,
+    world: Option<Box<World>>,
     /// The property's verdict on it (as a non-final state).
     violation: Option<String>,
     /// The Redis command the model does not implement that this step reached: the search
@@ -196,7 +196,7 @@ fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bo
             out.keys.extend_from_slice(&key);
             out.candidates.push(Candidate {
                 action,
-                world: (!known).then_some(next),
+                world: (!known).then(|| Box::new(next)),
                 violation,
                 unmodelled: None,
             });
@@ -275,7 +275,11 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut last_report = Instant::now();
     let mut truncated = false;
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
-        let batch = cursor..v.len().min(cursor + BATCH);
+        // One thread expands a chunk at a time, merging it at once (the same search: a batch's
+        // boundaries change nothing but which successors are dropped before the merge).
+        let batch = cursor
+            ..v.len()
+                .min(cursor + if threads > 1 { BATCH } else { CHUNK });
         let expansions = if threads > 1 && batch.len() >= PARALLEL_MIN {
             expand_parallel(system, &v, batch, threads, limits.symmetry)
         } else {

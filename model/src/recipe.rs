@@ -161,6 +161,15 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         self.next(me, local)
     }
 
+    /// Whether the program ends at `now_ms` without another step: if so, the events it states
+    /// as it ends and the local state it leaves. The stepper asks after every step; `local`
+    /// itself is never changed. The default runs [`Recipe::next_at`] on a copy.
+    fn ends_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<(Vec<Event>, Local)> {
+        let mut probe = local.clone();
+        let next = self.next_at(me, &mut probe, now_ms);
+        (next.op == Op::Finish).then_some((next.events, probe))
+    }
+
     /// [`Recipe::on_reply`] at logical time `now_ms`; the stepper calls this one.
     fn on_reply_at(
         &self,

@@ -238,16 +238,17 @@ impl System {
         if w.clients[i].status != Status::Running {
             return;
         }
-        let mut probe = w.clients[i].local.clone();
-        let next = self.recipe.next_at(&self.ctxs[i], &mut probe, w.now);
-        if next.op == Op::Finish {
-            for e in &next.events {
+        let ended = self
+            .recipe
+            .ends_at(&self.ctxs[i], &w.clients[i].local, w.now);
+        if let Some((stated, local)) = ended {
+            for e in &stated {
                 w.clients[i].apply(e, w.now);
             }
             if let Some(events) = events {
-                events.extend(next.events);
+                events.extend(stated);
             }
-            w.clients[i].local = probe;
+            w.clients[i].local = local;
             w.clients[i].status = Status::Done;
         }
     }
@@ -271,7 +272,7 @@ impl System {
 
     /// Applies `action` to `w` in place, building no trace step: the search's successor
     /// function. The world it leaves is exactly the one [`System::step`] returns (both run
-    /// [`System::advance`]; only the recording differs).
+    /// the same private transition function; only the recording differs).
     pub fn step_in_place(&self, w: &mut World, action: Action) {
         self.advance(w, action, None);
     }

@@ -32,11 +32,14 @@
 //! the trail, until it makes a call the trail cannot answer (that is its next command) or
 //! returns. Equal trails are equal client states, so the visited set merges them, and nothing
 //! has to be cloned but the trail. A finished client's trail is dropped: all that is left of
-//! it is what it stated. [`Runner`] turns a [`Program`] into a [`crate::Recipe`], so the
+//! it is what it stated. Since the program is a pure function of its trail (rule 4), each
+//! distinct run is made once and remembered (`program/memo.rs`): the search meets the same client
+//! state in many worlds and asks again each time. [`Runner`] turns a [`Program`] into a [`crate::Recipe`], so the
 //! stepper, the checker, replay and the Explorer run programs unchanged.
 
 pub(crate) mod client;
 pub mod lua;
+pub(crate) mod memo;
 pub(crate) mod runner;
 
 pub use client::{Client, Outcome, Stop};

@@ -4,13 +4,16 @@
 //! events it states on the way take effect with that reply. `next` runs it again and returns
 //! the call it is waiting on (with the `exit` stated before it), or the end. A broken contract
 //! (a program that is not deterministic, or that swallows a `Stop`) stops the whole check with
-//! a [`RecipeError`], which the CLI prints as one line (exit 2).
+//! a [`RecipeError`], which the CLI prints as one line (exit 2). Each distinct run is made once
+//! and remembered ([`super::memo`]).
 
 use super::client::{Client, Harvest};
+use super::memo::{Memo, Outcome, Trail};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Recipe};
 use crate::reply::Reply;
 use std::fmt;
+use std::sync::Arc;
 
 /// A program that broke the recipe contract: the message says which client and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,19 +30,42 @@ pub fn raise(message: String) -> ! {
     std::panic::panic_any(RecipeError(message))
 }
 
-/// A program, run as a recipe.
+/// A program, run as a recipe. Runs are remembered (`program/memo.rs`): a program is run once per
+/// distinct (client, clock reading, trail), however often the search meets that client state.
 #[derive(Debug)]
 pub struct Runner<P> {
     program: P,
+    memo: Memo,
 }
 
 impl<P: Program> Runner<P> {
     pub fn new(program: P) -> Runner<P> {
-        Runner { program }
+        Runner {
+            program,
+            memo: Memo::new(),
+        }
     }
 
     pub fn program(&self) -> &P {
         &self.program
+    }
+
+    /// What the program does over `trail` at time `now`: remembered, or run now.
+    fn outcome(&self, me: &ClientCtx, trail: Trail<'_>, now: u64) -> Arc<Outcome> {
+        if let Some(o) = self.memo.get(me, now, trail) {
+            return o;
+        }
+        let mut after = trail.to_vec();
+        let h = self.execute(me, &mut after, now);
+        let o = Arc::new(Outcome {
+            trail: after,
+            events: h.events,
+            deferred: h.deferred,
+            pending: h.pending,
+            first_step: h.first_step,
+        });
+        self.memo.put(me, now, trail, Arc::clone(&o));
+        o
     }
 
     /// Runs the program over `trail` at time `now`; clock readings past the trail are appended.
@@ -84,18 +110,34 @@ impl<P: Program> Recipe for Runner<P> {
     }
 
     fn next_at(&self, me: &ClientCtx, local: &mut Local, now_ms: u64) -> Next {
-        let h = self.execute(me, &mut local.trail, now_ms);
-        // Before the first call no reply has carried the program's events yet.
-        let mut events = if h.first_step { h.events } else { vec![] };
-        events.extend(h.deferred);
-        match h.pending {
-            Some((conn, command)) => Next::send(conn, command).with(events),
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        let events = starting_events(&o);
+        match &o.pending {
+            Some((conn, command)) => {
+                adopt(&mut local.trail, &o.trail);
+                Next::send(*conn, command.clone()).with(events)
+            }
             None => {
                 // Nothing of a finished program matters but what it stated.
                 local.trail = Vec::new();
                 Next::finish().with(events)
             }
         }
+    }
+
+    fn ends_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<(Vec<Event>, Local)> {
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        if o.pending.is_some() {
+            return None;
+        }
+        let ended = Local {
+            pc: local.pc,
+            attempt: local.attempt,
+            value: local.value,
+            // Nothing of a finished program matters but what it stated.
+            trail: Vec::new(),
+        };
+        Some((starting_events(&o), ended))
     }
 
     fn on_reply_at(
@@ -105,7 +147,40 @@ impl<P: Program> Recipe for Runner<P> {
         reply: &Reply,
         now_ms: u64,
     ) -> Vec<Event> {
-        local.trail.push(Input::Reply(reply.clone()));
-        self.execute(me, &mut local.trail, now_ms).events
+        let reply = Input::Reply(reply.clone());
+        let trail = Trail {
+            given: &local.trail,
+            then: Some(&reply),
+        };
+        let o = self.outcome(me, trail, now_ms);
+        adopt(&mut local.trail, &o.trail);
+        o.events.clone()
     }
+}
+
+/// Makes `trail` the run's trail, copying only what differs (a run mostly leaves it as it
+/// was, or adds one input).
+fn adopt(trail: &mut Vec<Input>, after: &[Input]) {
+    let same = trail.iter().zip(after).take_while(|(a, b)| a == b).count();
+    trail.truncate(same);
+    trail.extend_from_slice(&after[same..]);
+}
+
+fn whole(trail: &[Input]) -> Trail<'_> {
+    Trail {
+        given: trail,
+        then: None,
+    }
+}
+
+/// The events a step stated before its command (or the end): those stated since the last
+/// reply when no reply has carried them yet (the first step), and the deferred `exit`.
+fn starting_events(o: &Outcome) -> Vec<Event> {
+    let mut events = if o.first_step {
+        o.events.clone()
+    } else {
+        vec![]
+    };
+    events.extend(o.deferred.iter().cloned());
+    events
 }
