@@ -42,3 +42,15 @@ fn the_compare_and_set_script_loses_no_update() {
         assert_eq!(verdict("counter/lua-cas", f), Verdict::Holds, "{f}");
     }
 }
+
+#[test]
+fn a_capped_increment_needs_the_script() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        assert_eq!(
+            verdict("capped-counter/get-min-set", f),
+            Verdict::Violated,
+            "{f}"
+        );
+        assert_eq!(verdict("capped-counter/lua", f), Verdict::Holds, "{f}");
+    }
+}
