@@ -29,6 +29,10 @@ macro_rules! recipe_file {
 #[rustfmt::skip]
 pub const FILES: &[(&str, &str)] = &[
     recipe_file!("capped_counter.lua"),
+    recipe_file!("order_confirm.lua"),
+    recipe_file!("account_cas.lua"),
+    recipe_file!("audit_log.lua"),
+    recipe_file!("atomic_reads.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.
