@@ -48,6 +48,8 @@ pub fn inventory() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -149,6 +151,8 @@ pub fn lock() -> Scenario {
             lease: 1,
         },
         max_ticks: 2,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -184,6 +188,8 @@ pub fn transfer() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -207,6 +213,8 @@ pub fn job_result() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -238,6 +246,8 @@ pub fn fencing() -> Scenario {
             lease: 1,
         },
         max_ticks: 2,
+        roles: vec![],
+        history: vec![],
     }
 }
 
