@@ -81,6 +81,8 @@ fn main() {
         default_clients: 2,
         params: Params::default(),
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     });
     for (variant, _) in scenario
         .variants

@@ -239,6 +239,7 @@ fn action_word(a: Action) -> String {
         Action::Step(i) => format!("{} steps", client_name(i)),
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
+        Action::Choose(i, k) => format!("{} chooses {k}", client_name(i)),
     }
 }
 
@@ -284,7 +285,7 @@ fn parked_command(
     slot: usize,
 ) -> Option<model::server::Blocked> {
     let who = model::client_name(i);
-    let conn = system.connection_name(slot);
+    let conn = system.connection_name(i, slot);
     let step = steps.iter().rev().find(|s| {
         s.kind == model::trace::StepKind::Command
             && s.client.as_deref() == Some(who.as_str())
@@ -358,9 +359,9 @@ impl<'a> Runner<'a> {
         control
             .set_read_timeout(Some(REPLY_TIMEOUT))
             .map_err(|e| LiveError::redis("setting a read timeout", e))?;
-        let names = system.recipe().connections();
         let mut conns = Vec::with_capacity(system.bounds.clients);
         for i in 0..system.bounds.clients {
+            let names = system.recipe(i).connections();
             let mut slots = Vec::with_capacity(names.len());
             for name in names {
                 let mut con = server.connect()?;
@@ -388,7 +389,11 @@ impl<'a> Runner<'a> {
         if !system.scenario.setup.is_empty() {
             let mut pipe = redis::pipe();
             for (k, v) in &system.scenario.setup {
-                pipe.cmd("SET").arg(format!("{prefix}{k}")).arg(v).ignore();
+                for command in v.commands(k) {
+                    let out =
+                        wire::outgoing(&command, &prefix, opts.tick_ms, timed).map_err(config)?;
+                    pipe.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                }
             }
             pipe.exec(&mut control)
                 .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
@@ -430,6 +435,7 @@ impl<'a> Runner<'a> {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
+                Action::Choose(i, k) => self.choose(i, k, &model_steps[n])?,
             };
             self.check_lateness(&worlds[n + 1]);
             steps.push(step);
@@ -502,21 +508,34 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Records the client's final events once its program has ended (`System::settle`).
+    /// Brings the client to rest where it sends nothing next (`System::settle_client`).
     fn settle(&mut self, i: usize, events: &mut Vec<Event>) {
-        if self.clients[i].status != Status::Running {
-            return;
-        }
-        let mut probe = self.clients[i].local.clone();
-        let next = self.system.recipe().next(self.system.ctx(i), &mut probe);
-        if next.op == Op::Finish {
-            for e in &next.events {
-                self.clients[i].apply(e, self.now);
+        self.system
+            .settle_client(&mut self.clients[i], i, self.now, events);
+    }
+
+    /// Client `i` takes branch `k` of its choice, then its next step if it sends next.
+    fn choose(&mut self, i: usize, k: u32, model_step: &Step) -> Result<Step, LiveError> {
+        let mut events = self
+            .system
+            .take_choice(&mut self.clients[i], i, k, self.now);
+        let mut step = if self.clients[i].status == Status::Running {
+            self.client_step(i, model_step)?
+        } else {
+            Step {
+                time: self.now / 1000,
+                kind: StepKind::Local,
+                client: Some(client_name(i)),
+                connection: None,
+                command: None,
+                reply: None,
+                events: vec![],
+                notes: vec![],
             }
-            events.extend(next.events);
-            self.clients[i].local = probe;
-            self.clients[i].status = Status::Done;
-        }
+        };
+        events.append(&mut step.events);
+        step.events = events;
+        Ok(step)
     }
 
     fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
@@ -535,7 +554,7 @@ impl<'a> Runner<'a> {
             Status::Waiting { conn } => {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
-                step.connection = Some(system.connection_name(slot).to_string());
+                step.connection = Some(system.connection_name(i, slot).to_string());
                 let Some(reply) = self.receive(i, slot)? else {
                     step.notes.push(format!(
                         "live: {}'s command is still blocked on the server; nothing to read",
@@ -547,13 +566,22 @@ impl<'a> Runner<'a> {
                 step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
                 step.reply = Some(reply);
             }
-            Status::Running => {
+            Status::Running | Status::Sleeping { .. } => {
+                let mut events = Vec::new();
+                if let Status::Sleeping { .. } = self.clients[i].status {
+                    events = system.wake(&mut self.clients[i], i, self.now);
+                    if self.clients[i].status != Status::Running {
+                        step.kind = StepKind::Local;
+                        step.events = events;
+                        return Ok(step);
+                    }
+                }
                 let next = system.begin_step(&mut self.clients[i], i, self.now);
-                let mut events = next.events;
+                events.extend(next.events);
                 match next.op {
                     Op::Send { conn, command } => {
                         step.kind = StepKind::Command;
-                        step.connection = Some(system.connection_name(conn).to_string());
+                        step.connection = Some(system.connection_name(i, conn).to_string());
                         step.command = Some(command.0.clone());
                         let park = model_step.kind == StepKind::Command
                             && model_step.reply.is_none()
@@ -580,11 +608,14 @@ impl<'a> Runner<'a> {
                         self.note_served(i, &mut step.notes)?;
                     }
                     Op::Local => step.kind = StepKind::Local,
-                    Op::Finish => self.clients[i].status = Status::Done,
+                    op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
+                        step.kind = StepKind::Local;
+                        events.extend(system.rest(&mut self.clients[i], i, &op, self.now));
+                    }
                 }
                 step.events = events;
             }
-            Status::Done | Status::Crashed { .. } => {
+            Status::Done | Status::Crashed { .. } | Status::Choosing { .. } => {
                 step.kind = StepKind::Local;
                 step.notes.push(format!(
                     "live: {} has {}; nothing to do",
@@ -623,7 +654,7 @@ impl<'a> Runner<'a> {
                 notes.push(format!("live: sent as {}", Command(out.args.clone())));
             }
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(slot));
+        let who = format!("{} [{}]", client_name(i), self.system.connection_name(i, slot));
         let mut lc = self.conns[i][slot].take().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed (the client crashed) and cannot send {command}"
@@ -701,7 +732,7 @@ impl<'a> Runner<'a> {
         if self.is_blocked(i, slot)? {
             return Ok(None);
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(slot));
+        let who = format!("{} [{}]", client_name(i), self.system.connection_name(i, slot));
         let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed; no reply to read"

@@ -50,6 +50,8 @@ pub fn inventory() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -151,6 +153,8 @@ pub fn lock() -> Scenario {
             lease: 1,
         },
         max_ticks: 2,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -186,6 +190,8 @@ pub fn transfer() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -209,6 +215,8 @@ pub fn job_result() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }
 
@@ -240,6 +248,8 @@ pub fn fencing() -> Scenario {
             lease: 1,
         },
         max_ticks: 2,
+        roles: vec![],
+        history: vec![],
     }
 }
 

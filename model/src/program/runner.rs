@@ -2,13 +2,15 @@
 //!
 //! `on_reply` appends the reply to the trail and runs the program up to its next call: the
 //! events it states on the way take effect with that reply. `next` runs it again and returns
-//! the call it is waiting on (with the `exit` stated before it), or the end. A broken contract
+//! the call it is waiting on (with the `exit` stated before it), the sleep or choice it is
+//! waiting on, or the end; `resume_at` appends the end of a sleep or the checker's choice and
+//! runs it on, as `on_reply` does for a reply. A broken contract
 //! (a program that is not deterministic, or that swallows a `Stop`) stops the whole check with
 //! a [`RecipeError`], which the CLI prints as one line (exit 2).
 
-use super::client::{Client, Harvest};
+use super::client::{Client, Harvest, Pending};
 use super::Program;
-use crate::recipe::{ClientCtx, Event, Input, Local, Next, Recipe};
+use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe};
 use crate::reply::Reply;
 use std::fmt;
 
@@ -89,7 +91,15 @@ impl<P: Program> Recipe for Runner<P> {
         let mut events = if h.first_step { h.events } else { vec![] };
         events.extend(h.deferred);
         match h.pending {
-            Some((conn, command)) => Next::send(conn, command).with(events),
+            Some(Pending::Call(conn, command)) => Next::send(conn, command).with(events),
+            Some(Pending::Sleep(ms)) => Next {
+                events,
+                op: Op::Sleep { ms },
+            },
+            Some(Pending::Choose(n)) => Next {
+                events,
+                op: Op::Choose { n },
+            },
             None => {
                 // Nothing of a finished program matters but what it stated.
                 local.trail = Vec::new();
@@ -106,6 +116,11 @@ impl<P: Program> Recipe for Runner<P> {
         now_ms: u64,
     ) -> Vec<Event> {
         local.trail.push(Input::Reply(reply.clone()));
+        self.execute(me, &mut local.trail, now_ms).events
+    }
+
+    fn resume_at(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
+        local.trail.push(input);
         self.execute(me, &mut local.trail, now_ms).events
     }
 }

@@ -79,6 +79,8 @@ impl LuaFile {
 pub struct LuaProgram {
     file: Arc<LuaFile>,
     variant: String,
+    /// The role whose function this is, in a scenario with roles.
+    role: Option<&'static str>,
     connections: &'static [&'static str],
 }
 
@@ -88,7 +90,7 @@ impl Program for LuaProgram {
     }
 
     fn run(&self, c: &mut Client) -> Flow {
-        match engine::with_engine(&self.file, |e| engine::run_variant(e, &self.variant, c)) {
+        match engine::with_engine(&self.file, |e| engine::run_variant(e, &self.variant, self.role, c)) {
             Ok(flow) => flow,
             Err(why) => {
                 c.broken(why);
