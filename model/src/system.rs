@@ -323,7 +323,14 @@ impl System {
     }
 
     /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
-    fn resume(&self, c: &mut ClientState, i: usize, input: Input, now: u64, events: &mut Vec<Event>) {
+    fn resume(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        input: Input,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) {
         let later = self.recipes[i].resume_at(&self.ctxs[i], &mut c.local, input, now);
         for e in &later {
             self.record(c, e, now);

@@ -90,7 +90,9 @@ impl Program for LuaProgram {
     }
 
     fn run(&self, c: &mut Client) -> Flow {
-        match engine::with_engine(&self.file, |e| engine::run_variant(e, &self.variant, self.role, c)) {
+        match engine::with_engine(&self.file, |e| {
+            engine::run_variant(e, &self.variant, self.role, c)
+        }) {
             Ok(flow) => flow,
             Err(why) => {
                 c.broken(why);
