@@ -172,7 +172,7 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         .server
         .conns
         .iter()
-        .map(|(c, s)| (conn(c), s.clone()))
+        .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token)))
         .collect::<BTreeMap<_, _>>();
     out.server.waiters = w.server.waiters.iter().map(conn).collect();
     for e in out.server.keys.values_mut() {
@@ -182,6 +182,22 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         .foreign_release
         .map(|(by, owner)| (perm[by as usize] as u8, perm[owner as usize] as u8));
     out
+}
+
+/// A connection's server-side state with tokens renamed where they are whole values: the
+/// arguments of commands queued in MULTI (`HSET tmp field1 B` must run as the renamed client's
+/// command at EXEC) and a served reply not yet read.
+fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> ConnState {
+    let mut s = s.clone();
+    if let Some(multi) = &mut s.multi {
+        for command in &mut multi.queue {
+            command.0.iter_mut().for_each(|a| *a = rename_token(a));
+        }
+    }
+    if let Some(r) = &mut s.served {
+        rename_in_reply(r, rename_token);
+    }
+    s
 }
 
 /// Renames tokens that a program received as whole string values (bulk or status replies,

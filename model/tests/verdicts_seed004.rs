@@ -1,7 +1,7 @@
 //! Expected verdicts of seed 004's patterns beyond counters and locks: a two-key transfer,
 //! taking a job result once, the compare-and-set script, and the rows written as recipe
 //! files (`model/recipes/`): capped counter, order confirmation, account CAS loop, audit log,
-//! SET … GET.
+//! SET … GET, shadow keys.
 
 use model::catalogue;
 use model::checker::{self, Limits, Verdict};
@@ -149,5 +149,30 @@ fn set_get_hands_the_old_value_over_once() {
             Verdict::Violated,
             "{f}"
         );
+    }
+}
+
+#[test]
+fn a_shadow_key_shared_by_two_writers_shows_readers_a_partial_value() {
+    use Verdict::{Holds, Violated};
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        let v = |row: &str, p| verdict_of(&format!("shadow-key/{row}"), p, f);
+        // A reader between two HSETs sees a mix; one HSET or one transaction does not.
+        assert_eq!(v("in-place", "no-partial-read"), Violated, "{f}");
+        assert_eq!(v("one-hset", "no-partial-read"), Holds, "{f}");
+        assert_eq!(v("multi-rename", "no-partial-read"), Holds, "{f}");
+        // The seed's fixed temporary name, shared by two writers, mixes their builds.
+        for row in ["rename", "rename-expire", "copy-replace"] {
+            assert_eq!(v(row, "no-partial-read"), Violated, "{row} {f}");
+        }
+        // RENAME gives the cache the temporary key's missing TTL; a crash between the swap
+        // and the EXPIRE leaves it so.
+        assert_eq!(v("rename", "cache-expires"), Violated, "{f}");
+        let window = if f == Crash { Violated } else { Holds };
+        assert_eq!(v("rename-expire", "cache-expires"), window, "{f}");
+        assert_eq!(v("copy-replace", "cache-expires"), window, "{f}");
+        for row in ["in-place", "one-hset", "multi-rename"] {
+            assert_eq!(v(row, "cache-expires"), Holds, "{row} {f}");
+        }
     }
 }

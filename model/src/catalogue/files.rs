@@ -33,6 +33,7 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("account_cas.lua"),
     recipe_file!("audit_log.lua"),
     recipe_file!("atomic_reads.lua"),
+    recipe_file!("shadow_key.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.

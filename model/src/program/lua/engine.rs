@@ -371,7 +371,8 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, role: Option<&str>, c: &m
 /// value tables; sorted sets as member → score tables), `w.clients[i]`
 /// (`name`, `role`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`,
 /// `crashed`, `events`: the history, `{ at = ms, name = …, value = … }` in order),
-/// `w.now` (ms) and `w.final`.
+/// `w.expires` (key → the time it expires, ms on the clock of `w.now`; keys without an
+/// expiry are absent), `w.now` (ms) and `w.final`.
 fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Result<Table> {
     let obs = lua.create_table()?;
     let keys = lua.create_table()?;
@@ -396,6 +397,13 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
         }
     }
     obs.set("keys", keys)?;
+    let expires = lua.create_table()?;
+    for (k, e) in &w.server.keys {
+        if let Some(at) = e.expires_at {
+            expires.set(k.as_str(), at)?;
+        }
+    }
+    obs.set("expires", expires)?;
     let clients = lua.create_table()?;
     for (i, cs) in w.clients.iter().enumerate() {
         let t = lua.create_table()?;
@@ -406,7 +414,10 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
         t.set("lease_until", cs.lease_until.flatten())?;
         t.set("done", cs.status == Status::Done)?;
         t.set("crashed", cs.is_crashed())?;
-        t.set("role", roles.get(cs.role as usize).map_or("client", |r| r.name))?;
+        t.set(
+            "role",
+            roles.get(cs.role as usize).map_or("client", |r| r.name),
+        )?;
         let events = lua.create_table()?;
         for (n, e) in cs.history.iter().enumerate() {
             let entry = lua.create_table()?;
