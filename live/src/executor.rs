@@ -35,6 +35,8 @@ pub const DEFAULT_TICK_MS: u64 = 1000;
 pub const EXPIRY_WAIT: Duration = Duration::from_secs(5);
 /// How long a command may take to answer (a read timeout on every connection).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much earlier than the write of the scenario's expiring keys the run's clock starts.
+const PRESET_CLOCK_MARGIN: Duration = Duration::from_millis(20);
 /// How long a BLPOP may take to show up as blocked (or unblocked) in CLIENT LIST.
 pub const BLOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -342,6 +344,10 @@ struct Runner<'a> {
     /// The subject key's live value, when known (`None`: read it before relying on it).
     subject: Option<Option<String>>,
     started: Instant,
+    /// When the scenario's keys with a time to live were written: their TTLs run from then,
+    /// so the run's clock starts then too (`None`: no preset expires; the clock starts with
+    /// the first step).
+    presets_at: Option<Instant>,
     warnings: Vec<String>,
     late_warned: Option<u64>,
 }
@@ -386,7 +392,14 @@ impl<'a> Runner<'a> {
             }
             conns.push(slots);
         }
+        let mut presets_at = None;
         if !system.scenario.setup.is_empty() {
+            if system.scenario.setup.iter().any(|(_, v)| v.px.is_some()) {
+                // A little before the write: the server's clock and PTTL count whole ms, so
+                // a deadline read back could otherwise land a ms before the tick it is on.
+                let now = Instant::now();
+                presets_at = Some(now.checked_sub(PRESET_CLOCK_MARGIN).unwrap_or(now));
+            }
             let mut pipe = redis::pipe();
             for (k, v) in &system.scenario.setup {
                 for command in v.commands(k) {
@@ -413,6 +426,7 @@ impl<'a> Runner<'a> {
             foreign_release: None,
             subject: None,
             started: Instant::now(),
+            presets_at,
             warnings: Vec::new(),
             late_warned: None,
         };
@@ -429,7 +443,9 @@ impl<'a> Runner<'a> {
         worlds: &[World],
     ) -> Result<Outcome, LiveError> {
         let mut steps = Vec::with_capacity(actions.len());
-        self.started = Instant::now();
+        // Model time 0 is when the presets' TTLs began (a live deadline is then never before
+        // the model's), or else now.
+        self.started = self.presets_at.unwrap_or_else(Instant::now);
         for (n, &a) in actions.iter().enumerate() {
             let step = match a {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
