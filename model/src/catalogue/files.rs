@@ -33,6 +33,8 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("account_cas.lua"),
     recipe_file!("audit_log.lua"),
     recipe_file!("atomic_reads.lua"),
+    recipe_file!("reliable_queue.lua"),
+    recipe_file!("idempotency.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.
