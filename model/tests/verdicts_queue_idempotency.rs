@@ -1,6 +1,6 @@
-//! Expected verdicts of seed 004's reliable queue and idempotency key, written as recipe files
-//! (`model/recipes/reliable_queue.lua`, `model/recipes/idempotency.lua`), with the lengths of
-//! their shortest counterexamples.
+//! Expected verdicts of seed 004's reliable queue and idempotency key and seed 003's
+//! `reset_all()`, written as recipe files (`model/recipes/reliable_queue.lua`,
+//! `idempotency.lua`, `reset_all.lua`), with the lengths of their shortest counterexamples.
 
 use model::catalogue;
 use model::checker::{self, Limits, Verdict};
@@ -45,5 +45,14 @@ fn an_idempotency_key_needs_set_nx_and_a_reply_the_client_can_read() {
     // client as an empty array, so a client branching on `proceed` never processes.
     for f in [NoFault, Crash, Pause] {
         assert_eq!(check("idempotency/lua", f), (Verdict::Violated, Some(3)), "{f}");
+    }
+}
+
+#[test]
+fn reset_all_at_start_up_breaks_a_live_holders_lock_with_no_fault() {
+    // A takes the lock; B's reset_all deletes it; B takes it: two holders, in three steps.
+    for f in [NoFault, Crash, Pause] {
+        assert_eq!(check("reset-all/reset-all", f), (Verdict::Violated, Some(3)), "{f}");
+        assert_eq!(check("reset-all/start-up-check", f), (Verdict::Holds, None), "{f}");
     }
 }

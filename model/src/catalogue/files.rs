@@ -35,6 +35,7 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("atomic_reads.lua"),
     recipe_file!("reliable_queue.lua"),
     recipe_file!("idempotency.lua"),
+    recipe_file!("reset_all.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.
