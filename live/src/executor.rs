@@ -643,7 +643,11 @@ impl<'a> Runner<'a> {
                 notes.push(format!("live: sent as {}", Command(out.args.clone())));
             }
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(i, slot));
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
         let mut lc = self.conns[i][slot].take().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed (the client crashed) and cannot send {command}"
@@ -721,7 +725,11 @@ impl<'a> Runner<'a> {
         if self.is_blocked(i, slot)? {
             return Ok(None);
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(i, slot));
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
         let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed; no reply to read"

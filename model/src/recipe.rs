@@ -271,7 +271,13 @@ pub trait Recipe: Send + Sync + fmt::Debug {
     /// Resumes a program after a sleep ([`Input::Slept`]) or a choice ([`Input::Chose`]) at
     /// logical time `now_ms`; returns what the client now believes. Only recipes that return
     /// [`Op::Sleep`] or [`Op::Choose`] are ever resumed (hand-written machines never are).
-    fn resume_at(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
+    fn resume_at(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
         let _ = (me, local, input, now_ms);
         vec![]
     }

@@ -1,8 +1,8 @@
 //! Scenarios and rows: a scenario is a shared starting keyspace, a set of properties and the
 //! variants (recipes) that try to keep them. A row is `scenario/variant`.
 
-use crate::faults::FaultModel;
 use crate::command::Command;
+use crate::faults::FaultModel;
 use crate::recipe::{Params, Recipe};
 use crate::system::System;
 use crate::world::World;
@@ -254,7 +254,10 @@ impl Scenario {
     /// another total (one line, for the CLI).
     pub fn role_counts(&self, clients: Option<usize>) -> Result<Vec<usize>, String> {
         if self.roles.len() <= 1 {
-            let default = self.roles.first().map_or(self.default_clients, |r| r.clients);
+            let default = self
+                .roles
+                .first()
+                .map_or(self.default_clients, |r| r.clients);
             return Ok(vec![clients.unwrap_or(default)]);
         }
         let counts: Vec<usize> = self.roles.iter().map(|r| r.clients).collect();

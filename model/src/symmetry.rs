@@ -10,7 +10,7 @@
 //! world, so the sorted order is the same for every member of an orbit.
 //!
 //! Tokens inside hashes and lists are renamed in place; a world in which a token is a
-//! sorted-set member is not reduced (see [`token_orders_a_zset`]).
+//! sorted-set member is not reduced (see `token_orders_a_zset`).
 //!
 //! Clients are renamed only among clients of the same role (a producer never becomes a
 //! worker): the role is the signature's first key, and clients are numbered role by role, so

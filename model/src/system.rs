@@ -313,7 +313,14 @@ impl System {
     }
 
     /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
-    fn resume(&self, c: &mut ClientState, i: usize, input: Input, now: u64, events: &mut Vec<Event>) {
+    fn resume(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        input: Input,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) {
         let later = self.recipes[i].resume_at(&self.ctxs[i], &mut c.local, input, now);
         for e in &later {
             self.record(c, e, now);
@@ -351,7 +358,7 @@ impl System {
 
     /// Applies `action` to `w` in place, building no trace step: the search's successor
     /// function. The world it leaves is exactly the one [`System::step`] returns (both run
-    /// [`System::advance`]; only the recording differs).
+    /// `System::advance`; only the recording differs).
     pub fn step_in_place(&self, w: &mut World, action: Action) {
         self.advance(w, action, None);
     }

@@ -19,16 +19,33 @@ fn system(s: &Arc<Scenario>, variant: &str, property: &str, faults: FaultModel) 
     System::new(Arc::clone(s), v, p, faults, None)
 }
 
-fn check(s: &Arc<Scenario>, variant: &str, property: &str, faults: FaultModel) -> checker::CheckResult {
-    checker::check(&system(s, variant, property, faults), Limits::default(), &mut |_| {})
+fn check(
+    s: &Arc<Scenario>,
+    variant: &str,
+    property: &str,
+    faults: FaultModel,
+) -> checker::CheckResult {
+    checker::check(
+        &system(s, variant, property, faults),
+        Limits::default(),
+        &mut |_| {},
+    )
 }
 
-fn check_without_symmetry(s: &Arc<Scenario>, variant: &str, property: &str) -> checker::CheckResult {
+fn check_without_symmetry(
+    s: &Arc<Scenario>,
+    variant: &str,
+    property: &str,
+) -> checker::CheckResult {
     let limits = Limits {
         symmetry: false,
         ..Limits::default()
     };
-    checker::check(&system(s, variant, property, FaultModel::None), limits, &mut |_| {})
+    checker::check(
+        &system(s, variant, property, FaultModel::None),
+        limits,
+        &mut |_| {},
+    )
 }
 
 // ---- roles -------------------------------------------------------------------------------
@@ -119,8 +136,14 @@ fn finds_violation(sys: &System, reduce: &dyn Fn(World) -> World) -> bool {
 fn symmetry_renames_clients_only_within_a_role() {
     let s = setter_and_reader();
     // With roles, with and without symmetry: the reader always reads.
-    assert_eq!(check(&s, "v", "reader-read", FaultModel::None).verdict, Verdict::Holds);
-    assert_eq!(check_without_symmetry(&s, "v", "reader-read").verdict, Verdict::Holds);
+    assert_eq!(
+        check(&s, "v", "reader-read", FaultModel::None).verdict,
+        Verdict::Holds
+    );
+    assert_eq!(
+        check_without_symmetry(&s, "v", "reader-read").verdict,
+        Verdict::Holds
+    );
     let sys = system(&s, "v", "reader-read", FaultModel::None);
     assert!(!finds_violation(&sys, &symmetry::canonical));
     // Roles merged (the signature blind to them, each index keeping its recipe): once the
@@ -130,7 +153,10 @@ fn symmetry_renames_clients_only_within_a_role() {
         let roles: Vec<u8> = w.clients.iter().map(|c| c.role).collect();
         w.clients.iter_mut().for_each(|c| c.role = 0);
         let mut w = symmetry::canonical(w);
-        w.clients.iter_mut().zip(roles).for_each(|(c, r)| c.role = r);
+        w.clients
+            .iter_mut()
+            .zip(roles)
+            .for_each(|(c, r)| c.role = r);
         w
     };
     assert!(finds_violation(&sys, &merged));
@@ -167,7 +193,10 @@ end)
 fn a_lua_file_declares_roles_and_one_function_per_role() {
     let s = load("queue.lua", QUEUE);
     assert_eq!(s.default_clients, 3);
-    assert_eq!(check(&s, "v", "roles-seen", FaultModel::None).verdict, Verdict::Holds);
+    assert_eq!(
+        check(&s, "v", "roles-seen", FaultModel::None).verdict,
+        Verdict::Holds
+    );
     let missing = model::program::lua::load_source(
         "bad.lua",
         QUEUE.replace("worker = function(c) c:event(\"role\", c.role) end,", ""),
@@ -176,7 +205,10 @@ fn a_lua_file_declares_roles_and_one_function_per_role() {
     assert!(missing.contains("no function for role worker"), "{missing}");
     let one = model::program::lua::load_source(
         "bad2.lua",
-        QUEUE.replace("variant(\"v\", {", "variant(\"w\", function(c) end)\nvariant(\"v\", {"),
+        QUEUE.replace(
+            "variant(\"v\", {",
+            "variant(\"w\", function(c) end)\nvariant(\"v\", {",
+        ),
     )
     .unwrap_err();
     assert!(one.contains("one function per role"), "{one}");
@@ -213,7 +245,10 @@ end)
 fn a_sleep_waits_for_the_clock_rounded_down_to_whole_ticks() {
     let s = load("sleeper.lua", SLEEPER);
     // 1500 ms from t=0: never before t=1s (the clock only moves in ticks)...
-    assert_eq!(check(&s, "v", "woke-after-1s", FaultModel::None).verdict, Verdict::Holds);
+    assert_eq!(
+        check(&s, "v", "woke-after-1s", FaultModel::None).verdict,
+        Verdict::Holds
+    );
     // ...but possibly at t=1s: rounding down lets every real wake-up time happen.
     let r = check(&s, "v", "woke-after-2s", FaultModel::None);
     assert_eq!(r.verdict, Verdict::Violated);
@@ -225,10 +260,17 @@ fn a_sleep_waits_for_the_clock_rounded_down_to_whole_ticks() {
     let sys = system(&s, "v", "woke-after-1s", FaultModel::None);
     let mut w = sys.initial();
     for a in [Action::Step(0), Action::Tick, Action::Step(0)] {
-        assert!(sys.enabled(&w).contains(&a), "{a:?} in {:?}", sys.enabled(&w));
+        assert!(
+            sys.enabled(&w).contains(&a),
+            "{a:?} in {:?}",
+            sys.enabled(&w)
+        );
         w = sys.step(&w, a).0;
     }
-    assert!(matches!(w.clients[0].status, model::world::Status::Sleeping { until: 1000 }));
+    assert!(matches!(
+        w.clients[0].status,
+        model::world::Status::Sleeping { until: 1000 }
+    ));
     w = sys.step(&w, Action::Step(0)).0;
     let names: Vec<(&str, u64)> = w.clients[0]
         .history
@@ -263,12 +305,18 @@ fn chooser(c: &mut Client) -> Flow {
 #[test]
 fn a_choice_is_a_branch_the_checker_explores_each_way() {
     let s = load("chooser.lua", CHOOSER);
-    assert_eq!(check(&s, "v", "in-range", FaultModel::None).verdict, Verdict::Holds);
+    assert_eq!(
+        check(&s, "v", "in-range", FaultModel::None).verdict,
+        Verdict::Holds
+    );
     let r = check(&s, "v", "never-2", FaultModel::None);
     assert_eq!(r.verdict, Verdict::Violated);
     let trace = r.counterexample.unwrap();
     // The choice is a local step stating it; the trace replays to the same actions.
-    assert_eq!(trace.steps[0].events, vec![model::Event::Chose { choice: 2 }]);
+    assert_eq!(
+        trace.steps[0].events,
+        vec![model::Event::Chose { choice: 2 }]
+    );
     assert_eq!(
         trace.actions().unwrap(),
         vec![Action::Choose(0, 2), Action::Step(0)]
@@ -278,7 +326,10 @@ fn a_choice_is_a_branch_the_checker_explores_each_way() {
     rust.variants = vec![Variant::new("v", "rust", sequential(chooser))];
     let rust = Arc::new(rust);
     for p in ["never-2", "in-range"] {
-        let (a, b) = (check(&s, "v", p, FaultModel::None), check(&rust, "v", p, FaultModel::None));
+        let (a, b) = (
+            check(&s, "v", p, FaultModel::None),
+            check(&rust, "v", p, FaultModel::None),
+        );
         assert_eq!((a.verdict, a.states), (b.verdict, b.states), "{p}");
     }
     assert_eq!(check(&s, "v", "in-range", FaultModel::None).states, 7);
@@ -311,10 +362,19 @@ end)
 fn the_history_keeps_named_events_and_the_built_in_ones_listed_with_their_times() {
     let s = load("hist.lua", HISTORY);
     // committed is not listed: it is not kept; a token in a value is renamed with its client.
-    assert_eq!(check(&s, "v", "history", FaultModel::None).verdict, Verdict::Holds);
-    assert_eq!(check(&s, "v", "history", FaultModel::Crash).verdict, Verdict::Holds);
-    let bad = model::program::lua::load_source("bad.lua", HISTORY.replace("\"acquired\" }", "\"nope\" }"))
-        .unwrap_err();
+    assert_eq!(
+        check(&s, "v", "history", FaultModel::None).verdict,
+        Verdict::Holds
+    );
+    assert_eq!(
+        check(&s, "v", "history", FaultModel::Crash).verdict,
+        Verdict::Holds
+    );
+    let bad = model::program::lua::load_source(
+        "bad.lua",
+        HISTORY.replace("\"acquired\" }", "\"nope\" }"),
+    )
+    .unwrap_err();
     assert!(bad.contains("unknown built-in event \"nope\""), "{bad}");
 }
 
@@ -347,14 +407,23 @@ end)
 #[test]
 fn preset_keys_of_every_type_with_a_time_to_live() {
     let s = load("presets.lua", PRESETS);
-    assert_eq!(check(&s, "v", "shapes", FaultModel::None).verdict, Verdict::Holds);
+    assert_eq!(
+        check(&s, "v", "shapes", FaultModel::None).verdict,
+        Verdict::Holds
+    );
     let t = &s.setup.iter().find(|(k, _)| k == "t").unwrap().1;
     assert_eq!(
-        t.commands("t").iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        t.commands("t")
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
         vec!["SET t gone", "PEXPIRE t 1500"]
     );
     for (bad, why) in [
-        ("{ list = { \"a\" }, hash = { f = \"1\" } }", "one of string, list, hash, zset"),
+        (
+            "{ list = { \"a\" }, hash = { f = \"1\" } }",
+            "one of string, list, hash, zset",
+        ),
         ("{ set = { \"a\" } }", "unknown field \"set\""),
         ("{ px = 5 }", "give string, list, hash or zset"),
     ] {

@@ -119,7 +119,13 @@ impl<P: Program> Recipe for Runner<P> {
         self.execute(me, &mut local.trail, now_ms).events
     }
 
-    fn resume_at(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
+    fn resume_at(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
         local.trail.push(input);
         self.execute(me, &mut local.trail, now_ms).events
     }

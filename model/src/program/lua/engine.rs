@@ -406,7 +406,10 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
         t.set("lease_until", cs.lease_until.flatten())?;
         t.set("done", cs.status == Status::Done)?;
         t.set("crashed", cs.is_crashed())?;
-        t.set("role", roles.get(cs.role as usize).map_or("client", |r| r.name))?;
+        t.set(
+            "role",
+            roles.get(cs.role as usize).map_or("client", |r| r.name),
+        )?;
         let events = lua.create_table()?;
         for (n, e) in cs.history.iter().enumerate() {
             let entry = lua.create_table()?;

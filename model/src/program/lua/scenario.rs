@@ -51,7 +51,9 @@ fn file_property(sys: &System, w: &World, is_final: bool) -> Result<(), String> 
         raise(format!("scenario {} has no recipe file", sys.scenario.name));
     };
     let name = sys.property_def().name;
-    match with_engine(&file, |e| check_property(e, name, w, &sys.scenario.roles, is_final)) {
+    match with_engine(&file, |e| {
+        check_property(e, name, w, &sys.scenario.roles, is_final)
+    }) {
         Ok(Ok(verdict)) => verdict,
         Ok(Err(why)) | Err(why) => raise(format!("{}: property {name}: {why}", file.path)),
     }
@@ -89,14 +91,22 @@ const FIELDS: &[&str] = &[
 
 /// The built-in events a scenario's `history` may list (named events are always kept).
 const BUILT_IN_EVENTS: &[&str] = &[
-    "acquired", "enter", "exit", "released", "committed", "gave-up", "chose",
+    "acquired",
+    "enter",
+    "exit",
+    "released",
+    "committed",
+    "gave-up",
+    "chose",
 ];
 
 /// A number as a preset writes it: integers without a fraction, others as Rust prints them.
 fn number_text(v: &LuaValue) -> Option<String> {
     match v {
         LuaValue::Integer(i) => Some(i.to_string()),
-        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some((*n as i64).to_string()),
+        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            Some((*n as i64).to_string())
+        }
         LuaValue::Number(n) if n.is_finite() => Some(n.to_string()),
         _ => None,
     }
@@ -113,14 +123,15 @@ fn element(v: &LuaValue) -> Option<String> {
 /// One key of `keys = {…}`: a string or integer, or a table naming its type (`string`,
 /// `list`, `hash`, `zset`) with an optional time to live (`px` ms or `ex` s).
 fn preset(k: &str, v: &LuaValue) -> Result<Preset, String> {
-    let t = match v {
-        LuaValue::Table(t) => t,
-        other => {
-            return element(other).map(Preset::from).ok_or_else(|| {
-                format!("key {k:?}: a string, an integer, or a table such as {{ list = {{ \"a\" }} }}")
-            })
-        }
-    };
+    let t =
+        match v {
+            LuaValue::Table(t) => t,
+            other => return element(other).map(Preset::from).ok_or_else(|| {
+                format!(
+                    "key {k:?}: a string, an integer, or a table such as {{ list = {{ \"a\" }} }}"
+                )
+            }),
+        };
     let mut value = None;
     let mut px = None;
     for pair in t.clone().pairs::<String, LuaValue>() {
@@ -474,8 +485,13 @@ fn build_variants(
         if conns.is_empty() {
             return Err(format!("variant {name}: at least one connection"));
         }
-        let conns: &'static [&'static str] =
-            Box::leak(conns.into_iter().map(leak).collect::<Vec<_>>().into_boxed_slice());
+        let conns: &'static [&'static str] = Box::leak(
+            conns
+                .into_iter()
+                .map(leak)
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
         let bodies: Option<Table> = v.get("roles").map_err(|e| lua_message(&e))?;
         let program = |role: Option<&'static str>| -> Arc<dyn Recipe> {
             Arc::new(Runner::new(LuaProgram {
