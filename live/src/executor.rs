@@ -451,7 +451,7 @@ impl<'a> Runner<'a> {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
-                Action::Choose(i, k) => self.choose(i, k, &model_steps[n])?,
+                Action::Choose(i, k) => self.choose(i, k),
             };
             self.check_lateness(&worlds[n + 1]);
             steps.push(step);
@@ -530,28 +530,21 @@ impl<'a> Runner<'a> {
             .settle_client(&mut self.clients[i], i, self.now, events);
     }
 
-    /// Client `i` takes branch `k` of its choice, then its next step if it sends next.
-    fn choose(&mut self, i: usize, k: u32, model_step: &Step) -> Result<Step, LiveError> {
-        let mut events = self
+    /// Client `i` takes branch `k` of its choice (a step without a command).
+    fn choose(&mut self, i: usize, k: u32) -> Step {
+        let events = self
             .system
             .take_choice(&mut self.clients[i], i, k, self.now);
-        let mut step = if self.clients[i].status == Status::Running {
-            self.client_step(i, model_step)?
-        } else {
-            Step {
-                time: self.now / 1000,
-                kind: StepKind::Local,
-                client: Some(client_name(i)),
-                connection: None,
-                command: None,
-                reply: None,
-                events: vec![],
-                notes: vec![],
-            }
-        };
-        events.append(&mut step.events);
-        step.events = events;
-        Ok(step)
+        Step {
+            time: self.now / 1000,
+            kind: StepKind::Local,
+            client: Some(client_name(i)),
+            connection: None,
+            command: None,
+            reply: None,
+            events,
+            notes: vec![],
+        }
     }
 
     fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
@@ -582,18 +575,14 @@ impl<'a> Runner<'a> {
                 step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
                 step.reply = Some(reply);
             }
-            Status::Running | Status::Sleeping { .. } => {
-                let mut events = Vec::new();
-                if let Status::Sleeping { .. } = self.clients[i].status {
-                    events = system.wake(&mut self.clients[i], i, self.now);
-                    if self.clients[i].status != Status::Running {
-                        step.kind = StepKind::Local;
-                        step.events = events;
-                        return Ok(step);
-                    }
-                }
+            Status::Sleeping { .. } => {
+                step.kind = StepKind::Local;
+                step.events = system.wake(&mut self.clients[i], i, self.now);
+                return Ok(step);
+            }
+            Status::Running => {
                 let next = system.begin_step(&mut self.clients[i], i, self.now);
-                events.extend(next.events);
+                let mut events = next.events;
                 match next.op {
                     Op::Send { conn, command } => {
                         step.kind = StepKind::Command;
@@ -626,7 +615,7 @@ impl<'a> Runner<'a> {
                     Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;
-                        events.extend(system.rest(&mut self.clients[i], i, &op, self.now));
+                        system.rest(&mut self.clients[i], &op, self.now);
                     }
                 }
                 step.events = events;

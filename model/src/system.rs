@@ -292,34 +292,24 @@ impl System {
     }
 
     /// Brings a running client to rest where its program does not send a command next: done
-    /// when it has ended, asleep at a sleep (a sleep shorter than a tick ends at once), at a
-    /// choice. Records the events that take effect on the way (and adds them to `events`).
-    /// The model and the live executor both call it after every client step.
+    /// when it has ended, asleep at a sleep, at a choice. Records the events that take effect
+    /// on the way (and adds them to `events`). The model and the live executor both call it
+    /// after every client step.
     pub fn settle_client(&self, c: &mut ClientState, i: usize, now: u64, events: &mut Vec<Event>) {
-        while c.status == Status::Running {
-            let mut probe = c.local.clone();
-            let next = self.recipes[i].next_at(&self.ctxs[i], &mut probe, now);
-            let status = match next.op {
-                Op::Finish => Status::Done,
-                Op::Sleep { ms } => Status::Sleeping {
-                    until: now + ms / 1000 * 1000,
-                },
-                Op::Choose { n } => Status::Choosing { n },
-                Op::Send { .. } | Op::Local => return,
-            };
-            for e in &next.events {
-                self.record(c, e, now);
-            }
-            events.extend(next.events);
-            c.local = probe;
-            c.status = status;
-            if let Status::Sleeping { until } = c.status {
-                if until <= now {
-                    c.status = Status::Running;
-                    self.resume(c, i, Input::Slept, now, events);
-                }
-            }
+        if c.status != Status::Running {
+            return;
         }
+        let mut probe = c.local.clone();
+        let next = self.recipes[i].next_at(&self.ctxs[i], &mut probe, now);
+        if matches!(next.op, Op::Send { .. } | Op::Local) {
+            return;
+        }
+        for e in &next.events {
+            self.record(c, e, now);
+        }
+        events.extend(next.events);
+        c.local = probe;
+        self.rest(c, &next.op, now);
     }
 
     /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
@@ -401,16 +391,10 @@ impl System {
                 }
             }
             Action::Choose(i, k) => {
-                let mut events = self.take_choice(&mut w.clients[i], i, k, w.now);
-                if w.clients[i].status == Status::Running {
-                    self.client_step(w, i, rec.as_deref_mut());
-                }
+                let events = self.take_choice(&mut w.clients[i], i, k, w.now);
                 if let Some(step) = rec {
                     step.client = Some(client_name(i));
-                    if step.kind == StepKind::Tick {
-                        step.kind = StepKind::Local;
-                    }
-                    events.append(&mut step.events);
+                    step.kind = StepKind::Local;
                     step.events = events;
                 }
             }
@@ -444,28 +428,26 @@ impl System {
         next
     }
 
-    /// Client `i`'s program, asked for its next step at `now`, ended, slept or chose instead
-    /// of sending (`op`): the client rests accordingly. Returns what it states on the way (a
-    /// sleep shorter than a tick ends at once and the program runs on).
-    pub fn rest(&self, c: &mut ClientState, i: usize, op: &Op, now: u64) -> Vec<Event> {
+    /// A client whose program, asked for its next step at `now`, ended, slept or chose
+    /// instead of sending (`op`) rests accordingly: done; asleep until `now` plus the sleep
+    /// rounded down to whole ticks (every real wake-up time is then allowed: the client may
+    /// also step later); at a choice.
+    pub fn rest(&self, c: &mut ClientState, op: &Op, now: u64) {
         match *op {
             Op::Finish => c.status = Status::Done,
             Op::Sleep { ms } => {
-                let until = now + ms / 1000 * 1000;
-                c.status = Status::Sleeping { until };
-                if until <= now {
-                    return self.wake(c, i, now);
+                c.status = Status::Sleeping {
+                    until: now + ms / 1000 * 1000,
                 }
             }
             Op::Choose { n } => c.status = Status::Choosing { n },
             Op::Send { .. } | Op::Local => {}
         }
-        vec![]
     }
 
-    /// Client `i`, at a choice, takes branch `k` at `now`: its program runs on from the
-    /// choice; returns what it states, the choice first (its next command, if any, is sent by
-    /// the same step through [`System::begin_step`]).
+    /// Client `i`, at a choice, takes branch `k` at `now` (a step without a command): its
+    /// program runs on from the choice to its next step; returns what it states, the choice
+    /// first.
     pub fn take_choice(&self, c: &mut ClientState, i: usize, k: u32, now: u64) -> Vec<Event> {
         let mut events = vec![Event::Chose { choice: k }];
         self.record(c, &events[0], now);
@@ -475,8 +457,8 @@ impl System {
         events
     }
 
-    /// Client `i`, asleep, wakes at `now`: its program runs on from the sleep; returns what it
-    /// states (its next command, if any, is sent by the same step through [`System::begin_step`]).
+    /// Client `i`, asleep, wakes at `now` (a step without a command): its program runs on from
+    /// the sleep to its next step; returns what it states.
     pub fn wake(&self, c: &mut ClientState, i: usize, now: u64) -> Vec<Event> {
         let mut events = Vec::new();
         c.status = Status::Running;
@@ -512,22 +494,17 @@ impl System {
                 step.events = events;
                 step.reply = Some(reply);
             }
-        } else {
-            let mut woke = Vec::new();
-            if let Status::Sleeping { .. } = w.clients[i].status {
-                woke = self.wake(&mut w.clients[i], i, w.now);
-                if w.clients[i].status != Status::Running {
-                    if let Some(step) = rec.as_deref_mut() {
-                        step.kind = StepKind::Local;
-                        step.events = woke;
-                    }
-                    return;
-                }
+        } else if let Status::Sleeping { .. } = w.clients[i].status {
+            let woke = self.wake(&mut w.clients[i], i, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.kind = StepKind::Local;
+                step.events = woke;
             }
+            return;
+        } else {
             let next = self.begin_step(&mut w.clients[i], i, w.now);
             if let Some(step) = rec.as_deref_mut() {
-                woke.extend(next.events);
-                step.events = woke;
+                step.events = next.events;
             }
             match next.op {
                 Op::Send { conn, command } => {
@@ -584,10 +561,9 @@ impl System {
                 // A program that reads the clock may decide otherwise at a later time than
                 // the one settle_client probed at.
                 op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
-                    let later = self.rest(&mut w.clients[i], i, &op, w.now);
+                    self.rest(&mut w.clients[i], &op, w.now);
                     if let Some(step) = rec.as_deref_mut() {
                         step.kind = StepKind::Local;
-                        step.events.extend(later);
                     }
                 }
             }
