@@ -35,8 +35,10 @@ pub const DEFAULT_TICK_MS: u64 = 1000;
 pub const EXPIRY_WAIT: Duration = Duration::from_secs(5);
 /// How long a command may take to answer (a read timeout on every connection).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much earlier than the write of the scenario's expiring keys the run's clock starts.
-const PRESET_CLOCK_MARGIN: Duration = Duration::from_millis(20);
+/// How much earlier than the first step (or the write of the scenario's expiring keys) the
+/// run's clock starts, at most: the server's clock and PTTL count whole milliseconds, so a
+/// TTL set in the run's first millisecond could otherwise read back a tick early.
+const CLOCK_MARGIN: Duration = Duration::from_millis(20);
 /// How long a BLPOP may take to show up as blocked (or unblocked) in CLIENT LIST.
 pub const BLOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -346,7 +348,7 @@ struct Runner<'a> {
     started: Instant,
     /// When the scenario's keys with a time to live were written: their TTLs run from then,
     /// so the run's clock starts then too (`None`: no preset expires; the clock starts with
-    /// the first step).
+    /// the first step). See [`CLOCK_MARGIN`].
     presets_at: Option<Instant>,
     warnings: Vec<String>,
     late_warned: Option<u64>,
@@ -395,10 +397,7 @@ impl<'a> Runner<'a> {
         let mut presets_at = None;
         if !system.scenario.setup.is_empty() {
             if system.scenario.setup.iter().any(|(_, v)| v.px.is_some()) {
-                // A little before the write: the server's clock and PTTL count whole ms, so
-                // a deadline read back could otherwise land a ms before the tick it is on.
-                let now = Instant::now();
-                presets_at = Some(now.checked_sub(PRESET_CLOCK_MARGIN).unwrap_or(now));
+                presets_at = Some(Instant::now());
             }
             let mut pipe = redis::pipe();
             for (k, v) in &system.scenario.setup {
@@ -443,9 +442,12 @@ impl<'a> Runner<'a> {
         worlds: &[World],
     ) -> Result<Outcome, LiveError> {
         let mut steps = Vec::with_capacity(actions.len());
-        // Model time 0 is when the presets' TTLs began (a live deadline is then never before
-        // the model's), or else now.
-        self.started = self.presets_at.unwrap_or_else(Instant::now);
+        // Model time 0 is a little before the presets' TTLs began, or before the first step:
+        // every live deadline is then at or after the model's, never a tick early. The margin
+        // is a fiftieth of a tick at most, so a scaled tick keeps its length.
+        let base = self.presets_at.unwrap_or_else(Instant::now);
+        let margin = CLOCK_MARGIN.min(Duration::from_millis(self.tick_ms / 50));
+        self.started = base.checked_sub(margin).unwrap_or(base);
         for (n, &a) in actions.iter().enumerate() {
             let step = match a {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
