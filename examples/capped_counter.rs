@@ -68,7 +68,7 @@ fn main() {
         setup: vec![(KEY.into(), "0".into())],
         subject: KEY,
         properties: vec![PropertyDef {
-            name: "capped-no-lost-update",
+            name: "capped-no-lost-incr",
             summary: "the final value is min(total added, cap)",
             kind: PropertyKind::AtEnd,
             faults: &FaultModel::ALL,
@@ -81,6 +81,8 @@ fn main() {
         default_clients: 2,
         params: Params::default(),
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     });
     for (variant, _) in scenario
         .variants

@@ -228,6 +228,7 @@ fn label(sys: &System, w: &model::World, action: Action) -> String {
         (Action::Crash(i), _) => format!("{} crashes", model::client_name(i)),
         (Action::Step(i), Some(cmd)) => format!("{}: {}", model::client_name(i), Command(cmd)),
         (Action::Step(i), None) => format!("{}: reads its reply", model::client_name(i)),
+        (Action::Choose(i, k), _) => format!("{}: chooses {k}", model::client_name(i)),
     }
 }
 

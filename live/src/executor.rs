@@ -35,6 +35,10 @@ pub const DEFAULT_TICK_MS: u64 = 1000;
 pub const EXPIRY_WAIT: Duration = Duration::from_secs(5);
 /// How long a command may take to answer (a read timeout on every connection).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much earlier than the first step (or the write of the scenario's expiring keys) the
+/// run's clock starts, at most: the server's clock and PTTL count whole milliseconds, so a
+/// TTL set in the run's first millisecond could otherwise read back a tick early.
+const CLOCK_MARGIN: Duration = Duration::from_millis(20);
 /// How long a BLPOP may take to show up as blocked (or unblocked) in CLIENT LIST.
 pub const BLOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -239,6 +243,7 @@ fn action_word(a: Action) -> String {
         Action::Step(i) => format!("{} steps", client_name(i)),
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
+        Action::Choose(i, k) => format!("{} chooses {k}", client_name(i)),
     }
 }
 
@@ -284,7 +289,7 @@ fn parked_command(
     slot: usize,
 ) -> Option<model::server::Blocked> {
     let who = model::client_name(i);
-    let conn = system.connection_name(slot);
+    let conn = system.connection_name(i, slot);
     let step = steps.iter().rev().find(|s| {
         s.kind == model::trace::StepKind::Command
             && s.client.as_deref() == Some(who.as_str())
@@ -341,6 +346,10 @@ struct Runner<'a> {
     /// The subject key's live value, when known (`None`: read it before relying on it).
     subject: Option<Option<String>>,
     started: Instant,
+    /// When the scenario's keys with a time to live were written: their TTLs run from then,
+    /// so the run's clock starts then too (`None`: no preset expires; the clock starts with
+    /// the first step). See [`CLOCK_MARGIN`].
+    presets_at: Option<Instant>,
     warnings: Vec<String>,
     late_warned: Option<u64>,
 }
@@ -358,9 +367,9 @@ impl<'a> Runner<'a> {
         control
             .set_read_timeout(Some(REPLY_TIMEOUT))
             .map_err(|e| LiveError::redis("setting a read timeout", e))?;
-        let names = system.recipe().connections();
         let mut conns = Vec::with_capacity(system.bounds.clients);
         for i in 0..system.bounds.clients {
+            let names = system.recipe(i).connections();
             let mut slots = Vec::with_capacity(names.len());
             for name in names {
                 let mut con = server.connect()?;
@@ -385,10 +394,18 @@ impl<'a> Runner<'a> {
             }
             conns.push(slots);
         }
+        let mut presets_at = None;
         if !system.scenario.setup.is_empty() {
+            if system.scenario.setup.iter().any(|(_, v)| v.px.is_some()) {
+                presets_at = Some(Instant::now());
+            }
             let mut pipe = redis::pipe();
             for (k, v) in &system.scenario.setup {
-                pipe.cmd("SET").arg(format!("{prefix}{k}")).arg(v).ignore();
+                for command in v.commands(k) {
+                    let out =
+                        wire::outgoing(&command, &prefix, opts.tick_ms, timed).map_err(config)?;
+                    pipe.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                }
             }
             pipe.exec(&mut control)
                 .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
@@ -408,6 +425,7 @@ impl<'a> Runner<'a> {
             foreign_release: None,
             subject: None,
             started: Instant::now(),
+            presets_at,
             warnings: Vec::new(),
             late_warned: None,
         };
@@ -424,12 +442,18 @@ impl<'a> Runner<'a> {
         worlds: &[World],
     ) -> Result<Outcome, LiveError> {
         let mut steps = Vec::with_capacity(actions.len());
-        self.started = Instant::now();
+        // Model time 0 is a little before the presets' TTLs began, or before the first step:
+        // every live deadline is then at or after the model's, never a tick early. The margin
+        // is a fiftieth of a tick at most, so a scaled tick keeps its length.
+        let base = self.presets_at.unwrap_or_else(Instant::now);
+        let margin = CLOCK_MARGIN.min(Duration::from_millis(self.tick_ms / 50));
+        self.started = base.checked_sub(margin).unwrap_or(base);
         for (n, &a) in actions.iter().enumerate() {
             let step = match a {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
+                Action::Choose(i, k) => self.choose(i, k),
             };
             self.check_lateness(&worlds[n + 1]);
             steps.push(step);
@@ -502,20 +526,26 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Records the client's final events once its program has ended (`System::settle`).
+    /// Brings the client to rest where it sends nothing next (`System::settle_client`).
     fn settle(&mut self, i: usize, events: &mut Vec<Event>) {
-        if self.clients[i].status != Status::Running {
-            return;
-        }
-        let mut probe = self.clients[i].local.clone();
-        let next = self.system.recipe().next(self.system.ctx(i), &mut probe);
-        if next.op == Op::Finish {
-            for e in &next.events {
-                self.clients[i].apply(e, self.now);
-            }
-            events.extend(next.events);
-            self.clients[i].local = probe;
-            self.clients[i].status = Status::Done;
+        self.system
+            .settle_client(&mut self.clients[i], i, self.now, events);
+    }
+
+    /// Client `i` takes branch `k` of its choice (a step without a command).
+    fn choose(&mut self, i: usize, k: u32) -> Step {
+        let events = self
+            .system
+            .take_choice(&mut self.clients[i], i, k, self.now);
+        Step {
+            time: self.now / 1000,
+            kind: StepKind::Local,
+            client: Some(client_name(i)),
+            connection: None,
+            command: None,
+            reply: None,
+            events,
+            notes: vec![],
         }
     }
 
@@ -535,7 +565,7 @@ impl<'a> Runner<'a> {
             Status::Waiting { conn } => {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
-                step.connection = Some(system.connection_name(slot).to_string());
+                step.connection = Some(system.connection_name(i, slot).to_string());
                 let Some(reply) = self.receive(i, slot)? else {
                     step.notes.push(format!(
                         "live: {}'s command is still blocked on the server; nothing to read",
@@ -547,13 +577,18 @@ impl<'a> Runner<'a> {
                 step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
                 step.reply = Some(reply);
             }
+            Status::Sleeping { .. } => {
+                step.kind = StepKind::Local;
+                step.events = system.wake(&mut self.clients[i], i, self.now);
+                return Ok(step);
+            }
             Status::Running => {
                 let next = system.begin_step(&mut self.clients[i], i, self.now);
                 let mut events = next.events;
                 match next.op {
                     Op::Send { conn, command } => {
                         step.kind = StepKind::Command;
-                        step.connection = Some(system.connection_name(conn).to_string());
+                        step.connection = Some(system.connection_name(i, conn).to_string());
                         step.command = Some(command.0.clone());
                         let park = model_step.kind == StepKind::Command
                             && model_step.reply.is_none()
@@ -580,11 +615,14 @@ impl<'a> Runner<'a> {
                         self.note_served(i, &mut step.notes)?;
                     }
                     Op::Local => step.kind = StepKind::Local,
-                    Op::Finish => self.clients[i].status = Status::Done,
+                    op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
+                        step.kind = StepKind::Local;
+                        system.rest(&mut self.clients[i], &op, self.now);
+                    }
                 }
                 step.events = events;
             }
-            Status::Done | Status::Crashed { .. } => {
+            Status::Done | Status::Crashed { .. } | Status::Choosing { .. } => {
                 step.kind = StepKind::Local;
                 step.notes.push(format!(
                     "live: {} has {}; nothing to do",
@@ -623,7 +661,11 @@ impl<'a> Runner<'a> {
                 notes.push(format!("live: sent as {}", Command(out.args.clone())));
             }
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(slot));
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
         let mut lc = self.conns[i][slot].take().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed (the client crashed) and cannot send {command}"
@@ -701,7 +743,11 @@ impl<'a> Runner<'a> {
         if self.is_blocked(i, slot)? {
             return Ok(None);
         }
-        let who = format!("{} [{}]", client_name(i), self.system.connection_name(slot));
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
         let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
             config(format!(
                 "{who}: the connection was closed; no reply to read"

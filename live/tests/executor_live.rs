@@ -54,11 +54,13 @@ fn seq_system(per_client: Vec<Vec<Command>>, max_ticks: u64, faults: FaultModel)
         variants: vec![Variant {
             name: "seq",
             summary: "fixed command lists",
-            recipe: Arc::new(Seq(per_client)),
+            recipes: vec![Arc::new(Seq(per_client))],
         }],
         default_clients: clients,
         params: Params::default(),
         max_ticks,
+        roles: vec![],
+        history: vec![],
     };
     System::new(Arc::new(scenario), 0, 0, faults, Some(clients))
 }

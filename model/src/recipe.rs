@@ -34,6 +34,45 @@ pub enum Input {
     Time(u64),
     Attempt(u32),
     Attempted(Option<u32>),
+    /// A `sleep` that has ended.
+    Slept,
+    /// The branch the checker took at a `choose`.
+    Chose(u32),
+}
+
+/// The value of a named event: an integer or a string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EventValue {
+    Int(i64),
+    Str(String),
+}
+
+impl fmt::Display for EventValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventValue::Int(i) => write!(f, "{i}"),
+            EventValue::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for EventValue {
+    fn from(i: i64) -> Self {
+        EventValue::Int(i)
+    }
+}
+
+impl From<&str> for EventValue {
+    fn from(s: &str) -> Self {
+        EventValue::Str(s.to_string())
+    }
+}
+
+impl From<String> for EventValue {
+    fn from(s: String) -> Self {
+        EventValue::Str(s)
+    }
 }
 
 /// What a client believes or did, stated at a step. Properties are defined over these.
@@ -52,6 +91,51 @@ pub enum Event {
     Committed { delta: i64 },
     /// The client stops trying (retries exhausted, nothing left to buy).
     GaveUp,
+    /// The checker took branch `choice` of the client's `choose` (a step of its own).
+    Chose { choice: u32 },
+    /// A fact of the recipe's own (`processed "m1"`, `effect 1`), for properties to read in
+    /// the history.
+    Named {
+        name: String,
+        value: Option<EventValue>,
+    },
+}
+
+impl Event {
+    /// The event's name as properties and the history see it: `acquired`, `enter`, `exit`,
+    /// `released`, `committed`, `gave-up`, `chose`, or a named event's own name.
+    pub fn name(&self) -> &str {
+        match self {
+            Event::Acquired { .. } => "acquired",
+            Event::Enter => "enter",
+            Event::Exit => "exit",
+            Event::Released => "released",
+            Event::Committed { .. } => "committed",
+            Event::GaveUp => "gave-up",
+            Event::Chose { .. } => "chose",
+            Event::Named { name, .. } => name,
+        }
+    }
+
+    /// The event's value as the history shows it: the lease (s), the delta, the choice, or a
+    /// named event's value.
+    pub fn value(&self) -> Option<EventValue> {
+        match self {
+            Event::Acquired { lease } => lease.map(|s| EventValue::Int(s as i64)),
+            Event::Committed { delta } => Some(EventValue::Int(*delta)),
+            Event::Chose { choice } => Some(EventValue::Int(*choice as i64)),
+            Event::Named { value, .. } => value.clone(),
+            Event::Enter | Event::Exit | Event::Released | Event::GaveUp => None,
+        }
+    }
+
+    /// A named event.
+    pub fn named(name: &str, value: Option<EventValue>) -> Event {
+        Event::Named {
+            name: name.to_string(),
+            value,
+        }
+    }
 }
 
 impl fmt::Display for Event {
@@ -64,6 +148,12 @@ impl fmt::Display for Event {
             Event::Released => f.write_str("released"),
             Event::Committed { delta } => write!(f, "committed {delta:+}"),
             Event::GaveUp => f.write_str("gives up"),
+            Event::Chose { choice } => write!(f, "chooses {choice}"),
+            Event::Named { name, value: None } => f.write_str(name),
+            Event::Named {
+                name,
+                value: Some(v),
+            } => write!(f, "{name} {v}"),
         }
     }
 }
@@ -76,6 +166,11 @@ pub enum Op {
     Send { conn: usize, command: Command },
     /// A step without a command (the events are the step).
     Local,
+    /// The program sleeps `ms` milliseconds: it may take its next step once the clock has
+    /// moved on by `ms` rounded down to whole ticks (see [`crate::system`]).
+    Sleep { ms: u64 },
+    /// The program branches `n` ways: the checker explores each choice as a step.
+    Choose { n: u32 },
     /// The program has ended.
     Finish,
 }
@@ -161,13 +256,21 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         self.next(me, local)
     }
 
-    /// Whether the program ends at `now_ms` without another step: if so, the events it states
-    /// as it ends and the local state it leaves. The stepper asks after every step; `local`
-    /// itself is never changed. The default runs [`Recipe::next_at`] on a copy.
-    fn ends_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<(Vec<Event>, Local)> {
+    /// Whether the program comes to rest at `now_ms` without sending a command: it ends, or
+    /// waits on a sleep or a choice. If so, the events it states on the way, the local state
+    /// it leaves and the [`Op`] it rests at. The stepper asks after every step; `local` itself
+    /// is never changed. The default runs [`Recipe::next_at`] on a copy.
+    fn rests_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<Rest> {
         let mut probe = local.clone();
         let next = self.next_at(me, &mut probe, now_ms);
-        (next.op == Op::Finish).then_some((next.events, probe))
+        match next.op {
+            Op::Send { .. } | Op::Local => None,
+            op => Some(Rest {
+                events: next.events,
+                local: probe,
+                op,
+            }),
+        }
     }
 
     /// [`Recipe::on_reply`] at logical time `now_ms`; the stepper calls this one.
@@ -181,6 +284,31 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         let _ = now_ms;
         self.on_reply(me, local, reply)
     }
+
+    /// Resumes a program after a sleep ([`Input::Slept`]) or a choice ([`Input::Chose`]) at
+    /// logical time `now_ms`; returns what the client now believes. Only recipes that return
+    /// [`Op::Sleep`] or [`Op::Choose`] are ever resumed (hand-written machines never are).
+    fn resume_at(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        let _ = (me, local, input, now_ms);
+        vec![]
+    }
+}
+
+/// Where a program comes to rest without a command ([`Recipe::rests_at`]).
+#[derive(Clone, Debug)]
+pub struct Rest {
+    /// The events it states on the way.
+    pub events: Vec<Event>,
+    /// The local state it leaves.
+    pub local: Local,
+    /// [`Op::Finish`], [`Op::Sleep`] or [`Op::Choose`].
+    pub op: Op,
 }
 
 /// Shorthand for building a [`Command`] from its arguments.

@@ -407,18 +407,20 @@ impl<T: Copy> Column<T> {
     }
 }
 
-/// An action in two bytes.
+/// An action in two bytes (a choice: client in the low 5 bits, branch (< 256) above them).
 fn pack(a: Action) -> u16 {
     match a {
         Action::Step(i) => i as u16,
         Action::Crash(i) => 0x4000 | i as u16,
         Action::Tick => 0x8000,
+        Action::Choose(i, k) => 0xc000 | (k as u16) << 5 | i as u16,
     }
 }
 
 fn unpack(a: u16) -> Action {
     match a {
         0x8000 => Action::Tick,
+        a if a & 0xc000 == 0xc000 => Action::Choose((a & 0x1f) as usize, ((a >> 5) & 0x1ff) as u32),
         a if a & 0x4000 != 0 => Action::Crash((a & 0x3fff) as usize),
         a => Action::Step(a as usize),
     }

@@ -10,15 +10,20 @@
 //! world, so the sorted order is the same for every member of an orbit.
 //!
 //! Tokens inside hashes and lists are renamed in place; a world in which a token is a
-//! sorted-set member is not reduced (see [`token_orders_a_zset`]).
+//! sorted-set member is not reduced (see `token_orders_a_zset`).
+//!
+//! Clients are renamed only among clients of the same role (a producer never becomes a
+//! worker): the role is the signature's first key, and clients are numbered role by role, so
+//! sorting keeps every role's clients in its own block of indices. Tokens inside named events'
+//! string values in the history are renamed like replies.
 //!
 //! Contract (why this is sound): every recipe of a system sees a client only through its token
-//! and the shared parameters (`ClientCtx::index` unused by its decisions), and every property
-//! is invariant under renaming clients. The catalogue's recipes and properties are; a test
+//! and the shared parameters (`ClientCtx::index` unused by its decisions), clients of one role
+//! run the same recipe, and every property is invariant under renaming clients within a role. The catalogue's recipes and properties are; a test
 //! checks that verdicts, state counts and counterexample lengths agree with and without it.
 
 use crate::client_name;
-use crate::recipe::Input;
+use crate::recipe::{EventValue, Input};
 use crate::reply::Reply;
 use crate::server::{ConnId, ConnState, Value};
 use crate::world::{ClientState, World};
@@ -27,6 +32,9 @@ use std::collections::BTreeMap;
 /// Everything a world says about one client, with the client's own name left out.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Signature<'a> {
+    /// First: clients are renamed only within their role, and the roles' blocks of clients
+    /// stay where they are (clients are numbered role by role).
+    role: u8,
     state: &'a ClientState,
     conns: Vec<(u8, &'a ConnState)>,
     waiting_at: Vec<usize>,
@@ -70,6 +78,7 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
         _ => 0,
     };
     Signature {
+        role: w.clients[i].role,
         state: &w.clients[i],
         conns,
         waiting_at,
@@ -152,13 +161,18 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
                 rename_in_reply(r, &rename_token);
             }
         }
+        for noted in &mut c.history {
+            if let Some(EventValue::Str(s)) = &mut noted.value {
+                *s = rename_token(s);
+            }
+        }
         out.clients[perm[i]] = c;
     }
     out.server.conns = w
         .server
         .conns
         .iter()
-        .map(|(c, s)| (conn(c), s.clone()))
+        .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token)))
         .collect::<BTreeMap<_, _>>();
     out.server.waiters = w.server.waiters.iter().map(conn).collect();
     for e in out.server.keys.values_mut() {
@@ -168,6 +182,22 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         .foreign_release
         .map(|(by, owner)| (perm[by as usize] as u8, perm[owner as usize] as u8));
     out
+}
+
+/// A connection's server-side state with tokens renamed where they are whole values: the
+/// arguments of commands queued in MULTI (`HSET tmp field1 B` must run as the renamed client's
+/// command at EXEC) and a served reply not yet read.
+fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> ConnState {
+    let mut s = s.clone();
+    if let Some(multi) = &mut s.multi {
+        for command in &mut multi.queue {
+            command.0.iter_mut().for_each(|a| *a = rename_token(a));
+        }
+    }
+    if let Some(r) = &mut s.served {
+        rename_in_reply(r, rename_token);
+    }
+    s
 }
 
 /// Renames tokens that a program received as whole string values (bulk or status replies,
@@ -189,6 +219,7 @@ pub fn unrename(action: crate::system::Action, perm: &[usize]) -> crate::system:
     match action {
         Action::Step(i) => Action::Step(old(i)),
         Action::Crash(i) => Action::Crash(old(i)),
+        Action::Choose(i, k) => Action::Choose(old(i), k),
         Action::Tick => Action::Tick,
     }
 }

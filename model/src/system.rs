@@ -5,7 +5,7 @@
 
 use crate::client_name;
 use crate::faults::FaultModel;
-use crate::recipe::{ClientCtx, Event, Op, Recipe};
+use crate::recipe::{ClientCtx, Event, Input, Op, Recipe};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
 use crate::server::{ConnId, Outcome, Server};
@@ -25,6 +25,8 @@ pub enum Action {
     Tick,
     /// Client `i` crashes.
     Crash(usize),
+    /// Client `i`, at a `choose(n)`, takes branch `k` (`k < n`) and runs on to its next step.
+    Choose(usize, u32),
 }
 
 /// How long (ticks) the late contender of `crashed-lock-frees` keeps trying.
@@ -62,13 +64,17 @@ pub struct System {
     pub property: usize,
     pub faults: FaultModel,
     pub bounds: Bounds,
-    recipe: Arc<dyn Recipe>,
+    /// The recipe each client runs (its role's).
+    recipes: Vec<Arc<dyn Recipe>>,
+    /// Each client's role (an index into the scenario's roles).
+    roles: Vec<u8>,
     ctxs: Vec<ClientCtx>,
 }
 
 impl System {
     /// Builds the system for `scenario`'s variant and property with `clients` clients (the
-    /// scenario's default when `None`).
+    /// scenario's default when `None`). A scenario with several roles takes its own counts:
+    /// another `clients` stops the check with one line ([`Scenario::role_counts`]).
     pub fn new(
         scenario: Arc<Scenario>,
         variant: usize,
@@ -76,7 +82,25 @@ impl System {
         faults: FaultModel,
         clients: Option<usize>,
     ) -> System {
-        let clients = clients.unwrap_or(scenario.default_clients);
+        let counts = scenario
+            .role_counts(clients)
+            .unwrap_or_else(|why| crate::program::runner::raise(why));
+        let v = &scenario.variants[variant];
+        assert_eq!(
+            v.recipes.len(),
+            counts.len(),
+            "variant {} has one recipe per role",
+            v.name
+        );
+        let mut recipes = Vec::new();
+        let mut roles = Vec::new();
+        for (role, &n) in counts.iter().enumerate() {
+            for _ in 0..n {
+                recipes.push(Arc::clone(&v.recipes[role]));
+                roles.push(role as u8);
+            }
+        }
+        let clients = recipes.len();
         let params = scenario.params.clone();
         let bounds = Bounds {
             clients,
@@ -92,14 +116,14 @@ impl System {
                 params: params.clone(),
             })
             .collect();
-        let recipe = Arc::clone(&scenario.variants[variant].recipe);
         System {
             scenario,
             variant,
             property,
             faults,
             bounds,
-            recipe,
+            recipes,
+            roles,
             ctxs,
         }
     }
@@ -139,24 +163,44 @@ impl System {
         &self.scenario.properties[self.property]
     }
 
-    /// The connection name a recipe gave its connection number `slot`.
-    pub fn connection_name(&self, slot: usize) -> &'static str {
-        self.recipe.connections().get(slot).copied().unwrap_or("?")
+    /// The connection name client `client`'s recipe gave its connection number `slot`.
+    pub fn connection_name(&self, client: usize, slot: usize) -> &'static str {
+        self.recipe(client)
+            .connections()
+            .get(slot)
+            .copied()
+            .unwrap_or("?")
     }
 
-    pub fn recipe(&self) -> &Arc<dyn Recipe> {
-        &self.recipe
+    /// The recipe client `i` runs (its role's).
+    pub fn recipe(&self, i: usize) -> &Arc<dyn Recipe> {
+        &self.recipes[i]
+    }
+
+    /// The name of client `i`'s role (`client` in a one-role scenario).
+    pub fn role_name(&self, i: usize) -> &'static str {
+        self.scenario
+            .roles
+            .get(self.roles[i] as usize)
+            .map_or("client", |r| r.name)
     }
 
     /// The starting world: the scenario's keys set, every client at the start of its program.
     pub fn initial(&self) -> World {
         let mut server = Server::default();
         for (k, v) in &self.scenario.setup {
-            server.preset(k, v);
+            v.apply_to(&mut server, k);
         }
         let mut world = World {
             server,
-            clients: vec![ClientState::new(); self.bounds.clients],
+            clients: self
+                .roles
+                .iter()
+                .map(|&role| ClientState {
+                    role,
+                    ..ClientState::new()
+                })
+                .collect(),
             now: 0,
             crashes: 0,
             foreign_release: None,
@@ -184,7 +228,12 @@ impl System {
                     .server
                     .conn(self.conn_id(i, conn as usize))
                     .is_some_and(|s| s.served.is_some()),
-                _ => false,
+                Status::Sleeping { until } => w.now >= until,
+                Status::Choosing { n } => {
+                    out.extend((0..n).map(|k| Action::Choose(i, k)));
+                    false
+                }
+                Status::Done | Status::Crashed { .. } => false,
             };
             if ready {
                 out.push(Action::Step(i));
@@ -233,23 +282,58 @@ impl System {
         }
     }
 
-    /// Marks a running client whose program has ended as done, recording its final events.
-    fn settle(&self, w: &mut World, i: usize, events: Option<&mut Vec<Event>>) {
-        if w.clients[i].status != Status::Running {
+    /// Records what client state `c` (client `i`) stated at `now`: its beliefs, and the
+    /// history the scenario keeps.
+    pub fn record(&self, c: &mut ClientState, event: &Event, now: u64) {
+        c.apply(event, now);
+        if self.scenario.keeps(event) {
+            c.note(event, now);
+        }
+    }
+
+    /// Brings a running client to rest where its program does not send a command next: done
+    /// when it has ended, asleep at a sleep, at a choice. Records the events that take effect
+    /// on the way (and adds them to `events`). The model and the live executor both call it
+    /// after every client step.
+    pub fn settle_client(&self, c: &mut ClientState, i: usize, now: u64, events: &mut Vec<Event>) {
+        if c.status != Status::Running {
             return;
         }
-        let ended = self
-            .recipe
-            .ends_at(&self.ctxs[i], &w.clients[i].local, w.now);
-        if let Some((stated, local)) = ended {
-            for e in &stated {
-                w.clients[i].apply(e, w.now);
-            }
-            if let Some(events) = events {
-                events.extend(stated);
-            }
-            w.clients[i].local = local;
-            w.clients[i].status = Status::Done;
+        let Some(rest) = self.recipes[i].rests_at(&self.ctxs[i], &c.local, now) else {
+            return;
+        };
+        for e in &rest.events {
+            self.record(c, e, now);
+        }
+        events.extend(rest.events);
+        c.local = rest.local;
+        self.rest(c, &rest.op, now);
+    }
+
+    /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
+    fn resume(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        input: Input,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) {
+        let later = self.recipes[i].resume_at(&self.ctxs[i], &mut c.local, input, now);
+        for e in &later {
+            self.record(c, e, now);
+        }
+        events.extend(later);
+    }
+
+    /// Marks a running client whose program has ended as done (or asleep, or at a choice),
+    /// recording its final events.
+    fn settle(&self, w: &mut World, i: usize, events: Option<&mut Vec<Event>>) {
+        let now = w.now;
+        let mut stated = Vec::new();
+        self.settle_client(&mut w.clients[i], i, now, &mut stated);
+        if let Some(events) = events {
+            events.extend(stated);
         }
     }
 
@@ -304,8 +388,16 @@ impl System {
                     }
                 }
             }
+            Action::Choose(i, k) => {
+                let events = self.take_choice(&mut w.clients[i], i, k, w.now);
+                if let Some(step) = rec {
+                    step.client = Some(client_name(i));
+                    step.kind = StepKind::Local;
+                    step.events = events;
+                }
+            }
             Action::Crash(i) => {
-                for slot in 0..self.recipe.connections().len() {
+                for slot in 0..self.recipes[i].connections().len() {
                     w.server.close(self.conn_id(i, slot));
                 }
                 w.crashes += 1;
@@ -327,21 +419,58 @@ impl System {
     /// as the step starts are recorded at `now`. The model and the live executor both step
     /// clients through this and [`System::read_reply`], so they cannot drift apart.
     pub fn begin_step(&self, c: &mut ClientState, i: usize, now: u64) -> crate::recipe::Next {
-        let next = self.recipe.next_at(&self.ctxs[i], &mut c.local, now);
+        let next = self.recipes[i].next_at(&self.ctxs[i], &mut c.local, now);
         for e in &next.events {
-            c.apply(e, now);
+            self.record(c, e, now);
         }
         next
+    }
+
+    /// A client whose program, asked for its next step at `now`, ended, slept or chose
+    /// instead of sending (`op`) rests accordingly: done; asleep until `now` plus the sleep
+    /// rounded down to whole ticks (every real wake-up time is then allowed: the client may
+    /// also step later); at a choice.
+    pub fn rest(&self, c: &mut ClientState, op: &Op, now: u64) {
+        match *op {
+            Op::Finish => c.status = Status::Done,
+            Op::Sleep { ms } => {
+                c.status = Status::Sleeping {
+                    until: now + ms / 1000 * 1000,
+                }
+            }
+            Op::Choose { n } => c.status = Status::Choosing { n },
+            Op::Send { .. } | Op::Local => {}
+        }
+    }
+
+    /// Client `i`, at a choice, takes branch `k` at `now` (a step without a command): its
+    /// program runs on from the choice to its next step; returns what it states, the choice
+    /// first.
+    pub fn take_choice(&self, c: &mut ClientState, i: usize, k: u32, now: u64) -> Vec<Event> {
+        let mut events = vec![Event::Chose { choice: k }];
+        self.record(c, &events[0], now);
+        c.status = Status::Running;
+        self.resume(c, i, Input::Chose(k), now, &mut events);
+        self.settle_client(c, i, now, &mut events);
+        events
+    }
+
+    /// Client `i`, asleep, wakes at `now` (a step without a command): its program runs on from
+    /// the sleep to its next step; returns what it states.
+    pub fn wake(&self, c: &mut ClientState, i: usize, now: u64) -> Vec<Event> {
+        let mut events = Vec::new();
+        c.status = Status::Running;
+        self.resume(c, i, Input::Slept, now, &mut events);
+        self.settle_client(c, i, now, &mut events);
+        events
     }
 
     /// Client `i` reads `reply` (to the command it just sent, or to one that had parked its
     /// connection): its recipe updates its state and the events it states are recorded.
     pub fn read_reply(&self, c: &mut ClientState, i: usize, reply: &Reply, now: u64) -> Vec<Event> {
-        let events = self
-            .recipe
-            .on_reply_at(&self.ctxs[i], &mut c.local, reply, now);
+        let events = self.recipes[i].on_reply_at(&self.ctxs[i], &mut c.local, reply, now);
         for e in &events {
-            c.apply(e, now);
+            self.record(c, e, now);
         }
         events
     }
@@ -359,10 +488,17 @@ impl System {
             let events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
             if let Some(step) = rec.as_deref_mut() {
                 step.kind = StepKind::Receive;
-                step.connection = Some(self.connection_name(conn as usize).to_string());
+                step.connection = Some(self.connection_name(i, conn as usize).to_string());
                 step.events = events;
                 step.reply = Some(reply);
             }
+        } else if let Status::Sleeping { .. } = w.clients[i].status {
+            let woke = self.wake(&mut w.clients[i], i, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.kind = StepKind::Local;
+                step.events = woke;
+            }
+            return;
         } else {
             let next = self.begin_step(&mut w.clients[i], i, w.now);
             if let Some(step) = rec.as_deref_mut() {
@@ -372,6 +508,7 @@ impl System {
                 Op::Send { conn, command } => {
                     let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
                     let outcome = w.server.apply(self.conn_id(i, conn), &command, w.now);
+                    let conn_name = self.connection_name(i, conn);
                     self.note_foreign_release(w, i, owner_before, rec.as_deref_mut());
                     match outcome {
                         Outcome::Reply(reply) => {
@@ -398,7 +535,7 @@ impl System {
                     }
                     if let Some(step) = rec.as_deref_mut() {
                         step.kind = StepKind::Command;
-                        step.connection = Some(self.connection_name(conn).to_string());
+                        step.connection = Some(conn_name.to_string());
                         step.command = Some(command.0);
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
@@ -419,7 +556,14 @@ impl System {
                         step.kind = StepKind::Local;
                     }
                 }
-                Op::Finish => w.clients[i].status = Status::Done,
+                // A program that reads the clock may decide otherwise at a later time than
+                // the one settle_client probed at.
+                op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
+                    self.rest(&mut w.clients[i], &op, w.now);
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Local;
+                    }
+                }
             }
         }
         self.settle(w, i, rec.map(|step| &mut step.events));
@@ -480,12 +624,13 @@ impl System {
             client: me.index as u8,
             slot: slot as u8,
         };
+        let recipe = &self.recipes[0];
         let mut server = w.server.clone();
         let mut now = w.now;
         for _ in 0..=LATE_CONTENDER_TICKS {
             let mut local = crate::recipe::Local::default();
             for _ in 0..64 {
-                let next = self.recipe.next_at(&me, &mut local, now);
+                let next = recipe.next_at(&me, &mut local, now);
                 if next
                     .events
                     .iter()
@@ -503,12 +648,12 @@ impl System {
                 let Outcome::Reply(reply) = server.apply(conn(slot), &command, now) else {
                     break;
                 };
-                let events = self.recipe.on_reply_at(&me, &mut local, &reply, now);
+                let events = recipe.on_reply_at(&me, &mut local, &reply, now);
                 if events.iter().any(|e| matches!(e, Event::Acquired { .. })) {
                     return true;
                 }
             }
-            for slot in 0..self.recipe.connections().len() {
+            for slot in 0..recipe.connections().len() {
                 server.close(conn(slot));
             }
             now += 1000;
@@ -565,6 +710,7 @@ impl stateright::Model for System {
             Action::Step(i) => format!("{} steps", client_name(*i)),
             Action::Tick => "clock +1s".to_string(),
             Action::Crash(i) => format!("{} crashes", client_name(*i)),
+            Action::Choose(i, k) => format!("{} chooses {k}", client_name(*i)),
         }
     }
 

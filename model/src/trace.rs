@@ -80,9 +80,14 @@ impl Trace {
                 Ok(match s.kind {
                     StepKind::Tick => Action::Tick,
                     StepKind::Crash => Action::Crash(index(&s.client)?),
-                    StepKind::Command | StepKind::Receive | StepKind::Local => {
-                        Action::Step(index(&s.client)?)
-                    }
+                    // A choice is a local step whose first event is the branch taken.
+                    StepKind::Local => match s.events.first() {
+                        Some(crate::recipe::Event::Chose { choice }) => {
+                            Action::Choose(index(&s.client)?, *choice)
+                        }
+                        _ => Action::Step(index(&s.client)?),
+                    },
+                    StepKind::Command | StepKind::Receive => Action::Step(index(&s.client)?),
                 })
             })
             .collect()

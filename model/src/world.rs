@@ -1,7 +1,7 @@
 //! The model checker's state: the server, every client's program state and beliefs, the
 //! clock, and the little history the properties need.
 
-use crate::recipe::{Event, Local};
+use crate::recipe::{Event, EventValue, Local};
 use crate::server::Server;
 
 /// Where a client's program is.
@@ -11,6 +11,14 @@ pub enum Status {
     /// Parked on connection `conn` until the server serves its blocking command.
     Waiting {
         conn: u8,
+    },
+    /// Asleep until logical time `until` (ms): it may step once the clock has reached it.
+    Sleeping {
+        until: u64,
+    },
+    /// At a `choose(n)`: its next step is one of the checker's `n` choices.
+    Choosing {
+        n: u32,
     },
     Done,
     /// Stopped for good at logical time `at` (ms).
@@ -31,6 +39,21 @@ pub struct ClientState {
     pub lease_until: Option<Option<u64>>,
     /// Sum of the deltas the server acknowledged (increments, sales).
     pub committed: i64,
+    /// The client's role, as an index into the scenario's roles (0 in a one-role scenario).
+    /// Symmetry renames clients only within a role.
+    pub role: u8,
+    /// What the client stated that the scenario keeps, in order, with the time: every named
+    /// event, and the built-in events the scenario's `history` lists. Empty for rows that do
+    /// not ask for it, so it costs them nothing.
+    pub history: Vec<Noted>,
+}
+
+/// One entry of a client's history: an event and the logical time (ms) it took effect.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Noted {
+    pub at: u64,
+    pub name: String,
+    pub value: Option<EventValue>,
 }
 
 impl ClientState {
@@ -41,6 +64,8 @@ impl ClientState {
             in_cs: false,
             lease_until: None,
             committed: 0,
+            role: 0,
+            history: Vec::new(),
         }
     }
 
@@ -50,7 +75,13 @@ impl ClientState {
 
     /// Still able to act (not finished, not crashed).
     pub fn is_live(&self) -> bool {
-        matches!(self.status, Status::Running | Status::Waiting { .. })
+        matches!(
+            self.status,
+            Status::Running
+                | Status::Waiting { .. }
+                | Status::Sleeping { .. }
+                | Status::Choosing { .. }
+        )
     }
 
     /// Records what the client stated at logical time `now` (ms).
@@ -63,8 +94,17 @@ impl ClientState {
             Event::Exit => self.in_cs = false,
             Event::Released => self.lease_until = None,
             Event::Committed { delta } => self.committed += delta,
-            Event::GaveUp => {}
+            Event::GaveUp | Event::Chose { .. } | Event::Named { .. } => {}
         }
+    }
+
+    /// Appends `event` to the history, at logical time `now` (ms).
+    pub fn note(&mut self, event: &Event, now: u64) {
+        self.history.push(Noted {
+            at: now,
+            name: event.name().to_string(),
+            value: event.value(),
+        });
     }
 }
 

@@ -47,6 +47,8 @@ fn one_counter_scenario(body: fn(&mut Client) -> Flow) -> Arc<Scenario> {
         default_clients: 2,
         params: Params::default(),
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     })
 }
 

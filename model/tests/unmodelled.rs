@@ -106,11 +106,13 @@ fn scenario(command: CommandOf) -> Arc<Scenario> {
         variants: vec![Variant {
             name: "one",
             summary: "one command",
-            recipe: Arc::new(Runner::new(Probe(command))),
+            recipes: vec![Arc::new(Runner::new(Probe(command)))],
         }],
         default_clients: 2,
         params: Params::default(),
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     })
 }
 

@@ -1,6 +1,7 @@
 //! The catalogue's rows (fault model `none`) with 5–10 clients on random schedules: a row the
 //! checker proves safe never breaks its property, on the model or on a live Redis 7.0; a row
-//! it finds violated is caught by the random schedules on both sides.
+//! it finds violated is caught by the random schedules on both sides. Scenarios with roles
+//! (their client counts are fixed) are left out.
 
 use live::{run_schedule, ExecOptions, ServerSpec};
 use model::catalogue;
@@ -33,6 +34,11 @@ fn safe_rows_hold_and_naive_rows_are_caught_at_scale() {
     let mut failures = Vec::new();
     let mut live_runs = 0;
     for job in &jobs {
+        // A scenario with roles fixes how many clients run each role: it has no larger size
+        // to scale to, and its checks are exhaustive at its own (live: replay_catalogue).
+        if job.scenario.roles.len() > 1 {
+            continue;
+        }
         let small = job.system(None);
         let expected = checker::check(&small, Limits::default(), &mut |_| {}).verdict;
         if expected == Verdict::Unknown {

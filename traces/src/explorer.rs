@@ -76,7 +76,13 @@ impl Explore {
 pub fn label(system: &System, w: &World, action: Action) -> String {
     let (_, step) = system.step(w, action);
     let who = step.client.clone().unwrap_or_default();
-    let conn = match (&step.connection, system.recipe().connections().len() > 1) {
+    let many = match action {
+        Action::Step(i) | Action::Crash(i) | Action::Choose(i, _) => {
+            system.recipe(i).connections().len() > 1
+        }
+        Action::Tick => false,
+    };
+    let conn = match (&step.connection, many) {
         (Some(c), true) => format!("[{c}] "),
         _ => String::new(),
     };
@@ -86,7 +92,10 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
             Command(step.command.clone().unwrap_or_default())
         ),
         StepKind::Receive => format!("{who}: {conn}reads its reply"),
-        StepKind::Local => format!("{who}: local step"),
+        StepKind::Local => match action {
+            Action::Choose(_, k) => format!("{who}: chooses {k}"),
+            _ => format!("{who}: local step"),
+        },
         StepKind::Tick => format!("clock +1s (t={}s)", step.time),
         StepKind::Crash => format!("{who} crashes"),
     }
@@ -132,11 +141,11 @@ pub fn describe(system: &System, w: &World) -> String {
         let status = match c.status {
             Status::Running => {
                 let mut local = c.local.clone();
-                let next = system.recipe().next(system.ctx(i), &mut local);
+                let next = system.recipe(i).next_at(system.ctx(i), &mut local, w.now);
                 match next.op {
                     Op::Send { conn, command } => {
-                        let conn = if system.recipe().connections().len() > 1 {
-                            format!("[{}] ", system.connection_name(conn))
+                        let conn = if system.recipe(i).connections().len() > 1 {
+                            format!("[{}] ", system.connection_name(i, conn))
                         } else {
                             String::new()
                         };
@@ -144,12 +153,16 @@ pub fn describe(system: &System, w: &World) -> String {
                     }
                     Op::Local => "next: a local step".to_string(),
                     Op::Finish => "finishing".to_string(),
+                    Op::Sleep { ms } => format!("next: sleeps {ms} ms"),
+                    Op::Choose { n } => format!("next: chooses among {n}"),
                 }
             }
             Status::Waiting { conn } => format!(
                 "waiting for its reply on {}",
-                system.connection_name(conn as usize)
+                system.connection_name(i, conn as usize)
             ),
+            Status::Sleeping { until } => format!("asleep until t={}s", until / 1000),
+            Status::Choosing { n } => format!("at a choice among {n}"),
             Status::Done => "done".to_string(),
             Status::Crashed { at } => format!("crashed at t={}s", at / 1000),
         };
@@ -222,7 +235,7 @@ pub fn describe(system: &System, w: &World) -> String {
             out.push_str(&format!(
                 "  {}/{}: {}\n",
                 model::client_name(id.client as usize),
-                system.connection_name(id.slot as usize),
+                system.connection_name(id.client as usize, id.slot as usize),
                 parts.join("; ")
             ));
         }

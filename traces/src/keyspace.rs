@@ -22,7 +22,7 @@ pub fn subject_changes(trace: &Trace) -> Vec<Vec<String>> {
     let subject = scenario.subject;
     let mut server = Server::default();
     for (k, v) in &scenario.setup {
-        server.preset(k, v);
+        v.apply_to(&mut server, k);
     }
     // Connection slots by (client, connection name), in order of first use.
     let mut slots: BTreeMap<(u8, String), u8> = BTreeMap::new();

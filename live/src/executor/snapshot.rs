@@ -10,9 +10,9 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 /// Reads every key of the run (those starting with `prefix`, with the prefix removed) into a
-/// model server. A key's deadline comes from PTTL: its real expiry instant, measured from
-/// `started` and counted in ticks of `tick_ms`, rounded down to the tick at which the model
-/// expires it. Types the model does not know are reported in `warnings` and left out.
+/// model server. A key's deadline comes from PTTL: its real expiry instant (at the latest:
+/// PTTL plus the time its reply came back), measured from `started` and counted in ticks of
+/// `tick_ms`, rounded down to the tick at which the model expires it. Types the model does not know are reported in `warnings` and left out.
 pub(crate) fn read_keyspace(
     con: &mut redis::Connection,
     prefix: &str,
@@ -45,10 +45,13 @@ pub(crate) fn read_keyspace(
             .arg(0)
             .arg(-1)
             .arg("WITHSCORES");
-        let read_at = started.elapsed().as_millis() as u64;
         let values = con
             .req_packed_commands(&pipe.get_packed_pipeline(), 0, 6)
             .map_err(|e| LiveError::redis(format!("reading key {name}"), e))?;
+        // Taken once the reply is in, so that `read_at + PTTL` is never before the real
+        // deadline (a key whose TTL started exactly at model time 0, a preset, stays on its
+        // tick instead of falling to the one before).
+        let read_at = started.elapsed().as_millis() as u64;
         let replies: Vec<Reply> = values.into_iter().map(reply_from_value).collect();
         let [kind, pttl, get, lrange, hgetall, zrange] = <[Reply; 6]>::try_from(replies)
             .map_err(|r| protocol(format!("reading key {name}: {} replies, not 6", r.len())))?;

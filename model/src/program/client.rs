@@ -4,8 +4,11 @@
 //! - `call` / `call_on`: one atomic step; returns the reply, or `Err(Stop)` when the runtime
 //!   has yet to send the command — propagate it with `?` and never inspect it.
 //! - `now`: the client's clock in ms; does not make a step.
-//! - `acquired`, `acquired_until`, `enter`, `released`, `committed`, `gave_up`: take effect with
-//!   the last reply; `exit`: takes effect with the next command (or the end). None makes a step.
+//! - `sleep(ms)`: a step without a command; the client's next step waits for the clock.
+//! - `choose(n)`: a step without a command whose result (0..n) the checker picks, each way.
+//! - `acquired`, `acquired_until`, `enter`, `released`, `committed`, `gave_up`, `named`: take
+//!   effect with the last reply (or sleep, or choice); `exit`: takes effect with the next command,
+//!   sleep or choice (or the end). None makes a step.
 //! - `token`, `index`, `params`: who the client is; reading them changes nothing.
 
 use super::Flow;
@@ -24,6 +27,8 @@ fn describe(input: &Input) -> &'static str {
         Input::Reply(_) => "sent a command",
         Input::Time(_) => "read the clock",
         Input::Attempt(_) | Input::Attempted(_) => "started a retry loop",
+        Input::Slept => "slept",
+        Input::Chose(_) => "made a choice",
     }
 }
 
@@ -92,13 +97,24 @@ pub(crate) struct Harvest {
     pub events: Vec<Event>,
     /// Events stated after the last reply that take effect with the next command (`exit`).
     pub deferred: Vec<Event>,
-    /// The command the program is waiting to send: (connection index, command).
-    pub pending: Option<(usize, Command)>,
+    /// What the program is waiting for: a command to send, a sleep to end, a choice.
+    pub pending: Option<Pending>,
     /// A broken contract (non-determinism, a swallowed `Stop`), in words.
     pub broken: Option<String>,
     /// Whether the run began with no reply (or retry mark) in the trail: the program's
     /// first step, whose events no reply has carried yet.
     pub first_step: bool,
+}
+
+/// What a run stopped at: the program's next step.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    /// Send this command on connection number `.0`.
+    Call(usize, Command),
+    /// Sleep this many ms.
+    Sleep(u64),
+    /// Branch this many ways.
+    Choose(u32),
 }
 
 /// A client program's view of the world: its own identity, its connections, the replies.
@@ -169,12 +185,21 @@ impl<'a> Client<'a> {
         }
     }
 
-    pub(crate) fn call_slot(&mut self, slot: usize, command: Command) -> Result<Reply, Stop> {
+    /// Breaks the contract if the program went on after a step it had to wait for.
+    fn went_on(&mut self, doing: &dyn Fn() -> String) -> bool {
         if self.harvest.pending.is_some() {
+            let what = doing();
             self.broken(format!(
-                "the program went on after a call it had to wait for, and then sent {command}: \
+                "the program went on after a call it had to wait for, and then {what}: \
                  propagate the call's result with `?`"
             ));
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn call_slot(&mut self, slot: usize, command: Command) -> Result<Reply, Stop> {
+        if self.went_on(&|| format!("sent {command}")) {
             return Err(Stop(()));
         }
         match self.trail.get(self.pos) {
@@ -190,7 +215,67 @@ impl<'a> Client<'a> {
                 Err(Stop(()))
             }
             None => {
-                self.harvest.pending = Some((slot, command));
+                self.harvest.pending = Some(Pending::Call(slot, command));
+                Err(Stop(()))
+            }
+        }
+    }
+
+    /// Sleeps `ms` milliseconds: a step without a command after which the client may act
+    /// again once the clock has moved on by `ms` rounded down to whole ticks (a sleep shorter
+    /// than a tick does not wait). Propagate the result with `?`.
+    pub fn sleep(&mut self, ms: u64) -> Flow {
+        if self.went_on(&|| format!("slept {ms} ms")) {
+            return Err(Stop(()));
+        }
+        match self.trail.get(self.pos) {
+            Some(Input::Slept) => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(other) => {
+                let was = describe(other);
+                self.broken(format!(
+                    "not deterministic: it {was} here on an earlier run, and now sleeps"
+                ));
+                Err(Stop(()))
+            }
+            None => {
+                self.harvest.pending = Some(Pending::Sleep(ms));
+                Err(Stop(()))
+            }
+        }
+    }
+
+    /// An explicit branch: returns a number from 0 to `n - 1`, and the checker explores every
+    /// one (a random back-off, which of two paths). The choice is a step of its own, recorded
+    /// in the trail like an attempt number. `n` must be from 1 to 256; `choose(1)` is 0 and no
+    /// step. Propagate the result with `?`.
+    pub fn choose(&mut self, n: u32) -> Flow<u32> {
+        if !(1..=256).contains(&n) {
+            self.broken(format!("choose({n}): n must be from 1 to 256"));
+            return Err(Stop(()));
+        }
+        if n == 1 {
+            return Ok(0);
+        }
+        if self.went_on(&|| format!("chose among {n}")) {
+            return Err(Stop(()));
+        }
+        match self.trail.get(self.pos) {
+            Some(Input::Chose(k)) if *k < n => {
+                self.pos += 1;
+                Ok(*k)
+            }
+            Some(other) => {
+                let was = describe(other);
+                self.broken(format!(
+                    "not deterministic: it {was} here on an earlier run, and now chooses among {n}"
+                ));
+                Err(Stop(()))
+            }
+            None => {
+                self.harvest.pending = Some(Pending::Choose(n));
                 Err(Stop(()))
             }
         }
@@ -348,5 +433,11 @@ impl<'a> Client<'a> {
     /// The client stops trying.
     pub fn gave_up(&mut self) {
         self.event(Event::GaveUp);
+    }
+
+    /// A named event of the recipe's own (`processed "m1"`), taking effect with the last reply
+    /// and kept in the client's history for properties to read.
+    pub fn named(&mut self, name: &str, value: Option<crate::recipe::EventValue>) {
+        self.event(Event::named(name, value));
     }
 }

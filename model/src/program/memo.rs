@@ -19,7 +19,7 @@
 //! The table is split in shards, each behind its own lock, so that the search's threads
 //! rarely wait for each other.
 
-use crate::command::Command;
+use super::client::Pending;
 use crate::recipe::{ClientCtx, Event, Input};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
@@ -44,8 +44,8 @@ pub(crate) struct Outcome {
     pub events: Vec<Event>,
     /// Events taking effect with the next command (`exit`).
     pub deferred: Vec<Event>,
-    /// The call the program waits on: (connection index, command); `None` once it has ended.
-    pub pending: Option<(usize, Command)>,
+    /// What the program waits on (a call, a sleep, a choice); `None` once it has ended.
+    pub pending: Option<Pending>,
     /// Whether no reply (or retry mark) was in the trail: the program's first step.
     pub first_step: bool,
 }

@@ -16,10 +16,13 @@
 //!    it next does something, which is the conservative reading for mutual exclusion.
 //! 3. **`now()` is the client's clock** in ms (logical time: tick *t* reads `t * 1000`): the
 //!    time of the step that delivered the last reply, or of the client's first step.
+//!    **`sleep(ms)`** and **`choose(n)`** are steps without a command: the client wakes (a step)
+//!    once the clock has moved on by `ms` rounded down to whole ticks; the checker takes each
+//!    of the `n` branches (a step). Both are recorded in the trail (`Slept`, `Chose(k)`).
 //! 4. **Determinism.** Given the same replies (and clock readings), a program must send the
 //!    same commands and state the same events. Programs may keep state only in their own
 //!    variables: nothing may survive from one run of the program to the next.
-//! 5. **Symmetry.** Clients of one variant are interchangeable: a program may use its own
+//! 5. **Symmetry.** Clients of one role are interchangeable: a program may use its own
 //!    token (`c.token()`) and the replies it received, and may compare tokens only for
 //!    equality. Tokens appear in the server and in replies only as whole values (a string
 //!    value, a list element); the checker renames them there.

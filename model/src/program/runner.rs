@@ -2,15 +2,17 @@
 //!
 //! `on_reply` appends the reply to the trail and runs the program up to its next call: the
 //! events it states on the way take effect with that reply. `next` runs it again and returns
-//! the call it is waiting on (with the `exit` stated before it), or the end. A broken contract
+//! the call it is waiting on (with the `exit` stated before it), the sleep or choice it is
+//! waiting on, or the end; `resume_at` appends the end of a sleep or the checker's choice and
+//! runs it on, as `on_reply` does for a reply. A broken contract
 //! (a program that is not deterministic, or that swallows a `Stop`) stops the whole check with
 //! a [`RecipeError`], which the CLI prints as one line (exit 2). Each distinct run is made once
 //! and remembered ([`super::memo`]).
 
-use super::client::{Client, Harvest};
+use super::client::{Client, Harvest, Pending};
 use super::memo::{Memo, Outcome, Trail};
 use super::Program;
-use crate::recipe::{ClientCtx, Event, Input, Local, Next, Recipe};
+use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe, Rest};
 use crate::reply::Reply;
 use std::fmt;
 use std::sync::Arc;
@@ -113,9 +115,12 @@ impl<P: Program> Recipe for Runner<P> {
         let o = self.outcome(me, whole(&local.trail), now_ms);
         let events = starting_events(&o);
         match &o.pending {
-            Some((conn, command)) => {
+            Some(pending) => {
                 adopt(&mut local.trail, &o.trail);
-                Next::send(*conn, command.clone()).with(events)
+                Next {
+                    events,
+                    op: op_of(pending),
+                }
             }
             None => {
                 // Nothing of a finished program matters but what it stated.
@@ -125,19 +130,30 @@ impl<P: Program> Recipe for Runner<P> {
         }
     }
 
-    fn ends_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<(Vec<Event>, Local)> {
+    fn rests_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<Rest> {
         let o = self.outcome(me, whole(&local.trail), now_ms);
-        if o.pending.is_some() {
-            return None;
-        }
-        let ended = Local {
+        let op = match &o.pending {
+            Some(Pending::Call(..)) => return None,
+            Some(pending) => op_of(pending),
+            None => Op::Finish,
+        };
+        let trail = if op == Op::Finish {
+            // Nothing of a finished program matters but what it stated.
+            Vec::new()
+        } else {
+            o.trail.clone()
+        };
+        let local = Local {
             pc: local.pc,
             attempt: local.attempt,
             value: local.value,
-            // Nothing of a finished program matters but what it stated.
-            trail: Vec::new(),
+            trail,
         };
-        Some((starting_events(&o), ended))
+        Some(Rest {
+            events: starting_events(&o),
+            local,
+            op,
+        })
     }
 
     fn on_reply_at(
@@ -147,14 +163,43 @@ impl<P: Program> Recipe for Runner<P> {
         reply: &Reply,
         now_ms: u64,
     ) -> Vec<Event> {
-        let reply = Input::Reply(reply.clone());
+        self.run_on(me, local, Input::Reply(reply.clone()), now_ms)
+    }
+
+    fn resume_at(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        self.run_on(me, local, input, now_ms)
+    }
+}
+
+impl<P: Program> Runner<P> {
+    /// Appends `input` (a reply, the end of a sleep, a choice) to the trail and runs the
+    /// program on to its next step; returns the events taking effect with that input.
+    fn run_on(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
         let trail = Trail {
             given: &local.trail,
-            then: Some(&reply),
+            then: Some(&input),
         };
         let o = self.outcome(me, trail, now_ms);
         adopt(&mut local.trail, &o.trail);
         o.events.clone()
+    }
+}
+
+/// The stepper's operation for what the program waits on.
+fn op_of(pending: &Pending) -> Op {
+    match pending {
+        Pending::Call(conn, command) => Op::Send {
+            conn: *conn,
+            command: command.clone(),
+        },
+        Pending::Sleep(ms) => Op::Sleep { ms: *ms },
+        Pending::Choose(n) => Op::Choose { n: *n },
     }
 }
 

@@ -170,5 +170,7 @@ pub fn scenario() -> Scenario {
             lease: 1,
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     }
 }

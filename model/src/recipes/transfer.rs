@@ -45,13 +45,7 @@ pub const NO_LOST_TRANSFER: PropertyDef = PropertyDef {
 };
 
 fn balance(sys: &System, w: &World, key: &str) -> i64 {
-    let initial = sys
-        .scenario
-        .setup
-        .iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let initial = sys.scenario.initial_int(key);
     let now = w
         .server
         .get_str(key)

@@ -11,7 +11,9 @@ use super::LuaFile;
 use crate::command::Command;
 use crate::program::client::Loop;
 use crate::program::{Client, Flow};
+use crate::recipe::EventValue;
 use crate::reply::Reply;
+use crate::scenario::Role;
 use crate::server::Value;
 use crate::world::{Status, World};
 use mlua::thread::ThreadStatus;
@@ -30,7 +32,8 @@ pub(crate) struct Engine {
     pub lua: Lua,
     pub decl: Table,
     client_mt: Table,
-    variants: HashMap<String, Function>,
+    /// Each variant's function by (variant, role): role `None` in a one-role scenario.
+    variants: HashMap<(String, Option<String>), Function>,
     properties: HashMap<String, Function>,
 }
 
@@ -79,9 +82,23 @@ impl Engine {
         {
             let v = v.map_err(|e| lua_message(&e))?;
             let name: String = v.get("name").map_err(|e| lua_message(&e))?;
-            let body: Function = v.get("body").map_err(|e| lua_message(&e))?;
-            if variants.insert(name.clone(), body).is_some() {
+            let body: Option<Function> = v.get("body").map_err(|e| lua_message(&e))?;
+            let roles: Option<Table> = v.get("roles").map_err(|e| lua_message(&e))?;
+            let mut bodies = Vec::new();
+            if let Some(body) = body {
+                bodies.push((None, body));
+            }
+            if let Some(roles) = roles {
+                for pair in roles.pairs::<String, Function>() {
+                    let (role, f) = pair.map_err(|e| lua_message(&e))?;
+                    bodies.push((Some(role), f));
+                }
+            }
+            if variants.keys().any(|(n, _)| *n == name) {
                 return Err(format!("{}: variant {name:?} is declared twice", file.path));
+            }
+            for (role, f) in bodies {
+                variants.insert((name.clone(), role), f);
             }
         }
         let mut properties = HashMap::new();
@@ -166,19 +183,24 @@ fn number(v: Option<&LuaValue>) -> Option<f64> {
     }
 }
 
-/// Runs variant `name` of the engine's file as a program over `c`.
-pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
+/// Runs variant `name` (role `role`'s function, in a scenario with roles) of the engine's
+/// file as a program over `c`.
+pub(crate) fn run_variant(engine: &Engine, name: &str, role: Option<&str>, c: &mut Client) -> Flow {
     let lua = &engine.lua;
     let fail = |c: &mut Client, why: String| {
         c.broken(why);
         Err(crate::program::client::stop())
     };
-    let Some(body) = engine.variants.get(name) else {
+    let Some(body) = engine
+        .variants
+        .get(&(name.to_string(), role.map(str::to_string)))
+    else {
         return fail(c, format!("variant {name:?} is not declared"));
     };
     let set_up = || -> mlua::Result<(mlua::Thread, Table)> {
         let me = lua.create_table()?;
         me.set("token", c.token())?;
+        me.set("role", role)?;
         let params = lua.create_table()?;
         params.set("retries", c.params().retries)?;
         params.set("lease", c.params().lease)?;
@@ -250,6 +272,41 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
                 }
                 Ok(MultiValue::new())
             }
+            "named" => {
+                let name = match out.get(1) {
+                    Some(LuaValue::String(s)) => s.to_string_lossy().to_string(),
+                    _ => return fail(c, "c:event(name, value) needs a name (a string)".into()),
+                };
+                let value = match out.get(2) {
+                    None | Some(LuaValue::Nil) => None,
+                    Some(LuaValue::String(s)) => Some(EventValue::Str(s.to_string_lossy().to_string())),
+                    Some(v) => match number(Some(v)) {
+                        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(EventValue::Int(n as i64)),
+                        _ => {
+                            return fail(
+                                c,
+                                format!("c:event({name:?}, value): the value must be a string or an integer"),
+                            )
+                        }
+                    },
+                };
+                c.named(&name, value);
+                Ok(MultiValue::new())
+            }
+            "sleep" => match number(out.get(1)) {
+                Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => {
+                    c.sleep(ms as u64)?;
+                    Ok(MultiValue::new())
+                }
+                _ => return fail(c, "c:sleep(ms) needs a whole number of ms".into()),
+            },
+            "choose" => match number(out.get(1)) {
+                Some(n) if n.fract() == 0.0 && (1.0..=256.0).contains(&n) => {
+                    let k = c.choose(n as u32)?;
+                    Ok(MultiValue::from_iter([LuaValue::Number(k as f64)]))
+                }
+                _ => return fail(c, "c:choose(n) needs a whole number from 1 to 256".into()),
+            },
             "attempts-begin" => match c.attempts_begin() {
                 Loop::Ended(code) => Ok(MultiValue::from_iter([
                     LuaValue::Boolean(true),
@@ -312,9 +369,11 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, c: &mut Client) -> Flow {
 
 /// The observation a property reads: `w.keys` (strings; lists as arrays; hashes as field →
 /// value tables; sorted sets as member → score tables), `w.clients[i]`
-/// (`name`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`, `crashed`),
-/// `w.now` (ms) and `w.final`.
-fn observation(lua: &Lua, w: &World, is_final: bool) -> mlua::Result<Table> {
+/// (`name`, `role`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`,
+/// `crashed`, `events`: the history, `{ at = ms, name = …, value = … }` in order),
+/// `w.expires` (key → the time it expires, ms on the clock of `w.now`; keys without an
+/// expiry are absent), `w.now` (ms) and `w.final`.
+fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Result<Table> {
     let obs = lua.create_table()?;
     let keys = lua.create_table()?;
     for (k, e) in &w.server.keys {
@@ -338,6 +397,13 @@ fn observation(lua: &Lua, w: &World, is_final: bool) -> mlua::Result<Table> {
         }
     }
     obs.set("keys", keys)?;
+    let expires = lua.create_table()?;
+    for (k, e) in &w.server.keys {
+        if let Some(at) = e.expires_at {
+            expires.set(k.as_str(), at)?;
+        }
+    }
+    obs.set("expires", expires)?;
     let clients = lua.create_table()?;
     for (i, cs) in w.clients.iter().enumerate() {
         let t = lua.create_table()?;
@@ -348,6 +414,23 @@ fn observation(lua: &Lua, w: &World, is_final: bool) -> mlua::Result<Table> {
         t.set("lease_until", cs.lease_until.flatten())?;
         t.set("done", cs.status == Status::Done)?;
         t.set("crashed", cs.is_crashed())?;
+        t.set(
+            "role",
+            roles.get(cs.role as usize).map_or("client", |r| r.name),
+        )?;
+        let events = lua.create_table()?;
+        for (n, e) in cs.history.iter().enumerate() {
+            let entry = lua.create_table()?;
+            entry.set("at", e.at)?;
+            entry.set("name", e.name.as_str())?;
+            match &e.value {
+                Some(EventValue::Int(v)) => entry.set("value", *v)?,
+                Some(EventValue::Str(v)) => entry.set("value", v.as_str())?,
+                None => {}
+            }
+            events.raw_set(n + 1, entry)?;
+        }
+        t.set("events", events)?;
         clients.raw_set(i + 1, t)?;
     }
     obs.set("clients", clients)?;
@@ -362,12 +445,13 @@ pub(crate) fn check_property(
     engine: &Engine,
     name: &str,
     w: &World,
+    roles: &[Role],
     is_final: bool,
 ) -> Result<Result<(), String>, String> {
     let Some(f) = engine.properties.get(name) else {
         return Err(format!("property {name:?} is not declared"));
     };
-    let obs = observation(&engine.lua, w, is_final).map_err(|e| lua_message(&e))?;
+    let obs = observation(&engine.lua, w, roles, is_final).map_err(|e| lua_message(&e))?;
     let out: MultiValue = f.call(obs).map_err(|e| lua_message(&e))?;
     let mut out = out.into_iter();
     match out.next() {

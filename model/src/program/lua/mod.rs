@@ -23,21 +23,29 @@
 //! ```
 //!
 //! The contract (stable; later versions add to it):
-//! - `scenario{…}` fields: `name` (required), `summary`, `keys` (string values set before any
-//!   client runs), `clients` (default 2), `params = { retries = 1, lease = 1 }`, `faults`
-//!   (default all: none, crash, pause), `properties` (names: built-in or declared in the
-//!   file), `connections` (default `{ "conn" }`), `subject` (the key built-in properties are
-//!   about; default: the only key), `ticks` (clock ticks of one second a run may span,
-//!   default 0). An unknown field is an error.
-//! - `variant(name, function(c) … end [, { summary = …, connections = {…} }])`.
+//! - `scenario{…}` fields: `name` (required), `summary`, `keys` (set before any client runs:
+//!   a string or integer, or `{ list = {…} }`, `{ hash = { f = v } }`, `{ zset = { m = score } }`,
+//!   `{ string = v }`, each with an optional `px` (ms) or `ex` (s)), `clients` (default 2), or
+//!   `roles = { producer = 1, worker = 2 }` (clients named role by role, roles in alphabetical
+//!   order), `params = { retries = 1, lease = 1 }`, `faults` (default all: none, crash, pause),
+//!   `properties` (names: built-in or declared in the file), `connections` (default
+//!   `{ "conn" }`), `subject` (the key built-in properties are about; default: the only key),
+//!   `ticks` (clock ticks of one second a run may span, default 0), `history` (the built-in
+//!   events each client's history keeps, or `"all"`; named events are always kept). An
+//!   unknown field is an error.
+//! - `variant(name, function(c) … end [, { summary = …, connections = {…} }])`, or with roles
+//!   `variant(name, { producer = function(c) … end, worker = function(c) … end } [, options])`.
 //! - The client `c`: `c:call(cmd, args…)` (first connection), `c:call_on(conn, cmd, args…)`,
-//!   `c:now()` (ms), `c:attempts(n, function(attempt) … end)` (a retry loop whose attempts
-//!   share nothing but their number: return a value to stop, nil to retry), the events
-//!   `c:acquired(lease_s)`, `c:acquired_until(ms)`, `c:enter()`, `c:exit()`, `c:released()`,
-//!   `c:committed(delta)`, `c:gave_up()`, and `c.token`, `c.params`, `c.is_error(reply)`.
+//!   `c:now()` (ms), `c:sleep(ms)` (a step; wakes once the clock has moved on by `ms` rounded
+//!   down to whole ticks), `c:choose(n)` (a step; 0 to n − 1, each explored),
+//!   `c:attempts(n, function(attempt) … end)` (a retry loop whose attempts share nothing but
+//!   their number: return a value to stop, nil to retry), the events `c:acquired(lease_s)`,
+//!   `c:acquired_until(ms)`, `c:enter()`, `c:exit()`, `c:released()`, `c:committed(delta)`,
+//!   `c:gave_up()`, `c:event(name, value)` (kept in the history), and `c.token`, `c.role`,
+//!   `c.params`, `c.is_error(reply)`.
 //!   What a step is, when events take effect and what determinism means: [`crate::program`].
 //! - `property(name, "always" | "at-end", function(w) … end)` returns `true`, or `false` and a
-//!   message; `w` is described in [`engine`]'s `observation`.
+//!   message; `w` is described in `engine`'s `observation`.
 //! - The sandbox has Lua 5.1's base, `string`, `table` and `math` without `random`; no `io`,
 //!   `os`, `debug`, `print`, `require`, `load*` or coroutines. A variant must keep its state in
 //!   its own locals: nothing may survive from one run to the next (file-level variables that
@@ -46,7 +54,7 @@
 mod engine;
 mod scenario;
 
-pub use scenario::load;
+pub use scenario::{load, load_source};
 
 use crate::program::{Client, Flow, Program};
 use std::sync::Arc;
@@ -79,6 +87,8 @@ impl LuaFile {
 pub struct LuaProgram {
     file: Arc<LuaFile>,
     variant: String,
+    /// The role whose function this is, in a scenario with roles.
+    role: Option<&'static str>,
     connections: &'static [&'static str],
 }
 
@@ -88,7 +98,9 @@ impl Program for LuaProgram {
     }
 
     fn run(&self, c: &mut Client) -> Flow {
-        match engine::with_engine(&self.file, |e| engine::run_variant(e, &self.variant, c)) {
+        match engine::with_engine(&self.file, |e| {
+            engine::run_variant(e, &self.variant, self.role, c)
+        }) {
             Ok(flow) => flow,
             Err(why) => {
                 c.broken(why);

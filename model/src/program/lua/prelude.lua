@@ -10,11 +10,25 @@ function scenario(t)
   decl.scenario = t
 end
 
+-- variant(name, function(c) ... end [, options]), or with roles
+-- variant(name, { producer = function(c) ... end, worker = function(c) ... end } [, options]).
 function variant(name, body, options)
-  if type(name) ~= "string" or type(body) ~= "function" then
+  local roles = nil
+  if type(body) == "table" then
+    roles = body
+    for role, f in pairs(roles) do
+      if type(role) ~= "string" or type(f) ~= "function" then
+        error("variant " .. tostring(name) .. ": { role = function(c) ... end, ... } expected", 2)
+      end
+    end
+    body = nil
+  elseif type(body) ~= "function" then
+    body = false
+  end
+  if type(name) ~= "string" or body == false then
     error("variant(name, function(c) ... end [, options]) expected", 2)
   end
-  table.insert(decl.variants, { name = name, body = body, options = options or {} })
+  table.insert(decl.variants, { name = name, body = body, roles = roles, options = options or {} })
 end
 
 function property(name, kind, check)
@@ -41,6 +55,9 @@ function C:exit() yield("event", "exit") end
 function C:released() yield("event", "released") end
 function C:committed(delta) yield("event", "committed", delta or 1) end
 function C:gave_up() yield("event", "gave-up") end
+function C:event(name, value) yield("named", name, value) end
+function C:sleep(ms) yield("sleep", ms) end
+function C:choose(n) return yield("choose", n) end
 function C.is_error(r) return type(r) == "table" and r.err ~= nil end
 
 -- Up to n attempts of body(attempt) (attempt from 0) until one returns a value other than

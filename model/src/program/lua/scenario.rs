@@ -7,8 +7,8 @@ use crate::faults::FaultModel;
 use crate::program::runner::raise;
 use crate::program::Runner;
 use crate::properties;
-use crate::recipe::Params;
-use crate::scenario::{PropertyDef, PropertyKind, Scenario, Variant};
+use crate::recipe::{Params, Recipe};
+use crate::scenario::{Preset, PresetValue, PropertyDef, PropertyKind, Role, Scenario, Variant};
 use crate::system::System;
 use crate::world::World;
 use mlua::{Table, Value as LuaValue};
@@ -51,7 +51,9 @@ fn file_property(sys: &System, w: &World, is_final: bool) -> Result<(), String> 
         raise(format!("scenario {} has no recipe file", sys.scenario.name));
     };
     let name = sys.property_def().name;
-    match with_engine(&file, |e| check_property(e, name, w, is_final)) {
+    match with_engine(&file, |e| {
+        check_property(e, name, w, &sys.scenario.roles, is_final)
+    }) {
         Ok(Ok(verdict)) => verdict,
         Ok(Err(why)) | Err(why) => raise(format!("{}: property {name}: {why}", file.path)),
     }
@@ -83,12 +85,127 @@ const FIELDS: &[&str] = &[
     "connections",
     "subject",
     "ticks",
+    "roles",
+    "history",
 ];
+
+/// The built-in events a scenario's `history` may list (named events are always kept).
+const BUILT_IN_EVENTS: &[&str] = &[
+    "acquired",
+    "enter",
+    "exit",
+    "released",
+    "committed",
+    "gave-up",
+    "chose",
+];
+
+/// A number as a preset writes it: integers without a fraction, others as Rust prints them.
+fn number_text(v: &LuaValue) -> Option<String> {
+    match v {
+        LuaValue::Integer(i) => Some(i.to_string()),
+        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            Some((*n as i64).to_string())
+        }
+        LuaValue::Number(n) if n.is_finite() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A string or a number, as a preset element.
+fn element(v: &LuaValue) -> Option<String> {
+    match v {
+        LuaValue::String(s) => Some(s.to_string_lossy().to_string()),
+        other => number_text(other),
+    }
+}
+
+/// One key of `keys = {…}`: a string or integer, or a table naming its type (`string`,
+/// `list`, `hash`, `zset`) with an optional time to live (`px` ms or `ex` s).
+fn preset(k: &str, v: &LuaValue) -> Result<Preset, String> {
+    let t = match v {
+        LuaValue::Table(t) => t,
+        other => {
+            return element(other).map(Preset::from).ok_or_else(|| {
+                format!(
+                    "key {k:?}: a string, an integer, or a table such as {{ list = {{ \"a\" }} }}"
+                )
+            })
+        }
+    };
+    let mut value = None;
+    let mut px = None;
+    for pair in t.clone().pairs::<String, LuaValue>() {
+        let (field, v) = pair.map_err(|_| format!("key {k:?}: fields must be named"))?;
+        let bad = |what: &str| format!("key {k:?}: {field} must be {what}");
+        let typed = match field.as_str() {
+            "string" => PresetValue::Str(element(&v).ok_or_else(|| bad("a string"))?),
+            "list" => {
+                let LuaValue::Table(items) = v else {
+                    return Err(bad("a list of strings"));
+                };
+                let items: Vec<String> = items
+                    .sequence_values::<LuaValue>()
+                    .map(|i| i.ok().as_ref().and_then(element))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| bad("a list of strings"))?;
+                PresetValue::List(items)
+            }
+            "hash" | "zset" => {
+                let LuaValue::Table(map) = v else {
+                    return Err(bad("a table"));
+                };
+                let mut pairs = Vec::new();
+                for pair in map.pairs::<LuaValue, LuaValue>() {
+                    let (f, x) = pair.map_err(|e| lua_message(&e))?;
+                    let f = element(&f).ok_or_else(|| bad("a table with string keys"))?;
+                    let x = if field == "hash" {
+                        element(&x).ok_or_else(|| bad("a table of strings"))?
+                    } else {
+                        number_text(&x).ok_or_else(|| bad("a table of member = score"))?
+                    };
+                    pairs.push((f, x));
+                }
+                // Lua tables have no order: fields and members go in sorted order.
+                pairs.sort();
+                if field == "hash" {
+                    PresetValue::Hash(pairs)
+                } else {
+                    PresetValue::ZSet(pairs)
+                }
+            }
+            "px" | "ex" => {
+                let n = number_text(&v)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .ok_or_else(|| bad("a non-negative integer"))?;
+                px = Some(if field == "ex" { n * 1000 } else { n });
+                continue;
+            }
+            other => {
+                return Err(format!(
+                    "key {k:?}: unknown field {other:?} (known: string, list, hash, zset, px, ex)"
+                ))
+            }
+        };
+        if value.replace(typed).is_some() {
+            return Err(format!("key {k:?}: one of string, list, hash, zset"));
+        }
+    }
+    let value = value.ok_or_else(|| format!("key {k:?}: give string, list, hash or zset"))?;
+    Ok(Preset { value, px })
+}
 
 /// Reads the recipe file at `path` into a scenario. Errors are one line (`file:line: …` for
 /// Lua errors) for the CLI to print.
 pub fn load(path: &str) -> Result<Arc<Scenario>, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    load_source(path, source)
+}
+
+/// Reads a recipe file's `source` (named `path` in errors and traces) into a scenario: how
+/// the catalogue loads the files compiled into the binary. A second file declaring the same
+/// scenario name is an error; the same path and text again is the same scenario.
+pub fn load_source(path: &str, source: String) -> Result<Arc<Scenario>, String> {
     let file = Arc::new(LuaFile::new(path, source));
     let scenario = with_engine(&file, |engine| build(&file, engine))??;
     let mut registry = files().lock().expect("recipe file registry poisoned");
@@ -138,19 +255,11 @@ fn build(file: &Arc<LuaFile>, engine: &Engine) -> Result<Scenario, String> {
     if let LuaValue::Table(keys) = get("keys") {
         for pair in keys.pairs::<String, LuaValue>() {
             let (k, v) = pair.map_err(|e| err(lua_message(&e)))?;
-            match v {
-                LuaValue::String(v) => setup.push((k, v.to_string_lossy().to_string())),
-                LuaValue::Integer(i) => setup.push((k, i.to_string())),
-                LuaValue::Number(n) if n.fract() == 0.0 => setup.push((k, (n as i64).to_string())),
-                _ => {
-                    return Err(err(format!(
-                        "key {k:?}: only string (or integer) values can be preset for now"
-                    )))
-                }
-            }
+            let p = preset(&k, &v).map_err(err)?;
+            setup.push((k, p));
         }
     }
-    setup.sort();
+    setup.sort_by(|a, b| a.0.cmp(&b.0));
     let int = |k: &str, default: u64| -> Result<u64, String> {
         match get(k) {
             LuaValue::Nil => Ok(default),
@@ -161,10 +270,45 @@ fn build(file: &Arc<LuaFile>, engine: &Engine) -> Result<Scenario, String> {
             ))),
         }
     };
-    let clients = int("clients", 2)? as usize;
+    let roles = build_roles(&get("roles")).map_err(err)?;
+    if !roles.is_empty() && !matches!(get("clients"), LuaValue::Nil) {
+        return Err(err(
+            "give either clients or roles: with roles, each role says how many clients run it"
+                .into(),
+        ));
+    }
+    let clients = match roles.iter().map(|r| r.clients).sum::<usize>() {
+        0 => int("clients", 2)? as usize,
+        n => n,
+    };
     if !(1..=26).contains(&clients) {
         return Err(err("clients must be between 1 and 26".into()));
     }
+    let history: Vec<&'static str> = match get("history") {
+        LuaValue::Nil => vec![],
+        LuaValue::String(s) if s.to_string_lossy() == "all" => vec!["all"],
+        LuaValue::Table(t) => {
+            let names = strings(&t, "history").map_err(err)?;
+            let mut out = Vec::new();
+            for n in names {
+                match BUILT_IN_EVENTS.iter().find(|b| **b == n) {
+                    Some(b) => out.push(*b),
+                    None => {
+                        return Err(err(format!(
+                            "history: unknown built-in event {n:?} (known: {}; named events are always kept)",
+                            BUILT_IN_EVENTS.join(", ")
+                        )))
+                    }
+                }
+            }
+            out
+        }
+        _ => {
+            return Err(err(
+                "history must be \"all\" or a list of built-in event names".into(),
+            ))
+        }
+    };
     let max_ticks = int("ticks", 0)?;
     let mut params = Params::default();
     if let LuaValue::Table(p) = get("params") {
@@ -207,7 +351,7 @@ fn build(file: &Arc<LuaFile>, engine: &Engine) -> Result<Scenario, String> {
         _ => String::new(),
     };
     let properties = build_properties(engine, &get("properties"), faults).map_err(err)?;
-    let variants = build_variants(file, engine, &connections).map_err(err)?;
+    let variants = build_variants(file, engine, &connections, &roles).map_err(err)?;
     Ok(Scenario {
         name: leak(name),
         summary: leak(summary),
@@ -218,6 +362,8 @@ fn build(file: &Arc<LuaFile>, engine: &Engine) -> Result<Scenario, String> {
         default_clients: clients,
         params,
         max_ticks,
+        roles,
+        history,
     })
 }
 
@@ -283,10 +429,39 @@ fn build_properties(
     Ok(out)
 }
 
+/// `roles = { producer = 1, worker = 2 }`: roles in alphabetical order (Lua tables have
+/// none), clients named role by role.
+fn build_roles(v: &LuaValue) -> Result<Vec<Role>, String> {
+    let t = match v {
+        LuaValue::Nil => return Ok(vec![]),
+        LuaValue::Table(t) => t,
+        _ => return Err("roles must be a table of name = number of clients".into()),
+    };
+    let mut roles = Vec::new();
+    for pair in t.clone().pairs::<LuaValue, LuaValue>() {
+        let (k, v) = pair.map_err(|e| lua_message(&e))?;
+        let LuaValue::String(name) = k else {
+            return Err("roles must be a table of name = number of clients".into());
+        };
+        let name = name.to_string_lossy().to_string();
+        let n = number_text(&v)
+            .and_then(|t| t.parse::<usize>().ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("roles.{name} must be a number of clients (at least 1)"))?;
+        roles.push(Role {
+            name: leak(name),
+            clients: n,
+        });
+    }
+    roles.sort_by_key(|r| r.name);
+    Ok(roles)
+}
+
 fn build_variants(
     file: &Arc<LuaFile>,
     engine: &Engine,
     connections: &[String],
+    roles: &[Role],
 ) -> Result<Vec<Variant>, String> {
     let declared: Table = engine.decl.get("variants").map_err(|e| lua_message(&e))?;
     let mut out = Vec::new();
@@ -311,17 +486,57 @@ fn build_variants(
         if conns.is_empty() {
             return Err(format!("variant {name}: at least one connection"));
         }
-        let conns: Vec<&'static str> = conns.into_iter().map(leak).collect();
-        let program = LuaProgram {
-            file: Arc::clone(file),
-            variant: name.clone(),
-            connections: Box::leak(conns.into_boxed_slice()),
+        let conns: &'static [&'static str] = Box::leak(
+            conns
+                .into_iter()
+                .map(leak)
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
+        let bodies: Option<Table> = v.get("roles").map_err(|e| lua_message(&e))?;
+        let program = |role: Option<&'static str>| -> Arc<dyn Recipe> {
+            Arc::new(Runner::new(LuaProgram {
+                file: Arc::clone(file),
+                variant: name.clone(),
+                role,
+                connections: conns,
+            }))
         };
-        out.push(Variant::new(
-            leak(name),
-            leak(summary),
-            Runner::new(program),
-        ));
+        let recipes: Vec<Arc<dyn Recipe>> = match (&bodies, roles.len()) {
+            (None, 0 | 1) => vec![program(None)],
+            (None, _) => {
+                return Err(format!(
+                    "variant {name}: the scenario has roles ({}): give one function per role, variant({name:?}, {{ {} = function(c) … end, … }})",
+                    roles.iter().map(|r| r.name).collect::<Vec<_>>().join(", "),
+                    roles[0].name
+                ))
+            }
+            (Some(_), 0) => {
+                return Err(format!(
+                    "variant {name}: one function per role, but the scenario declares no roles = {{…}}"
+                ))
+            }
+            (Some(t), _) => {
+                for pair in t.clone().pairs::<String, LuaValue>() {
+                    let (role, _) = pair.map_err(|e| lua_message(&e))?;
+                    if !roles.iter().any(|r| r.name == role) {
+                        return Err(format!(
+                            "variant {name}: unknown role {role:?} (the scenario's roles: {})",
+                            roles.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
+                }
+                let mut out = Vec::new();
+                for r in roles {
+                    if !t.contains_key(r.name).map_err(|e| lua_message(&e))? {
+                        return Err(format!("variant {name}: no function for role {}", r.name));
+                    }
+                    out.push(program(Some(r.name)));
+                }
+                out
+            }
+        };
+        out.push(Variant::with_roles(leak(name), leak(summary), recipes));
     }
     if out.is_empty() {
         return Err("no variant declared: add variant(\"name\", function(c) … end)".into());
