@@ -123,15 +123,16 @@ fn element(v: &LuaValue) -> Option<String> {
 /// One key of `keys = {…}`: a string or integer, or a table naming its type (`string`,
 /// `list`, `hash`, `zset`) with an optional time to live (`px` ms or `ex` s).
 fn preset(k: &str, v: &LuaValue) -> Result<Preset, String> {
-    let t =
-        match v {
-            LuaValue::Table(t) => t,
-            other => return element(other).map(Preset::from).ok_or_else(|| {
+    let t = match v {
+        LuaValue::Table(t) => t,
+        other => {
+            return element(other).map(Preset::from).ok_or_else(|| {
                 format!(
                     "key {k:?}: a string, an integer, or a table such as {{ list = {{ \"a\" }} }}"
                 )
-            }),
-        };
+            })
+        }
+    };
     let mut value = None;
     let mut px = None;
     for pair in t.clone().pairs::<String, LuaValue>() {
