@@ -102,7 +102,11 @@ pub(crate) fn read_keyspace(
         let expires_at = match pttl {
             Reply::Int(ms) if ms >= 0 => {
                 let real_deadline = read_at + ms as u64;
-                let deadline = real_deadline / tick_ms * 1000;
+                // To the nearest tick: the executor sends right after a tick's boundary, and
+                // `read_at` (the host's clock) may run a millisecond behind the server's, so
+                // rounding down could land a whole tick early (seen with a 86400 s PX set at
+                // t=0).
+                let deadline = (real_deadline + tick_ms / 2) / tick_ms * 1000;
                 if deadline <= now {
                     warnings.push(format!(
                         "live key {name} should already have expired (PTTL {ms} ms at {:.3}s into the run)",
