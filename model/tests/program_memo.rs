@@ -45,6 +45,8 @@ fn system(clients: usize) -> System {
             ..Params::default()
         },
         max_ticks: 0,
+        roles: vec![],
+        history: vec![],
     });
     System::new(scenario, 0, 0, FaultModel::None, None)
 }
