@@ -8,7 +8,8 @@
 //!   (`images/build.sh`, run by [`crate::provision`] when the image is
 //!   missing), removed on drop.
 //! * **process**: a `redis-server` child on a free loopback port, killed on
-//!   drop and when this process dies.
+//!   drop and when this process dies. Plain `redis-server` is the host's, or
+//!   without one the image's copy ([`crate::provision::redis_server_binary`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ use crate::LiveError;
 mod container;
 mod external;
 mod process;
+
+pub(crate) use process::{find_binary, search_path};
 
 /// Image used by `Auto`/`default` when `REDIS_IMAGE` is not set.
 pub const DEFAULT_IMAGE: &str = "redis-races/redis:7.0";
@@ -123,7 +126,7 @@ impl ServerSpec {
             return Ok(ServerSpec::Container { image });
         }
         let binary = PathBuf::from("redis-server");
-        if process::find_binary(&binary).is_ok() {
+        if search_path("redis-server").is_some() {
             return Ok(ServerSpec::Process { binary });
         }
         Err(LiveError::NoBackend {

@@ -47,7 +47,7 @@ impl ProcessServer {
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
     pub(super) fn start(binary: &Path) -> Result<Self, LiveError> {
-        let binary = find_binary(binary)?;
+        let binary = resolve_binary(binary)?;
         remove_stale_dirs();
         let dir =
             std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), nanos()));
@@ -178,8 +178,19 @@ fn remove_stale_dirs() {
     }
 }
 
+/// The binary `start` runs: plain `redis-server` is whatever
+/// [`crate::provision::redis_server_binary`] finds (the host's, else the image's copy);
+/// any other name is [`find_binary`]'s.
+fn resolve_binary(binary: &Path) -> Result<PathBuf, LiveError> {
+    if binary == Path::new("redis-server") {
+        crate::provision::redis_server_binary()
+    } else {
+        find_binary(binary)
+    }
+}
+
 /// Resolves a bare name on PATH; checks an explicit path exists.
-pub(super) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
+pub(crate) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
     let not_found = || LiveError::BinaryNotFound {
         binary: binary.display().to_string(),
     };
@@ -190,11 +201,15 @@ pub(super) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
             Err(not_found())
         };
     }
-    let path = std::env::var_os("PATH").ok_or_else(not_found)?;
+    binary.to_str().and_then(search_path).ok_or_else(not_found)
+}
+
+/// The first executable `name` in a PATH directory.
+pub(crate) fn search_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|dir| dir.join(binary))
+        .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
-        .ok_or_else(not_found)
 }
 
 fn is_executable(p: &Path) -> bool {
