@@ -38,13 +38,14 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 pub const EXTERNAL_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The names [`ServerSpec::parse`] accepts (besides redis:// URLs).
-pub const SERVER_NAMES: [&str; 6] = [
+pub const SERVER_NAMES: [&str; 7] = [
     "default",
     "redis-6.0",
     "redis-7.0",
     "redis-8.0",
     "valkey-8.1",
     "process",
+    "cluster",
 ];
 
 /// Container images behind the versioned server names (built by `images/build.sh`).
@@ -79,12 +80,19 @@ pub enum ServerSpec {
         /// The binary: a path, or a bare name looked up on PATH.
         binary: PathBuf,
     },
+    /// A `redis-server` child process in cluster mode, a cluster of one node that owns all
+    /// 16384 hash slots (`--cluster-enabled yes`, `CLUSTER ADDSLOTSRANGE 0 16383`): every key
+    /// is local, and multi-key work across slots meets CROSSSLOT as on any cluster.
+    Cluster {
+        /// The binary, as for `Process`.
+        binary: PathBuf,
+    },
 }
 
 impl ServerSpec {
     /// Parses a CLI name: `default` (= `Auto`), `redis-6.0` | `redis-7.0` |
     /// `redis-8.0` | `valkey-8.1` (= `Container` with the matching
-    /// `redis-races/...` image), `process`, or a redis:// URL.
+    /// `redis-races/...` image), `process`, `cluster`, or a redis:// URL.
     pub fn parse(s: &str) -> Result<Self, LiveError> {
         let s = s.trim();
         if s == "default" {
@@ -92,6 +100,11 @@ impl ServerSpec {
         }
         if s == "process" {
             return Ok(ServerSpec::Process {
+                binary: PathBuf::from("redis-server"),
+            });
+        }
+        if s == "cluster" {
+            return Ok(ServerSpec::Cluster {
                 binary: PathBuf::from("redis-server"),
             });
         }
@@ -231,19 +244,29 @@ impl LiveServer {
                 owned(Backend::Container(server), opts)
             }
             ServerSpec::Process { binary } => {
-                let server = process::ProcessServer::start(&binary)?;
+                let server = process::ProcessServer::start(&binary, false)?;
+                owned(Backend::Process(server), opts)
+            }
+            ServerSpec::Cluster { binary } => {
+                let server = process::ProcessServer::start(&binary, true)?;
                 owned(Backend::Process(server), opts)
             }
         }
     }
 
-    /// `"external"`, `"container"` or `"process"`.
+    /// `"external"`, `"container"`, `"process"` or `"cluster"`.
     pub fn backend(&self) -> &'static str {
-        match self.backend {
+        match &self.backend {
             Backend::External(_) => "external",
             Backend::Container(_) => "container",
+            Backend::Process(p) if p.cluster => "cluster",
             Backend::Process(_) => "process",
         }
+    }
+
+    /// Whether the server runs in cluster mode (the `cluster` backend).
+    pub fn is_cluster(&self) -> bool {
+        matches!(&self.backend, Backend::Process(p) if p.cluster)
     }
 
     /// One line for logs and reports, e.g.
@@ -257,6 +280,10 @@ impl LiveServer {
                 e.redacted_url, self.db, self.key_prefix
             ),
             Backend::Container(c) => format!("container {} at {at} ({what})", c.image),
+            Backend::Process(p) if p.cluster => format!(
+                "cluster node (process {}, all 16384 slots) at {at} ({what})",
+                p.binary.display()
+            ),
             Backend::Process(p) => format!("process {} at {at} ({what})", p.binary.display()),
         }
     }

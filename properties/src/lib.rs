@@ -6,6 +6,7 @@
 //! server and compares the live runs with every version [`model::Profile`].
 
 mod dump;
+pub mod gen_cluster;
 pub mod gen_faith;
 pub mod gen_types;
 pub mod matrix;

@@ -5,9 +5,12 @@
 
 use live::ServerSpec;
 use model::Profile;
+use model::Server;
+use properties::gen_cluster::cluster_program;
 use properties::matrix::MAX_STEPS;
 use properties::program::program;
-use properties::run::{compare, describe, run_model, LiveSession};
+use properties::run::{compare, describe, run_model_on, LiveSession};
+use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
@@ -23,6 +26,18 @@ fn cases() -> u32 {
 }
 
 fn conforms(server: &str, profile: Profile, regressions: &'static str) {
+    conforms_as(server, Server::new(profile), regressions);
+}
+
+/// Runs the programs on the live server `server` and on the model server `model` (fresh: its
+/// profile and mode are what the live server must match).
+fn conforms_as(server: &str, model: Server, regressions: &'static str) {
+    let programs = if model.cluster {
+        cluster_program(MAX_STEPS).boxed()
+    } else {
+        program(MAX_STEPS).boxed()
+    };
+    let profile = model.profile;
     let Some(live) = live::require_server_for_tests(&ServerSpec::parse(server).unwrap()) else {
         return;
     };
@@ -35,13 +50,13 @@ fn conforms(server: &str, profile: Profile, regressions: &'static str) {
     let runs = Cell::new(0u32);
     // The case that first failed (before shrinking): how long the generator took to find it.
     let first_failure = Cell::new(None::<u32>);
-    let result = runner.run(&program(MAX_STEPS), |prog| {
+    let result = runner.run(&programs, |prog| {
         runs.set(runs.get() + 1);
         let live_run = session
             .borrow_mut()
-            .run(&prog, profile)
+            .run_guided(&prog, model.clone())
             .map_err(|e| TestCaseError::fail(format!("live run failed: {e}")))?;
-        let model_run = run_model(&prog, profile);
+        let model_run = run_model_on(&prog, model.clone());
         match compare(&prog, &model_run, &live_run) {
             None => Ok(()),
             Some(d) => Err(TestCaseError::fail({
@@ -107,5 +122,17 @@ fn valkey_8_1_conforms_to_its_profile() {
         "valkey-8.1",
         Profile::Valkey81,
         "proptest-regressions/conformance-valkey-8.1.txt",
+    );
+}
+
+/// A one-node Redis 7.0 cluster (every slot its own) against the model's cluster mode, with
+/// the cluster programs (`properties::gen_cluster`): keys in five slots (`k1`, `k2`, `k3`,
+/// `q1`, `q2`), `{k1}k2` sharing `k1`'s, transactions and scripts across them.
+#[test]
+fn redis_7_0_cluster_conforms_to_cluster_mode() {
+    conforms_as(
+        "cluster",
+        Server::new(Profile::Redis70).on_cluster(),
+        "proptest-regressions/conformance-cluster.txt",
     );
 }

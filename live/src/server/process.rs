@@ -1,4 +1,6 @@
-//! A `redis-server` child on a free loopback port.
+//! A `redis-server` child on a free loopback port, optionally in cluster mode: a cluster of
+//! one node, its config file in the child's temp dir, that assigns itself all 16384 slots
+//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`.
 //!
 //! The child is killed when the handle drops (including during a panic
 //! unwind) and, through `PR_SET_PDEATHSIG`, when this process dies without
@@ -36,6 +38,8 @@ enum Failure {
 pub(super) struct ProcessServer {
     /// The resolved binary path.
     pub(super) binary: PathBuf,
+    /// Started with `--cluster-enabled yes` and every slot assigned.
+    pub(super) cluster: bool,
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -46,7 +50,7 @@ impl ProcessServer {
     /// Starts the server and waits until *our* child answers PING (checked
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
-    pub(super) fn start(binary: &Path) -> Result<Self, LiveError> {
+    pub(super) fn start(binary: &Path, cluster: bool) -> Result<Self, LiveError> {
         let binary = resolve_binary(binary)?;
         remove_stale_dirs();
         let dir =
@@ -58,9 +62,10 @@ impl ProcessServer {
                 .map_err(|e| LiveError::io(format!("creating {}", dir.display()), e))?;
             let port = free_port()?;
             let log = dir.join(format!("redis-{port}.log"));
-            let child = spawn(&binary, port, &dir, &log)?;
+            let child = spawn(&binary, port, &dir, &log, cluster)?;
             let server = ProcessServer {
                 binary: binary.clone(),
+                cluster,
                 child,
                 port,
                 dir: dir.clone(),
@@ -101,6 +106,9 @@ impl ProcessServer {
             .find_map(|l| l.trim().strip_prefix("process_id:"))
             .and_then(|p| p.parse::<u32>().ok());
         if pid == Some(self.child.id()) {
+            if self.cluster {
+                self.own_every_slot(&mut con).map_err(Failure::Fatal)?;
+            }
             Ok(())
         } else {
             Err(Failure::PortLost(LiveError::Spawn {
@@ -112,6 +120,34 @@ impl ProcessServer {
                     self.output_tail()
                 ),
             }))
+        }
+    }
+
+    /// Assigns every hash slot to this node and waits until the cluster reports ok.
+    fn own_every_slot(&self, con: &mut redis::Connection) -> Result<(), LiveError> {
+        redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(0)
+            .arg(16383)
+            .exec(con)
+            .map_err(|e| LiveError::redis("CLUSTER ADDSLOTSRANGE 0 16383", e))?;
+        let started = std::time::Instant::now();
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query(con)
+                .map_err(|e| LiveError::redis("CLUSTER INFO", e))?;
+            if info.lines().any(|l| l.trim() == "cluster_state:ok") {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(LiveError::NotReady {
+                    what: format!("cluster node {} at {}", self.binary.display(), self.addr()),
+                    waited: started.elapsed(),
+                    detail: "CLUSTER INFO never said cluster_state:ok".to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -151,8 +187,8 @@ impl Drop for ProcessServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = fs::remove_file(&self.log);
-        let _ = fs::remove_dir(&self.dir);
+        // The log, and a cluster node's nodes.conf: the dir is this server's alone.
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -226,7 +262,13 @@ fn free_port() -> Result<u16, LiveError> {
         .map_err(|e| LiveError::io("finding a free port on 127.0.0.1", e))
 }
 
-fn spawn(binary: &Path, port: u16, dir: &Path, log: &Path) -> Result<Child, LiveError> {
+fn spawn(
+    binary: &Path,
+    port: u16,
+    dir: &Path,
+    log: &Path,
+    cluster: bool,
+) -> Result<Child, LiveError> {
     let out =
         File::create(log).map_err(|e| LiveError::io(format!("creating {}", log.display()), e))?;
     let err = out
@@ -241,6 +283,16 @@ fn spawn(binary: &Path, port: u16, dir: &Path, log: &Path) -> Result<Child, Live
         .arg("--dir")
         .arg(dir)
         .current_dir(dir)
+        .args(if cluster {
+            vec![
+                "--cluster-enabled".into(),
+                "yes".into(),
+                "--cluster-config-file".into(),
+                dir.join(format!("nodes-{port}.conf")).into_os_string(),
+            ]
+        } else {
+            vec![]
+        })
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
