@@ -42,6 +42,10 @@ pub struct Bounds {
     pub crashes: u8,
     /// Lock lease in ticks.
     pub lease: u64,
+    /// Checked as on a cluster: the server in cluster mode (`model::server::cluster`), so
+    /// multi-key work whose keys span hash slots gets CROSSSLOT. Absent from JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cluster: bool,
 }
 
 impl fmt::Display for Bounds {
@@ -50,7 +54,11 @@ impl fmt::Display for Bounds {
             f,
             "clients={} retries={} ticks<={} crashes<={}",
             self.clients, self.retries, self.ticks, self.crashes
-        )
+        )?;
+        if self.cluster {
+            f.write_str(" cluster")?;
+        }
+        Ok(())
     }
 }
 
@@ -84,6 +92,7 @@ impl System {
             ticks: scenario.max_ticks,
             crashes: u8::from(faults == FaultModel::Crash),
             lease: params.lease,
+            cluster: false,
         };
         let ctxs = (0..clients)
             .map(|i| ClientCtx {
@@ -119,6 +128,12 @@ impl System {
         self
     }
 
+    /// The same system checked as on a cluster (see [`Bounds::cluster`]).
+    pub fn on_cluster(mut self) -> System {
+        self.bounds.cluster = true;
+        self
+    }
+
     /// The same system with another lock lease (seconds).
     pub fn with_lease(mut self, lease: u64) -> System {
         self.bounds.lease = lease;
@@ -150,7 +165,10 @@ impl System {
 
     /// The starting world: the scenario's keys set, every client at the start of its program.
     pub fn initial(&self) -> World {
-        let mut server = Server::default();
+        let mut server = Server {
+            cluster: self.bounds.cluster,
+            ..Server::default()
+        };
         for (k, v) in &self.scenario.setup {
             server.preset(k, v);
         }
