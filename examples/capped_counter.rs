@@ -68,7 +68,7 @@ fn main() {
         setup: vec![(KEY.into(), "0".into())],
         subject: KEY,
         properties: vec![PropertyDef {
-            name: "capped-no-lost-update",
+            name: "capped-no-lost-incr",
             summary: "the final value is min(total added, cap)",
             kind: PropertyKind::AtEnd,
             faults: &FaultModel::ALL,

@@ -31,11 +31,11 @@ fn the_capped_counter_example_checks_its_own_recipes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("capped-counter/get-min-set capped-no-lost-update Violated"),
+        stdout.contains("capped-counter/get-min-set capped-no-lost-incr Violated"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("capped-counter/lua capped-no-lost-update Holds"),
+        stdout.contains("capped-counter/lua capped-no-lost-incr Holds"),
         "{stdout}"
     );
     assert!(

@@ -10,6 +10,8 @@ use crate::recipes::{counter, inventory, lock};
 use crate::scenario::{Scenario, Variant};
 use std::sync::Arc;
 
+pub mod files;
+
 /// Counter: increments must not be lost (seed 000, seed 004).
 pub fn counter() -> Scenario {
     counter::scenario()
@@ -241,16 +243,22 @@ pub fn fencing() -> Scenario {
     }
 }
 
-/// Every scenario, in the order the verdict table lists them.
+/// Every scenario, in the order the verdict table lists them: the Rust scenarios, then the
+/// recipe files of [`files::FILES`].
 pub fn all() -> Vec<Arc<Scenario>> {
-    vec![
+    let mut all = vec![
         Arc::new(counter()),
         Arc::new(inventory()),
         Arc::new(transfer()),
         Arc::new(job_result()),
         Arc::new(lock()),
         Arc::new(fencing()),
-    ]
+    ];
+    // Never fails in a released binary: model/tests/recipe_files.rs loads every file.
+    all.extend(
+        files::scenarios().unwrap_or_else(|e| panic!("a shipped recipe file is broken: {e}")),
+    );
+    all
 }
 
 /// Whether a row argument names a recipe file (`FILE.lua` or `FILE.lua:VARIANT`).

@@ -1,5 +1,7 @@
 //! Expected verdicts of seed 004's patterns beyond counters and locks: a two-key transfer,
-//! taking a job result once, and the compare-and-set script.
+//! taking a job result once, the compare-and-set script, and the rows written as recipe
+//! files (`model/recipes/`): capped counter, order confirmation, account CAS loop, audit log,
+//! SET … GET.
 
 use model::catalogue;
 use model::checker::{self, Limits, Verdict};
@@ -40,5 +42,112 @@ fn a_job_result_is_taken_once_only_with_getdel() {
 fn the_compare_and_set_script_loses_no_update() {
     for f in [NoFault, Crash] {
         assert_eq!(verdict("counter/lua-cas", f), Verdict::Holds, "{f}");
+    }
+}
+
+#[test]
+fn a_capped_increment_needs_the_script() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        assert_eq!(
+            verdict("capped-counter/get-min-set", f),
+            Verdict::Violated,
+            "{f}"
+        );
+        assert_eq!(verdict("capped-counter/lua", f), Verdict::Holds, "{f}");
+    }
+}
+
+#[test]
+fn a_retried_order_confirmation_needs_a_status_check_under_the_watch() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        // As printed, nothing looks at the order: a second request after the first succeeds.
+        for row in ["order-confirm/as-printed", "order-confirm/watch-stock-only"] {
+            assert_eq!(verdict(row, f), Verdict::Violated, "{row} {f}");
+        }
+        for row in [
+            "order-confirm/status-check",
+            "order-confirm/checked-stock-only",
+        ] {
+            assert_eq!(verdict(row, f), Verdict::Holds, "{row} {f}");
+        }
+    }
+}
+
+fn verdict_of(row: &str, property: &str, faults: FaultModel) -> Verdict {
+    let scenarios = catalogue::all();
+    let jobs = catalogue::select(&scenarios, Some(row), Some(property), &[faults]).unwrap();
+    assert_eq!(jobs.len(), 1, "{row} {property}");
+    checker::check(&jobs[0].system(None), Limits::default(), &mut |_| {}).verdict
+}
+
+#[test]
+fn the_cas_loop_neither_overdraws_nor_loses_a_withdrawal() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        let v = |row, p| verdict_of(row, p, f);
+        assert_eq!(
+            v("account-cas/watch-once", "no-overdraft"),
+            Verdict::Violated
+        );
+        assert_eq!(
+            v("account-cas/watch-once", "no-lost-withdrawal"),
+            Verdict::Holds
+        );
+        assert_eq!(v("account-cas/cas-loop", "no-overdraft"), Verdict::Holds);
+        assert_eq!(
+            v("account-cas/cas-loop", "no-lost-withdrawal"),
+            Verdict::Holds
+        );
+        assert_eq!(
+            v("account-cas/cas-loop-no-watch", "no-overdraft"),
+            Verdict::Holds
+        );
+        assert_eq!(
+            v("account-cas/cas-loop-no-watch", "no-lost-withdrawal"),
+            Verdict::Violated
+        );
+    }
+}
+
+#[test]
+fn the_cas_loop_may_give_up_with_too_many_retries_and_still_holds() {
+    // With one try (--retries 0) the client whose EXEC is aborted raises TooManyRetries;
+    // nothing is taken then, so both properties hold.
+    let scenarios = catalogue::all();
+    let jobs =
+        catalogue::select(&scenarios, Some("account-cas/cas-loop"), None, &[NoFault]).unwrap();
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        let mut one_try = (*job.scenario).clone();
+        one_try.params.retries = 0;
+        let system = model::System::new(
+            std::sync::Arc::new(one_try),
+            job.variant,
+            job.property,
+            NoFault,
+            None,
+        );
+        let r = checker::check(&system, Limits::default(), &mut |_| {});
+        let name = job.scenario.properties[job.property].name;
+        assert_eq!(r.verdict, Verdict::Holds, "{name}");
+    }
+}
+
+#[test]
+fn an_audit_log_replays_only_when_the_script_writes_it() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        assert_eq!(verdict("audit-log/script", f), Verdict::Holds, "{f}");
+        assert_eq!(verdict("audit-log/separate", f), Verdict::Violated, "{f}");
+    }
+}
+
+#[test]
+fn set_get_hands_the_old_value_over_once() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        assert_eq!(verdict("atomic-reads/set-get", f), Verdict::Holds, "{f}");
+        assert_eq!(
+            verdict("atomic-reads/get-then-set", f),
+            Verdict::Violated,
+            "{f}"
+        );
     }
 }

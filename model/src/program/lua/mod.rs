@@ -46,7 +46,7 @@
 mod engine;
 mod scenario;
 
-pub use scenario::load;
+pub use scenario::{load, load_source};
 
 use crate::program::{Client, Flow, Program};
 use std::sync::Arc;

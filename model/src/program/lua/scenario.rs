@@ -89,6 +89,13 @@ const FIELDS: &[&str] = &[
 /// Lua errors) for the CLI to print.
 pub fn load(path: &str) -> Result<Arc<Scenario>, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    load_source(path, source)
+}
+
+/// Reads a recipe file's `source` (named `path` in errors and traces) into a scenario: how
+/// the catalogue loads the files compiled into the binary. A second file declaring the same
+/// scenario name is an error; the same path and text again is the same scenario.
+pub fn load_source(path: &str, source: String) -> Result<Arc<Scenario>, String> {
     let file = Arc::new(LuaFile::new(path, source));
     let scenario = with_engine(&file, |engine| build(&file, engine))??;
     let mut registry = files().lock().expect("recipe file registry poisoned");
