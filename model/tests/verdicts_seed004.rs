@@ -91,15 +91,18 @@ fn order_confirmation_on_a_cluster_needs_hash_tags() {
             let row = format!("order-confirm/{variant}");
             let on = |property: &str, cluster: bool| {
                 let scenarios = catalogue::all();
-                let jobs =
-                    catalogue::select(&scenarios, Some(&row), Some(property), &[f]).unwrap();
+                let jobs = catalogue::select(&scenarios, Some(&row), Some(property), &[f]).unwrap();
                 let system = jobs[0].system(None);
                 let system = if cluster { system.on_cluster() } else { system };
                 checker::check(&system, Limits::default(), &mut |_| {}).verdict
             };
             assert_eq!(on("order-confirmed", false), Verdict::Holds, "{row} {f}");
             assert_eq!(on("order-confirmed", true), Verdict::Violated, "{row} {f}");
-            assert_eq!(on("stock-once-per-order", true), Verdict::Holds, "{row} {f}");
+            assert_eq!(
+                on("stock-once-per-order", true),
+                Verdict::Holds,
+                "{row} {f}"
+            );
         }
     }
 }
