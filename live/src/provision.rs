@@ -1,4 +1,4 @@
-//! Builds a missing server image on demand (and, in [`binary`], unpacks a `redis-server`
+//! Builds a missing server image on demand (and, in `provision/binary.rs`, unpacks a `redis-server`
 //! out of one for the process backend when the host has none), so `cargo test` on a fresh machine
 //! needs no manual step (the way testcontainers pulls a missing image, except
 //! that nothing is pulled: the image is built from Debian's packages).

@@ -6,7 +6,7 @@
 //! time-outs and state targets stop silently, so "no discovery" may mean "stopped early"; and
 //! it keeps 64-bit fingerprints only. This search is deterministic, checks each state as it is
 //! first reached (BFS reaches states in order of depth, so the first violation is at minimal
-//! depth), stores states exactly ([`crate::store`]: no fingerprint collision can hide a
+//! depth), stores states exactly (`crate::store`: no fingerprint collision can hide a
 //! state), and says `Unknown` — never `Holds` — when it stops at its state limit.
 //!
 //! **Parallel, and still the same search.** States are numbered in the order they are first

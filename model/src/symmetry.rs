@@ -10,7 +10,7 @@
 //! world, so the sorted order is the same for every member of an orbit.
 //!
 //! Tokens inside hashes and lists are renamed in place; a world in which a token is a
-//! sorted-set member is not reduced (see [`token_orders_a_zset`]).
+//! sorted-set member is not reduced (see `token_orders_a_zset`).
 //!
 //! Contract (why this is sound): every recipe of a system sees a client only through its token
 //! and the shared parameters (`ClientCtx::index` unused by its decisions), and every property

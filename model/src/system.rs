@@ -289,7 +289,7 @@ impl System {
 
     /// Applies `action` to `w` in place, building no trace step: the search's successor
     /// function. The world it leaves is exactly the one [`System::step`] returns (both run
-    /// [`System::advance`]; only the recording differs).
+    /// `System::advance`; only the recording differs).
     pub fn step_in_place(&self, w: &mut World, action: Action) {
         self.advance(w, action, None);
     }

@@ -202,7 +202,7 @@ pub struct Server {
     pub conns: BTreeMap<ConnId, ConnState>,
     /// Parked connections, oldest first: a push serves them in this order.
     pub waiters: Vec<ConnId>,
-    /// SHA1s of scripts in the script cache (bodies live in [`scripting::registry`]).
+    /// SHA1s of scripts in the script cache (bodies live in `scripting::registry`).
     pub scripts: BTreeSet<String>,
     /// Set (for good) when a command reached a real Redis command the model does not implement.
     pub unmodelled: Option<String>,

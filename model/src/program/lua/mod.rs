@@ -37,7 +37,7 @@
 //!   `c:committed(delta)`, `c:gave_up()`, and `c.token`, `c.params`, `c.is_error(reply)`.
 //!   What a step is, when events take effect and what determinism means: [`crate::program`].
 //! - `property(name, "always" | "at-end", function(w) … end)` returns `true`, or `false` and a
-//!   message; `w` is described in [`engine`]'s `observation`.
+//!   message; `w` is described in `engine`'s `observation`.
 //! - The sandbox has Lua 5.1's base, `string`, `table` and `math` without `random`; no `io`,
 //!   `os`, `debug`, `print`, `require`, `load*` or coroutines. A variant must keep its state in
 //!   its own locals: nothing may survive from one run to the next (file-level variables that
