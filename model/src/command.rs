@@ -52,9 +52,9 @@ impl Command {
             }
             "HSET" | "HGET" | "HMGET" | "HDEL" | "HEXISTS" | "HLEN" | "HINCRBY" | "HSETNX"
             | "HGETALL" | "ZADD" | "ZREM" | "ZSCORE" | "ZRANK" | "ZREVRANK" | "ZCARD"
-            | "ZCOUNT" | "ZINCRBY" | "ZRANGE" | "ZRANGEBYSCORE" | "ZREMRANGEBYSCORE"
-            | "ZREMRANGEBYRANK" | "ZPOPMIN" | "EXPIREAT" | "PEXPIREAT" | "LINDEX" | "LSET"
-            | "LINSERT"
+            | "ZCOUNT" | "ZINCRBY" | "ZRANGE" | "ZRANGEBYSCORE" | "ZRANGEBYLEX"
+            | "ZREMRANGEBYSCORE" | "ZREMRANGEBYRANK" | "ZPOPMIN" | "EXPIREAT" | "PEXPIREAT"
+            | "LINDEX" | "LSET" | "LINSERT"
                 if n >= 2 =>
             {
                 vec![1]

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use model::Profile;
+use model::{Profile, Reply};
 
 #[test]
 fn timeouts_beyond_range_are_out_of_range_in_8_0_and_valkey() {
@@ -54,4 +54,23 @@ fn redis_6_0_wraps_expire_overflow_around() {
     r.expect(A, &["SET", "k", "v"], ok());
     r.expect(A, &["PEXPIRE", "k", "9223372036854775807"], int(1));
     r.expect(A, &["EXISTS", "k"], int(0));
+}
+
+#[test]
+fn redis_6_0_expiry_cycle_deletes_a_wrapped_negative_deadline() {
+    // Measured on 6.0.16: reads keep the key (GET v, PTTL wrapped), and 300 ms later the
+    // active expiry cycle has deleted it (`now > when` for a negative `when`).
+    let mut r = on(Profile::Redis60);
+    r.expect(A, &["SET", "k", "v", "EX", "9223372036854775"], ok());
+    r.expect(A, &["GET", "k"], Reply::bulk("v"));
+    let advanced = r.server.advance(200);
+    assert_eq!(advanced.expired, vec!["k".to_string()]);
+    r.at(200).expect(A, &["GET", "k"], Reply::Nil);
+    // 7.0 refuses that time.
+    let mut r = Redis::new();
+    r.expect(
+        A,
+        &["SET", "k", "v", "EX", "9223372036854775"],
+        Reply::err("ERR invalid expire time in 'set' command"),
+    );
 }

@@ -305,7 +305,15 @@ impl<'a> LiveSession<'a> {
                         .map(|(k, _)| k.clone())
                         .collect();
                     now += TICK_MS;
-                    let timed_out = model.advance(now).timed_out;
+                    let advanced = model.advance(now);
+                    let timed_out = advanced.timed_out;
+                    // Also those only an expiry cycle deletes (6.0's wrapped deadlines).
+                    let wrapped: Vec<String> = advanced
+                        .expired
+                        .into_iter()
+                        .filter(|k| !due.contains(k))
+                        .collect();
+                    let due = [due, wrapped].concat();
                     let boundary = Duration::from_millis(now);
                     if let Some(wait) = boundary.checked_sub(started.elapsed()) {
                         std::thread::sleep(wait);

@@ -122,6 +122,32 @@ impl Server {
     }
 }
 
+impl Server {
+    /// 6.0 keeps a deadline whose C arithmetic wrapped below zero (`SET k v EX
+    /// 9223372036854775`): reads ignore it (the key stays, PTTL wraps), but the active expiry
+    /// cycle, which runs every 100 ms, deletes the key (`now > when`). Measured on 6.0.16: the
+    /// key is gone 300 ms later. So the model deletes such keys whenever the clock moves.
+    pub(super) fn expire_wrapped(&mut self) -> Vec<String> {
+        if self.profile.expire_overflow_checked() {
+            return vec![];
+        }
+        let wrapped: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|(_, e)| {
+                e.expires_at
+                    .is_some_and(|t| (t as i64).wrapping_add(EPOCH_MS as i64) < 0)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &wrapped {
+            self.keys.remove(k);
+            self.touch(k);
+        }
+        wrapped
+    }
+}
+
 /// The logical deadline of wall-clock ms `t`, or `None` when it is already past at `now`.
 pub(super) fn logical(t: i64, now: u64) -> Option<u64> {
     (t > wall(now)).then(|| (t - EPOCH_MS as i64) as u64)

@@ -23,6 +23,7 @@ mod misc;
 mod pubsub;
 mod strings;
 mod transactions;
+mod zlex;
 mod zranges;
 pub mod zset;
 mod zsets;
@@ -274,7 +275,8 @@ impl Server {
 
     /// Moves the clock to `now`: deletes due keys and times out parked BLPOPs.
     pub fn advance(&mut self, now: u64) -> Advanced {
-        let expired = self.expire_due(now);
+        let mut expired = self.expire_due(now);
+        expired.extend(self.expire_wrapped());
         let timed_out = self.time_out_waiters(now);
         Advanced { expired, timed_out }
     }
