@@ -31,6 +31,9 @@ enum End {
     At(String, bool),
 }
 
+/// Which end a member is tested against.
+type Test = fn(&LexRange, &str) -> bool;
+
 /// A parsed lex range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct LexRange {
@@ -100,11 +103,7 @@ impl LexRange {
         {
             return vec![];
         }
-        let (order, start_ok, in_range): (
-            Vec<&str>,
-            fn(&Self, &str) -> bool,
-            fn(&Self, &str) -> bool,
-        ) = if rev {
+        let (order, start_ok, in_range): (Vec<&str>, Test, Test) = if rev {
             (
                 members.iter().rev().copied().collect(),
                 Self::at_or_below_max,
