@@ -8,6 +8,7 @@
 mod dump;
 pub mod gen_cluster;
 pub mod gen_faith;
+pub mod gen_lex;
 pub mod gen_types;
 pub mod matrix;
 pub mod program;

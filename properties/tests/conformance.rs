@@ -7,10 +7,12 @@ use live::ServerSpec;
 use model::Profile;
 use model::Server;
 use properties::gen_cluster::cluster_program;
+use properties::gen_lex::lex_program;
 use properties::matrix::MAX_STEPS;
 use properties::program::program;
 use properties::run::{compare, describe, run_model_on, LiveSession};
-use proptest::strategy::Strategy;
+use properties::Program;
+use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
@@ -37,12 +39,23 @@ fn conforms_as(server: &str, model: Server, regressions: &'static str) {
     } else {
         program(MAX_STEPS).boxed()
     };
+    conforms_on(server, model, programs, cases(), regressions);
+}
+
+/// [`conforms_as`] with the programs and the number of cases given.
+fn conforms_on(
+    server: &str,
+    model: Server,
+    programs: BoxedStrategy<Program>,
+    cases: u32,
+    regressions: &'static str,
+) {
     let profile = model.profile;
     let Some(live) = live::require_server_for_tests(&ServerSpec::parse(server).unwrap()) else {
         return;
     };
     let session = RefCell::new(LiveSession::new(&live).expect("a server of our own"));
-    let mut config = Config::with_cases(cases());
+    let mut config = Config::with_cases(cases);
     config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(regressions)));
     config.max_shrink_iters = 300;
     let mut runner = TestRunner::new(config);
@@ -135,4 +148,42 @@ fn redis_7_0_cluster_conforms_to_cluster_mode() {
         Server::new(Profile::Redis70).on_cluster(),
         "proptest-regressions/conformance-cluster.txt",
     );
+}
+
+/// Lex ranges (`properties::gen_lex`) on every server against its own profile: fewer cases,
+/// since the usual programs already cover everything else.
+#[test]
+fn lex_ranges_conform_on_every_server() {
+    let servers = [
+        (
+            "redis-6.0",
+            Profile::Redis60,
+            "proptest-regressions/lex-redis-6.0.txt",
+        ),
+        (
+            "redis-7.0",
+            Profile::Redis70,
+            "proptest-regressions/lex-redis-7.0.txt",
+        ),
+        (
+            "redis-8.0",
+            Profile::Redis80,
+            "proptest-regressions/lex-redis-8.0.txt",
+        ),
+        (
+            "valkey-8.1",
+            Profile::Valkey81,
+            "proptest-regressions/lex-valkey-8.1.txt",
+        ),
+    ];
+    for (server, profile, regressions) in servers {
+        let cases = (cases() / 4).max(8);
+        conforms_on(
+            server,
+            Server::new(profile),
+            lex_program(MAX_STEPS).boxed(),
+            cases,
+            regressions,
+        );
+    }
 }
