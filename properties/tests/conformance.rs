@@ -177,11 +177,11 @@ fn lex_ranges_conform_on_every_server() {
         ),
     ];
     for (server, profile, regressions) in servers {
-        let cases = (cases() / 4).max(8);
+        let cases = cases() * 2;
         conforms_on(
             server,
             Server::new(profile),
-            lex_program(MAX_STEPS).boxed(),
+            lex_program().boxed(),
             cases,
             regressions,
         );
