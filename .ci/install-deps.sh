@@ -5,7 +5,7 @@
 # Starts nothing: service start-up is blocked with policy-rc.d while installing,
 # and the redis-server unit Debian enables is disabled again (port 6379 stays free).
 #
-#   redis-server redis-tools  local servers for the tests (process backend), redis-cli
+#   redis-server redis-tools  the process backend's server (without it the tests unpack the image's), redis-cli
 #   chromium                  headless browser test (.ci/run sets REDIS_RACES_BROWSER_TEST=1)
 #   docker.io                 container engine for images/build.sh (only if no docker CLI)
 #   debian-archive-keyring    verifies bullseye/bookworm/trixie archives in images/build.sh

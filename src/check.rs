@@ -50,6 +50,11 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Check as on a Redis cluster: the server owns every hash slot, and a multi-key
+    /// command, transaction or script call whose keys span slots gets CROSSSLOT (use hash
+    /// tags: `{sku123}`). BOUNDS then ends in `cluster`.
+    #[arg(long)]
+    pub cluster: bool,
     /// Explore every renaming of the clients separately (slower; the verdicts are the same).
     #[arg(long)]
     pub no_symmetry: bool,
@@ -182,6 +187,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
         }
         if let Some(l) = args.lease {
             system = system.with_lease(l);
+        }
+        if args.cluster {
+            system = system.on_cluster();
         }
         let record = verdict::run_system(&system, limits, &mut progress);
         if let Some(command) = &record.unmodelled {

@@ -27,9 +27,14 @@ pub struct ReplayArgs {
     /// Property to violate. Default: the row's first violated property.
     #[arg(long)]
     pub property: Option<String>,
-    /// Server: default, redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process, or a redis:// URL.
+    /// Server: default, redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process, cluster (one
+    /// redis-server node owning every slot), or a redis:// URL.
     #[arg(long, default_value = "default")]
     pub server: String,
+    /// As on a Redis cluster (see `check --cluster`); the default server is then `cluster`.
+    /// `--server cluster` implies it.
+    #[arg(long)]
+    pub cluster: bool,
     /// Number of clients (default: the scenario's).
     #[arg(long)]
     pub clients: Option<usize>,
@@ -44,6 +49,15 @@ pub struct ReplayArgs {
     /// Stop the model search after this many states.
     #[arg(long, default_value_t = 50_000_000)]
     pub max_states: usize,
+}
+
+/// `system` as on a cluster when `--cluster` or `--server cluster` asks for it.
+fn on_cluster_if(system: System, args: &ReplayArgs) -> System {
+    if args.cluster || args.server == "cluster" {
+        system.on_cluster()
+    } else {
+        system
+    }
 }
 
 /// What to replay.
@@ -61,7 +75,12 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     if args.tick_ms == 0 {
         return Err("--tick-ms must be positive (1000 = the model's second)".into());
     }
-    let spec = ServerSpec::parse(&args.server).map_err(|e| e.to_string())?;
+    let server_name = if args.cluster && args.server == "default" {
+        "cluster"
+    } else {
+        args.server.as_str()
+    };
+    let spec = ServerSpec::parse(server_name).map_err(|e| e.to_string())?;
     let safety = SafetyOptions::from_env().map_err(|e| e.to_string())?;
     let target = match &args.trace {
         Some(path) => from_file(path, &args)?,
@@ -133,7 +152,7 @@ fn from_row(args: &ReplayArgs) -> Result<Target, String> {
     };
     let mut unknown = Vec::new();
     for job in &jobs {
-        let system = job.system(args.clients);
+        let system = on_cluster_if(job.system(args.clients), args);
         let result = checker::check(&system, limits, &mut |_| {});
         match (result.verdict, result.counterexample) {
             (Verdict::Violated, Some(trace)) => {
@@ -254,7 +273,7 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
         ));
     }
     let clients = args.clients.unwrap_or(trace.clients);
-    let system = job.system(Some(clients));
+    let system = on_cluster_if(job.system(Some(clients)), args);
     let actions = trace.actions().map_err(|e| format!("{shown}: {e}"))?;
     Ok(Target {
         system,

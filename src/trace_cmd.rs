@@ -36,9 +36,22 @@ pub struct RowArgs {
     /// Number of clients (default: the scenario's).
     #[arg(long)]
     pub clients: Option<usize>,
+    /// As on a Redis cluster (see `check --cluster`).
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 impl RowArgs {
+    /// `job`'s system with these arguments' clients and cluster mode.
+    pub fn system(&self, job: &Job) -> System {
+        let system = job.system(self.clients);
+        if self.cluster {
+            system.on_cluster()
+        } else {
+            system
+        }
+    }
+
     /// The selected row's jobs, in table order.
     pub fn jobs(&self) -> Result<Vec<Job>, String> {
         jobs_for_row(
@@ -108,10 +121,14 @@ pub fn jobs_for_row(
 pub fn first_counterexample(
     jobs: &[Job],
     clients: Option<usize>,
+    cluster: bool,
 ) -> Result<(System, Trace), String> {
     let mut unknown = Vec::new();
     for job in jobs {
-        let system = job.system(clients);
+        let mut system = job.system(clients);
+        if cluster {
+            system = system.on_cluster();
+        }
         let result = checker::check(&system, Limits::default(), &mut |_| {});
         match result.verdict {
             Verdict::Violated => {
@@ -159,7 +176,7 @@ fn label(system: &System) -> String {
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, String> {
     let jobs = args.target.jobs()?;
-    let (system, trace) = first_counterexample(&jobs, args.target.clients)?;
+    let (system, trace) = first_counterexample(&jobs, args.target.clients, args.target.cluster)?;
     match args.format {
         TraceFormat::Text => {
             println!(

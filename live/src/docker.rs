@@ -52,6 +52,11 @@ pub fn docker_available() -> Result<(), LiveError> {
 
 /// Whether `image` (e.g. `redis-races/redis:7.0`) exists in the local engine.
 pub fn image_exists(image: &str) -> Result<bool, LiveError> {
+    Ok(image_id(image)?.is_some())
+}
+
+/// The local image's id (`sha256:…`), or `None` when the engine has no such image.
+pub fn image_id(image: &str) -> Result<Option<String>, LiveError> {
     check_reference(image)?;
     let host = docker_host();
     let (status, body) = request(
@@ -65,16 +70,21 @@ pub fn image_exists(image: &str) -> Result<bool, LiveError> {
         host: host.clone(),
         reason,
     })?;
+    let odd = |what: String| LiveError::Container {
+        image: image.to_string(),
+        reason: format!(
+            "image inspect answered {what} {}",
+            crate::error::one_line(&String::from_utf8_lossy(&body))
+        ),
+    };
     match status {
-        200 => Ok(true),
-        404 => Ok(false),
-        _ => Err(LiveError::Container {
-            image: image.to_string(),
-            reason: format!(
-                "image inspect answered {status} {}",
-                crate::error::one_line(&String::from_utf8_lossy(&body))
-            ),
-        }),
+        200 => serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("Id")?.as_str().map(str::to_string))
+            .map(Some)
+            .ok_or_else(|| odd("200 without an Id:".to_string())),
+        404 => Ok(None),
+        _ => Err(odd(status.to_string())),
     }
 }
 

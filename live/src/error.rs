@@ -58,6 +58,14 @@ pub enum LiveError {
         /// The binary that was looked for.
         binary: String,
     },
+    /// No `redis-server` on PATH, and none could be unpacked from the image
+    /// (see `crate::provision::redis_server_binary`).
+    NoServerBinary {
+        /// The image the binary was to come from.
+        image: String,
+        /// Why unpacking it failed.
+        reason: String,
+    },
     /// The server process could not be started.
     Spawn {
         /// The binary that was run.
@@ -157,6 +165,15 @@ impl fmt::Display for LiveError {
                 f,
                 "{binary} not found on PATH: install redis-server \
                  (apt-get install redis-server) or pass the binary's full path"
+            ),
+            LiveError::NoServerBinary { image, reason } => write!(
+                f,
+                "redis-server is not on PATH and none could be unpacked from the image {image}: \
+                 {} [install redis-server (apt-get install redis-server), or start a Docker \
+                 engine, or set {}=/path/to/redis-server, or REDIS_RACES_SKIP_LIVE=1 to skip \
+                 live tests]",
+                one_line(reason),
+                crate::provision::BINARY_ENV
             ),
             LiveError::Spawn { binary, reason } => {
                 write!(f, "could not start {binary}: {reason}")

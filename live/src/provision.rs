@@ -1,4 +1,5 @@
-//! Builds a missing server image on demand, so `cargo test` on a fresh machine
+//! Builds a missing server image on demand (and, in `provision/binary.rs`, unpacks a `redis-server`
+//! out of one for the process backend when the host has none), so `cargo test` on a fresh machine
 //! needs no manual step (the way testcontainers pulls a missing image, except
 //! that nothing is pulled: the image is built from Debian's packages).
 //!
@@ -24,6 +25,9 @@ use std::time::{Duration, Instant};
 
 use crate::server::IMAGES;
 use crate::LiveError;
+
+mod binary;
+pub use binary::{cache_root, redis_server_binary, unpack_server, BINARY_ENV, SERVER_IMAGE};
 
 /// `images/build.sh`, as compiled into this crate.
 pub const BUILD_SCRIPT: &str = include_str!("../../images/build.sh");
@@ -105,7 +109,15 @@ pub fn ensure_with(
     if exists()? {
         return Ok(Provisioned::Present);
     }
-    let _held = lock_exclusive(lock, image, builder)?;
+    let _held = lock_exclusive(
+        lock,
+        &format!("image {image} missing; waiting for another process's build"),
+        |reason| LiveError::ImageBuild {
+            image: image.to_string(),
+            how: builder.describe(),
+            reason,
+        },
+    )?;
     if exists()? {
         progress(&format!(
             "image {image} was built meanwhile by another test (thread or process); using it"
@@ -137,20 +149,22 @@ pub fn ensure_with(
 }
 
 /// An open lock file holding an exclusive `flock`; dropping it unlocks.
-struct Held(#[allow(dead_code)] File);
+pub(crate) struct Held(#[allow(dead_code)] File);
 
-fn lock_exclusive(path: &Path, image: &str, builder: &dyn ImageBuilder) -> Result<Held, LiveError> {
+/// Takes an exclusive `flock` on `path` (created if missing), waiting up to
+/// [`LOCK_WAIT`] for whoever holds it. `waiting` is said once, on stderr, when
+/// the lock is busy; `timed_out` turns "held too long" into the caller's error.
+pub(crate) fn lock_exclusive(
+    path: &Path,
+    waiting: &str,
+    timed_out: impl Fn(String) -> LiveError,
+) -> Result<Held, LiveError> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| {
-            LiveError::io(
-                format!("opening the image-build lock {}", path.display()),
-                e,
-            )
-        })?;
+        .map_err(|e| LiveError::io(format!("opening the lock {}", path.display()), e))?;
     let started = Instant::now();
     let mut said = false;
     loop {
@@ -163,29 +177,22 @@ fn lock_exclusive(path: &Path, image: &str, builder: &dyn ImageBuilder) -> Resul
             return Err(LiveError::io(format!("locking {}", path.display()), err));
         }
         if !said {
-            progress(&format!(
-                "image {image} missing; waiting for another process's build ({})",
-                path.display()
-            ));
+            progress(&format!("{waiting} ({})", path.display()));
             said = true;
         }
         if started.elapsed() > LOCK_WAIT {
-            return Err(LiveError::ImageBuild {
-                image: image.to_string(),
-                how: builder.describe(),
-                reason: format!(
-                    "another process held {} for over {} min",
-                    path.display(),
-                    LOCK_WAIT.as_secs() / 60
-                ),
-            });
+            return Err(timed_out(format!(
+                "another process held {} for over {} min",
+                path.display(),
+                LOCK_WAIT.as_secs() / 60
+            )));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
 
 /// One line on stderr that the test harness's output capture cannot swallow.
-fn progress(line: &str) {
+pub(crate) fn progress(line: &str) {
     let _ = writeln!(std::io::stderr(), "redis-races: {line}");
 }
 

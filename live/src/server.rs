@@ -8,7 +8,8 @@
 //!   (`images/build.sh`, run by [`crate::provision`] when the image is
 //!   missing), removed on drop.
 //! * **process**: a `redis-server` child on a free loopback port, killed on
-//!   drop and when this process dies.
+//!   drop and when this process dies. Plain `redis-server` is the host's, or
+//!   without one the image's copy ([`crate::provision::redis_server_binary`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ use crate::LiveError;
 mod container;
 mod external;
 mod process;
+
+pub(crate) use process::{find_binary, search_path};
 
 /// Image used by `Auto`/`default` when `REDIS_IMAGE` is not set.
 pub const DEFAULT_IMAGE: &str = "redis-races/redis:7.0";
@@ -35,13 +38,14 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 pub const EXTERNAL_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The names [`ServerSpec::parse`] accepts (besides redis:// URLs).
-pub const SERVER_NAMES: [&str; 6] = [
+pub const SERVER_NAMES: [&str; 7] = [
     "default",
     "redis-6.0",
     "redis-7.0",
     "redis-8.0",
     "valkey-8.1",
     "process",
+    "cluster",
 ];
 
 /// Container images behind the versioned server names (built by `images/build.sh`).
@@ -76,12 +80,19 @@ pub enum ServerSpec {
         /// The binary: a path, or a bare name looked up on PATH.
         binary: PathBuf,
     },
+    /// A `redis-server` child process in cluster mode, a cluster of one node that owns all
+    /// 16384 hash slots (`--cluster-enabled yes`, `CLUSTER ADDSLOTSRANGE 0 16383`): every key
+    /// is local, and multi-key work across slots meets CROSSSLOT as on any cluster.
+    Cluster {
+        /// The binary, as for `Process`.
+        binary: PathBuf,
+    },
 }
 
 impl ServerSpec {
     /// Parses a CLI name: `default` (= `Auto`), `redis-6.0` | `redis-7.0` |
     /// `redis-8.0` | `valkey-8.1` (= `Container` with the matching
-    /// `redis-races/...` image), `process`, or a redis:// URL.
+    /// `redis-races/...` image), `process`, `cluster`, or a redis:// URL.
     pub fn parse(s: &str) -> Result<Self, LiveError> {
         let s = s.trim();
         if s == "default" {
@@ -89,6 +100,11 @@ impl ServerSpec {
         }
         if s == "process" {
             return Ok(ServerSpec::Process {
+                binary: PathBuf::from("redis-server"),
+            });
+        }
+        if s == "cluster" {
+            return Ok(ServerSpec::Cluster {
                 binary: PathBuf::from("redis-server"),
             });
         }
@@ -123,7 +139,7 @@ impl ServerSpec {
             return Ok(ServerSpec::Container { image });
         }
         let binary = PathBuf::from("redis-server");
-        if process::find_binary(&binary).is_ok() {
+        if search_path("redis-server").is_some() {
             return Ok(ServerSpec::Process { binary });
         }
         Err(LiveError::NoBackend {
@@ -228,19 +244,29 @@ impl LiveServer {
                 owned(Backend::Container(server), opts)
             }
             ServerSpec::Process { binary } => {
-                let server = process::ProcessServer::start(&binary)?;
+                let server = process::ProcessServer::start(&binary, false)?;
+                owned(Backend::Process(server), opts)
+            }
+            ServerSpec::Cluster { binary } => {
+                let server = process::ProcessServer::start(&binary, true)?;
                 owned(Backend::Process(server), opts)
             }
         }
     }
 
-    /// `"external"`, `"container"` or `"process"`.
+    /// `"external"`, `"container"`, `"process"` or `"cluster"`.
     pub fn backend(&self) -> &'static str {
-        match self.backend {
+        match &self.backend {
             Backend::External(_) => "external",
             Backend::Container(_) => "container",
+            Backend::Process(p) if p.cluster => "cluster",
             Backend::Process(_) => "process",
         }
+    }
+
+    /// Whether the server runs in cluster mode (the `cluster` backend).
+    pub fn is_cluster(&self) -> bool {
+        matches!(&self.backend, Backend::Process(p) if p.cluster)
     }
 
     /// One line for logs and reports, e.g.
@@ -254,6 +280,10 @@ impl LiveServer {
                 e.redacted_url, self.db, self.key_prefix
             ),
             Backend::Container(c) => format!("container {} at {at} ({what})", c.image),
+            Backend::Process(p) if p.cluster => format!(
+                "cluster node (process {}, all 16384 slots) at {at} ({what})",
+                p.binary.display()
+            ),
             Backend::Process(p) => format!("process {} at {at} ({what})", p.binary.display()),
         }
     }

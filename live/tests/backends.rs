@@ -104,6 +104,54 @@ fn process_backend_starts_answers_and_is_killed_on_drop() {
 }
 
 #[test]
+fn cluster_backend_owns_every_slot_and_leaves_nothing_behind() {
+    let spec = ServerSpec::parse("cluster").unwrap();
+    let Some(server) = require_server_for_tests(&spec) else {
+        return;
+    };
+    assert_eq!(server.backend(), "cluster");
+    assert!(server.is_cluster());
+    assert!(server.describe().contains("all 16384 slots"), "{server:?}");
+    let mut con = server.connect().unwrap();
+    let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut con).unwrap();
+    assert!(info.contains("cluster_state:ok"), "{info}");
+    assert!(info.contains("cluster_slots_assigned:16384"), "{info}");
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg("order:{sku123}:456")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(slot, 5949);
+    let refused = redis::cmd("MSET")
+        .arg(&["a", "1", "b", "2"][..])
+        .exec(&mut con)
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("CROSSSLOT"), "{refused}");
+    redis::cmd("MSET")
+        .arg(&["inventory:{sku123}", "1", "order:{sku123}:456", "2"][..])
+        .exec(&mut con)
+        .unwrap();
+    let pid = server.pid().expect("a process");
+    let dir = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    assert!(dir.join(format!("nodes-{}.conf", port(&server))).exists());
+    drop(con);
+    drop(server);
+    assert!(!process_alive(pid), "cluster node {pid} survived drop");
+    assert!(
+        !dir.exists(),
+        "{} (nodes.conf, log) left behind",
+        dir.display()
+    );
+}
+
+fn port(server: &LiveServer) -> u16 {
+    match server.connection_info().addr() {
+        redis::ConnectionAddr::Tcp(_, p) => *p,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn process_backend_uses_the_requested_db() {
     let server = match LiveServer::start(&process_spec(), &owned_opts(Some(3))) {
         Ok(s) => s,

@@ -304,7 +304,15 @@ impl OwnProcess {
             .local_addr()
             .ok()?
             .port();
-        let child = Process::new("redis-server")
+        let binary = match redis_races_live::provision::redis_server_binary() {
+            Ok(b) => b,
+            Err(e) if redis_races_live::live_tests_skipped() => {
+                eprintln!("SKIPPED: no redis-server: {e}");
+                return None;
+            }
+            Err(e) => panic!("no redis-server: {e}"),
+        };
+        let child = Process::new(&binary)
             .args([
                 "--port",
                 &port.to_string(),
@@ -324,7 +332,7 @@ impl OwnProcess {
                 eprintln!("SKIPPED: cannot run redis-server: {e}");
                 None
             }
-            Err(e) => panic!("cannot run redis-server: {e} (install redis-server)"),
+            Err(e) => panic!("cannot run {}: {e}", binary.display()),
         }
     }
 

@@ -30,15 +30,24 @@
 --                     second EXEC. Watching the status matters against a writer that changes
 --                     only the status (a cancellation), which this scenario does not have.
 --
--- The seed's cluster note (every watched key in one slot: inventory:{sku123} and
--- order:{sku123}:456) is a cluster-profile check, not part of this file (see issue 12).
+-- Property `order-confirmed` (at end): the order ends confirmed. Holds for every variant on
+-- one server (at least one of the two requests commits).
+--
+-- The seed's cluster note ("all watched keys must be in the same slot; use hash tags"), checked
+-- as on a cluster (`check order-confirm --cluster`): inventory:sku123 (slot 5242) and
+-- order:456:status (slot 9813) span slots, so WATCH of both and every EXEC that DECRBYs the
+-- stock and SETs the status get CROSSSLOT. Every variant then violates `order-confirmed`
+-- (nothing is ever confirmed), and `stock-once-per-order` holds only because nothing happens
+-- at all; as-printed even counts the CROSSSLOT error from EXEC as a commit (it only tests for
+-- nil). The hash-tagged keys the note asks for (inventory:{sku123}, order:{sku123}:456, both
+-- slot 5949) confirm on a cluster: examples/recipes/order_slots.lua.
 --
 -- Run: cargo run --release -- check order-confirm
 scenario { name = "order-confirm",
            summary = "two clients confirm order 456 (a retried request) with stock 2",
            keys = { ["inventory:sku123"] = "2" }, clients = 2, params = { retries = 1 },
            subject = "inventory:sku123",
-           properties = { "stock-once-per-order" } }
+           properties = { "stock-once-per-order", "order-confirmed" } }
 
 local STOCK, STATUS, QUANTITY, INITIAL = "inventory:sku123", "order:456:status", 1, 2
 
@@ -100,4 +109,9 @@ property("stock-once-per-order", "always", function(w)
       .. (confirmed and "confirmed" or "not confirmed") .. "): " .. due .. " due"
   end
   return true
+end)
+
+property("order-confirmed", "at-end", function(w)
+  local status = w.keys[STATUS]
+  return status == "confirmed", "order 456 is not confirmed (status " .. tostring(status) .. ")"
 end)

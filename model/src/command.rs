@@ -35,7 +35,10 @@ impl Command {
     }
 
     /// Positions (in the full vector) of the arguments that are key names, for the commands the
-    /// model knows. The live executor uses this to namespace keys on a shared server.
+    /// model knows, as Redis's key specs find them: a `numkeys` that is not an integer, is
+    /// negative or counts past the last argument gives no keys at all (the command then fails
+    /// on its own). The live executor uses this to namespace keys on a shared server, cluster
+    /// mode to find the hash slots a command touches.
     pub fn key_positions(&self) -> Vec<usize> {
         let n = self.0.len();
         match self.name().as_str() {
@@ -49,9 +52,9 @@ impl Command {
             }
             "HSET" | "HGET" | "HMGET" | "HDEL" | "HEXISTS" | "HLEN" | "HINCRBY" | "HSETNX"
             | "HGETALL" | "ZADD" | "ZREM" | "ZSCORE" | "ZRANK" | "ZREVRANK" | "ZCARD"
-            | "ZCOUNT" | "ZINCRBY" | "ZRANGE" | "ZRANGEBYSCORE" | "ZREMRANGEBYSCORE"
-            | "ZREMRANGEBYRANK" | "ZPOPMIN" | "EXPIREAT" | "PEXPIREAT" | "LINDEX" | "LSET"
-            | "LINSERT"
+            | "ZCOUNT" | "ZINCRBY" | "ZRANGE" | "ZRANGEBYSCORE" | "ZRANGEBYLEX"
+            | "ZREMRANGEBYSCORE" | "ZREMRANGEBYRANK" | "ZPOPMIN" | "EXPIREAT" | "PEXPIREAT"
+            | "LINDEX" | "LSET" | "LINSERT"
                 if n >= 2 =>
             {
                 vec![1]
@@ -60,21 +63,27 @@ impl Command {
             "MSET" | "MSETNX" => (1..n).step_by(2).collect(),
             "RENAME" | "RENAMENX" | "COPY" | "RPOPLPUSH" if n >= 3 => vec![1, 2],
             // ZUNIONSTORE destination numkeys key [key ...] …
-            "ZUNIONSTORE" | "ZINTERSTORE" if n >= 3 => match self.0[2].parse::<usize>() {
-                Ok(k) => std::iter::once(1).chain(3..(3 + k).min(n)).collect(),
-                Err(_) => vec![1],
+            "ZUNIONSTORE" | "ZINTERSTORE" if n >= 3 => match numkeys(&self.0[2], n - 3) {
+                Some(k) => std::iter::once(1).chain(3..3 + k).collect(),
+                None => vec![],
             },
             "LMOVE" | "BLMOVE" | "BRPOPLPUSH" if n >= 3 => vec![1, 2],
             // BLPOP key [key ...] timeout
             "BLPOP" | "BRPOP" if n >= 3 => (1..n - 1).collect(),
             // EVAL script numkeys key [key ...] arg [arg ...]
-            "EVAL" | "EVALSHA" if n >= 3 => match self.0[2].parse::<usize>() {
-                Ok(k) => (3..(3 + k).min(n)).collect(),
-                Err(_) => vec![],
+            "EVAL" | "EVALSHA" if n >= 3 => match numkeys(&self.0[2], n - 3) {
+                Some(k) => (3..3 + k).collect(),
+                None => vec![],
             },
             _ => vec![],
         }
     }
+}
+
+/// A key count as Redis reads it for its key specs (string2ll, at least 0, at most `room`).
+fn numkeys(arg: &str, room: usize) -> Option<usize> {
+    let k = crate::server::parse_int(arg).ok()?;
+    usize::try_from(k).ok().filter(|&k| k <= room)
 }
 
 impl fmt::Display for Command {

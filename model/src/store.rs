@@ -176,6 +176,7 @@ impl Parts {
         } = w;
         let Server {
             profile,
+            cluster,
             keys,
             conns: _,
             waiters,
@@ -187,6 +188,7 @@ impl Parts {
         let mut h = Bytes(buf);
         clients.len().hash(&mut h);
         profile.hash(&mut h);
+        cluster.hash(&mut h);
         keys.hash(&mut h);
         let stray = stray_conns(server, self.clients);
         stray.clone().count().hash(&mut h);
@@ -213,6 +215,7 @@ impl Parts {
         } = w;
         let Server {
             profile,
+            cluster,
             keys,
             conns: _,
             waiters,
@@ -223,6 +226,7 @@ impl Parts {
         World {
             server: Server {
                 profile: *profile,
+                cluster: *cluster,
                 keys: keys.clone(),
                 conns: stray_conns(server, self.clients)
                     .map(|(c, s)| (*c, s.clone()))
@@ -306,6 +310,7 @@ impl Parts {
         } = w;
         let Server {
             profile,
+            cluster,
             keys,
             conns: _,
             waiters,
@@ -318,6 +323,7 @@ impl Parts {
             && *crashes == g.crashes
             && *foreign_release == g.foreign_release
             && *profile == g.server.profile
+            && *cluster == g.server.cluster
             && *keys == g.server.keys
             && *waiters == g.server.waiters
             && *scripts == g.server.scripts

@@ -44,6 +44,10 @@ pub struct Bounds {
     pub crashes: u8,
     /// Lock lease in ticks.
     pub lease: u64,
+    /// Checked as on a cluster: the server in cluster mode (`model::server::cluster`), so
+    /// multi-key work whose keys span hash slots gets CROSSSLOT. Absent from JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cluster: bool,
 }
 
 impl fmt::Display for Bounds {
@@ -52,7 +56,11 @@ impl fmt::Display for Bounds {
             f,
             "clients={} retries={} ticks<={} crashes<={}",
             self.clients, self.retries, self.ticks, self.crashes
-        )
+        )?;
+        if self.cluster {
+            f.write_str(" cluster")?;
+        }
+        Ok(())
     }
 }
 
@@ -108,6 +116,7 @@ impl System {
             ticks: scenario.max_ticks,
             crashes: u8::from(faults == FaultModel::Crash),
             lease: params.lease,
+            cluster: false,
         };
         let ctxs = (0..clients)
             .map(|i| ClientCtx {
@@ -140,6 +149,12 @@ impl System {
     /// The same system with another bound on clock ticks (seconds a run may span).
     pub fn with_ticks(mut self, ticks: u64) -> System {
         self.bounds.ticks = ticks;
+        self
+    }
+
+    /// The same system checked as on a cluster (see [`Bounds::cluster`]).
+    pub fn on_cluster(mut self) -> System {
+        self.bounds.cluster = true;
         self
     }
 
@@ -187,7 +202,10 @@ impl System {
 
     /// The starting world: the scenario's keys set, every client at the start of its program.
     pub fn initial(&self) -> World {
-        let mut server = Server::default();
+        let mut server = Server {
+            cluster: self.bounds.cluster,
+            ..Server::default()
+        };
         for (k, v) in &self.scenario.setup {
             v.apply_to(&mut server, k);
         }

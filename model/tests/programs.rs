@@ -385,3 +385,41 @@ end)
     }
     let _ = Reply::Nil;
 }
+
+#[test]
+fn order_slots_breaks_only_on_a_cluster_without_hash_tags() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/recipes/order_slots.lua"
+    );
+    let (scenarios, pattern) = catalogue::resolve(Some(path)).unwrap();
+    let jobs = catalogue::select(&scenarios, pattern.as_deref(), None, &FaultModel::ALL).unwrap();
+    let mut violated = Vec::new();
+    for cluster in [false, true] {
+        for j in &jobs {
+            let system = if cluster {
+                j.system(None).on_cluster()
+            } else {
+                j.system(None)
+            };
+            let r = checker::check(&system, Limits::default(), &mut |_| {});
+            assert_ne!(r.verdict, Verdict::Unknown);
+            if r.verdict == Verdict::Violated {
+                violated.push(format!(
+                    "{}/{} {} {} cluster={cluster}",
+                    j.scenario.name,
+                    j.scenario.variants[j.variant].name,
+                    j.scenario.properties[j.property].name,
+                    j.faults
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        violated,
+        vec![
+            "order-slots/seed-keys order-confirmed none cluster=true",
+            "order-slots/seed-keys order-confirmed crash cluster=true",
+        ]
+    );
+}

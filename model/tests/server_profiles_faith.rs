@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use model::Profile;
+use model::{Profile, Reply};
 
 #[test]
 fn timeouts_beyond_range_are_out_of_range_in_8_0_and_valkey() {
@@ -72,6 +72,13 @@ fn redis_6_0_deadline_wrapped_to_negative_is_unmodelled() {
             "{args:?}"
         );
     }
+    // 7.0 refuses such a time.
+    let mut r = Redis::new();
+    r.expect(
+        A,
+        &["SET", "k", "v", "EX", "9223372036854775"],
+        Reply::err("ERR invalid expire time in 'set' command"),
+    );
 }
 
 #[test]

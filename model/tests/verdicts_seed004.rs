@@ -62,13 +62,47 @@ fn a_retried_order_confirmation_needs_a_status_check_under_the_watch() {
     for f in [NoFault, Crash, FaultModel::Pause] {
         // As printed, nothing looks at the order: a second request after the first succeeds.
         for row in ["order-confirm/as-printed", "order-confirm/watch-stock-only"] {
-            assert_eq!(verdict(row, f), Verdict::Violated, "{row} {f}");
+            let v = verdict_of(row, "stock-once-per-order", f);
+            assert_eq!(v, Verdict::Violated, "{row} {f}");
         }
         for row in [
             "order-confirm/status-check",
             "order-confirm/checked-stock-only",
         ] {
-            assert_eq!(verdict(row, f), Verdict::Holds, "{row} {f}");
+            let v = verdict_of(row, "stock-once-per-order", f);
+            assert_eq!(v, Verdict::Holds, "{row} {f}");
+        }
+    }
+}
+
+/// The seed's cluster note: as on a cluster (`check --cluster`), inventory:sku123 and
+/// order:456:status span slots, so no variant ever confirms the order (WATCH and EXEC get
+/// CROSSSLOT) and stock-once-per-order holds only because nothing happens. On one server
+/// every variant confirms it.
+#[test]
+fn order_confirmation_on_a_cluster_needs_hash_tags() {
+    for f in [NoFault, Crash, FaultModel::Pause] {
+        for variant in [
+            "as-printed",
+            "watch-stock-only",
+            "status-check",
+            "checked-stock-only",
+        ] {
+            let row = format!("order-confirm/{variant}");
+            let on = |property: &str, cluster: bool| {
+                let scenarios = catalogue::all();
+                let jobs = catalogue::select(&scenarios, Some(&row), Some(property), &[f]).unwrap();
+                let system = jobs[0].system(None);
+                let system = if cluster { system.on_cluster() } else { system };
+                checker::check(&system, Limits::default(), &mut |_| {}).verdict
+            };
+            assert_eq!(on("order-confirmed", false), Verdict::Holds, "{row} {f}");
+            assert_eq!(on("order-confirmed", true), Verdict::Violated, "{row} {f}");
+            assert_eq!(
+                on("stock-once-per-order", true),
+                Verdict::Holds,
+                "{row} {f}"
+            );
         }
     }
 }

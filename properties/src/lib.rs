@@ -6,7 +6,9 @@
 //! server and compares the live runs with every version [`model::Profile`].
 
 mod dump;
+pub mod gen_cluster;
 pub mod gen_faith;
+pub mod gen_lex;
 pub mod gen_types;
 pub mod matrix;
 pub mod program;

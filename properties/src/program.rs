@@ -165,11 +165,11 @@ pub fn script_body(sha: &str) -> Option<String> {
         .map(|b| b.to_string())
 }
 
-fn key() -> impl Strategy<Value = String> {
+pub(crate) fn key() -> impl Strategy<Value = String> {
     select(&KEYS[..]).prop_map(str::to_string)
 }
 
-fn value() -> impl Strategy<Value = String> {
+pub(crate) fn value() -> impl Strategy<Value = String> {
     select(&["0", "1", "7", "-3", "a", "1.5", "", "99"][..]).prop_map(str::to_string)
 }
 

@@ -59,7 +59,13 @@ pub struct Run {
 
 /// Runs `program` on a fresh model server with `profile`.
 pub fn run_model(program: &Program, profile: Profile) -> Run {
-    let mut server = Server::new(profile);
+    run_model_on(program, Server::new(profile))
+}
+
+/// Runs `program` on `server`, a fresh model server of any profile and mode (cluster mode:
+/// `Server::new(profile).on_cluster()`).
+pub fn run_model_on(program: &Program, mut server: Server) -> Run {
+    let profile = server.profile;
     let mut now = 0;
     let mut steps = Vec::with_capacity(program.ops.len());
     let mut unmodelled = None;
@@ -249,6 +255,11 @@ impl<'a> LiveSession<'a> {
     /// Runs `program` on the server. `guide` (the model, any profile) only says when to wait
     /// for the server: which keys and BLPOPs expire at a tick. Every reply is the server's.
     pub fn run(&mut self, program: &Program, guide: Profile) -> Result<Run, LiveError> {
+        self.run_guided(program, Server::new(guide))
+    }
+
+    /// [`LiveSession::run`] with a fresh model server of any mode as the guide.
+    pub fn run_guided(&mut self, program: &Program, guide: Server) -> Result<Run, LiveError> {
         let mut con = self.server.connect()?;
         redis::cmd("FLUSHDB")
             .exec(&mut con)
@@ -273,7 +284,7 @@ impl<'a> LiveSession<'a> {
                 after_blpop: false,
             });
         }
-        let mut model = Server::new(guide);
+        let mut model = guide;
         let mut now = 0u64;
         let started = Instant::now();
         let mut steps = Vec::with_capacity(program.ops.len());

@@ -5,9 +5,14 @@
 
 use live::ServerSpec;
 use model::Profile;
+use model::Server;
+use properties::gen_cluster::cluster_program;
+use properties::gen_lex::lex_program;
 use properties::matrix::MAX_STEPS;
 use properties::program::program;
-use properties::run::{compare, describe, run_model, LiveSession};
+use properties::run::{compare, describe, run_model_on, LiveSession};
+use properties::Program;
+use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
@@ -23,11 +28,34 @@ fn cases() -> u32 {
 }
 
 fn conforms(server: &str, profile: Profile, regressions: &'static str) {
+    conforms_as(server, Server::new(profile), regressions);
+}
+
+/// Runs the programs on the live server `server` and on the model server `model` (fresh: its
+/// profile and mode are what the live server must match).
+fn conforms_as(server: &str, model: Server, regressions: &'static str) {
+    let programs = if model.cluster {
+        cluster_program(MAX_STEPS).boxed()
+    } else {
+        program(MAX_STEPS).boxed()
+    };
+    conforms_on(server, model, programs, cases(), regressions);
+}
+
+/// [`conforms_as`] with the programs and the number of cases given.
+fn conforms_on(
+    server: &str,
+    model: Server,
+    programs: BoxedStrategy<Program>,
+    cases: u32,
+    regressions: &'static str,
+) {
+    let profile = model.profile;
     let Some(live) = live::require_server_for_tests(&ServerSpec::parse(server).unwrap()) else {
         return;
     };
     let session = RefCell::new(LiveSession::new(&live).expect("a server of our own"));
-    let mut config = Config::with_cases(cases());
+    let mut config = Config::with_cases(cases);
     config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(regressions)));
     config.max_shrink_iters = 300;
     let mut runner = TestRunner::new(config);
@@ -35,13 +63,13 @@ fn conforms(server: &str, profile: Profile, regressions: &'static str) {
     let runs = Cell::new(0u32);
     // The case that first failed (before shrinking): how long the generator took to find it.
     let first_failure = Cell::new(None::<u32>);
-    let result = runner.run(&program(MAX_STEPS), |prog| {
+    let result = runner.run(&programs, |prog| {
         runs.set(runs.get() + 1);
         let live_run = session
             .borrow_mut()
-            .run(&prog, profile)
+            .run_guided(&prog, model.clone())
             .map_err(|e| TestCaseError::fail(format!("live run failed: {e}")))?;
-        let model_run = run_model(&prog, profile);
+        let model_run = run_model_on(&prog, model.clone());
         match compare(&prog, &model_run, &live_run) {
             None => Ok(()),
             Some(d) => Err(TestCaseError::fail({
@@ -108,4 +136,54 @@ fn valkey_8_1_conforms_to_its_profile() {
         Profile::Valkey81,
         "proptest-regressions/conformance-valkey-8.1.txt",
     );
+}
+
+/// A one-node Redis 7.0 cluster (every slot its own) against the model's cluster mode, with
+/// the cluster programs (`properties::gen_cluster`): keys in five slots (`k1`, `k2`, `k3`,
+/// `q1`, `q2`), `{k1}k2` sharing `k1`'s, transactions and scripts across them.
+#[test]
+fn redis_7_0_cluster_conforms_to_cluster_mode() {
+    conforms_as(
+        "cluster",
+        Server::new(Profile::Redis70).on_cluster(),
+        "proptest-regressions/conformance-cluster.txt",
+    );
+}
+
+/// Lex ranges (`properties::gen_lex`) on every server against its own profile: fewer cases,
+/// since the usual programs already cover everything else.
+#[test]
+fn lex_ranges_conform_on_every_server() {
+    let servers = [
+        (
+            "redis-6.0",
+            Profile::Redis60,
+            "proptest-regressions/lex-redis-6.0.txt",
+        ),
+        (
+            "redis-7.0",
+            Profile::Redis70,
+            "proptest-regressions/lex-redis-7.0.txt",
+        ),
+        (
+            "redis-8.0",
+            Profile::Redis80,
+            "proptest-regressions/lex-redis-8.0.txt",
+        ),
+        (
+            "valkey-8.1",
+            Profile::Valkey81,
+            "proptest-regressions/lex-valkey-8.1.txt",
+        ),
+    ];
+    for (server, profile, regressions) in servers {
+        let cases = cases() * 2;
+        conforms_on(
+            server,
+            Server::new(profile),
+            lex_program().boxed(),
+            cases,
+            regressions,
+        );
+    }
 }

@@ -1,4 +1,6 @@
-//! A `redis-server` child on a free loopback port.
+//! A `redis-server` child on a free loopback port, optionally in cluster mode: a cluster of
+//! one node, its config file in the child's temp dir, that assigns itself all 16384 slots
+//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`.
 //!
 //! The child is killed when the handle drops (including during a panic
 //! unwind) and, through `PR_SET_PDEATHSIG`, when this process dies without
@@ -36,6 +38,8 @@ enum Failure {
 pub(super) struct ProcessServer {
     /// The resolved binary path.
     pub(super) binary: PathBuf,
+    /// Started with `--cluster-enabled yes` and every slot assigned.
+    pub(super) cluster: bool,
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -46,8 +50,8 @@ impl ProcessServer {
     /// Starts the server and waits until *our* child answers PING (checked
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
-    pub(super) fn start(binary: &Path) -> Result<Self, LiveError> {
-        let binary = find_binary(binary)?;
+    pub(super) fn start(binary: &Path, cluster: bool) -> Result<Self, LiveError> {
+        let binary = resolve_binary(binary)?;
         remove_stale_dirs();
         let dir =
             std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), nanos()));
@@ -58,9 +62,10 @@ impl ProcessServer {
                 .map_err(|e| LiveError::io(format!("creating {}", dir.display()), e))?;
             let port = free_port()?;
             let log = dir.join(format!("redis-{port}.log"));
-            let child = spawn(&binary, port, &dir, &log)?;
+            let child = spawn(&binary, port, &dir, &log, cluster)?;
             let server = ProcessServer {
                 binary: binary.clone(),
+                cluster,
                 child,
                 port,
                 dir: dir.clone(),
@@ -101,6 +106,9 @@ impl ProcessServer {
             .find_map(|l| l.trim().strip_prefix("process_id:"))
             .and_then(|p| p.parse::<u32>().ok());
         if pid == Some(self.child.id()) {
+            if self.cluster {
+                self.own_every_slot(&mut con).map_err(Failure::Fatal)?;
+            }
             Ok(())
         } else {
             Err(Failure::PortLost(LiveError::Spawn {
@@ -112,6 +120,34 @@ impl ProcessServer {
                     self.output_tail()
                 ),
             }))
+        }
+    }
+
+    /// Assigns every hash slot to this node and waits until the cluster reports ok.
+    fn own_every_slot(&self, con: &mut redis::Connection) -> Result<(), LiveError> {
+        redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(0)
+            .arg(16383)
+            .exec(con)
+            .map_err(|e| LiveError::redis("CLUSTER ADDSLOTSRANGE 0 16383", e))?;
+        let started = std::time::Instant::now();
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query(con)
+                .map_err(|e| LiveError::redis("CLUSTER INFO", e))?;
+            if info.lines().any(|l| l.trim() == "cluster_state:ok") {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(LiveError::NotReady {
+                    what: format!("cluster node {} at {}", self.binary.display(), self.addr()),
+                    waited: started.elapsed(),
+                    detail: "CLUSTER INFO never said cluster_state:ok".to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -151,8 +187,8 @@ impl Drop for ProcessServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = fs::remove_file(&self.log);
-        let _ = fs::remove_dir(&self.dir);
+        // The log, and a cluster node's nodes.conf: the dir is this server's alone.
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -178,8 +214,19 @@ fn remove_stale_dirs() {
     }
 }
 
+/// The binary `start` runs: plain `redis-server` is whatever
+/// [`crate::provision::redis_server_binary`] finds (the host's, else the image's copy);
+/// any other name is [`find_binary`]'s.
+fn resolve_binary(binary: &Path) -> Result<PathBuf, LiveError> {
+    if binary == Path::new("redis-server") {
+        crate::provision::redis_server_binary()
+    } else {
+        find_binary(binary)
+    }
+}
+
 /// Resolves a bare name on PATH; checks an explicit path exists.
-pub(super) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
+pub(crate) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
     let not_found = || LiveError::BinaryNotFound {
         binary: binary.display().to_string(),
     };
@@ -190,11 +237,15 @@ pub(super) fn find_binary(binary: &Path) -> Result<PathBuf, LiveError> {
             Err(not_found())
         };
     }
-    let path = std::env::var_os("PATH").ok_or_else(not_found)?;
+    binary.to_str().and_then(search_path).ok_or_else(not_found)
+}
+
+/// The first executable `name` in a PATH directory.
+pub(crate) fn search_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|dir| dir.join(binary))
+        .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
-        .ok_or_else(not_found)
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -211,7 +262,13 @@ fn free_port() -> Result<u16, LiveError> {
         .map_err(|e| LiveError::io("finding a free port on 127.0.0.1", e))
 }
 
-fn spawn(binary: &Path, port: u16, dir: &Path, log: &Path) -> Result<Child, LiveError> {
+fn spawn(
+    binary: &Path,
+    port: u16,
+    dir: &Path,
+    log: &Path,
+    cluster: bool,
+) -> Result<Child, LiveError> {
     let out =
         File::create(log).map_err(|e| LiveError::io(format!("creating {}", log.display()), e))?;
     let err = out
@@ -226,6 +283,16 @@ fn spawn(binary: &Path, port: u16, dir: &Path, log: &Path) -> Result<Child, Live
         .arg("--dir")
         .arg(dir)
         .current_dir(dir)
+        .args(if cluster {
+            vec![
+                "--cluster-enabled".into(),
+                "yes".into(),
+                "--cluster-config-file".into(),
+                dir.join(format!("nodes-{port}.conf")).into_os_string(),
+            ]
+        } else {
+            vec![]
+        })
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);

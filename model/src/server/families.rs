@@ -2,7 +2,7 @@
 //! and pub/sub commands added to the first server model (kept apart from `mod.rs`'s table so
 //! each family stays in its own file).
 
-use super::{ConnId, Context, Server};
+use super::{zranges, ConnId, Context, Server};
 use crate::reply::Reply;
 
 /// Arity as in Redis 7.0's command table (positive = exact, negative = at least).
@@ -18,7 +18,7 @@ pub(super) fn arity(name: &str) -> Option<i32> {
         "ZSCORE" => 3,
         "ZRANK" | "ZREVRANK" => 3,
         "ZCOUNT" | "ZINCRBY" | "ZREMRANGEBYSCORE" | "ZREMRANGEBYRANK" => 4,
-        "ZRANGE" | "ZRANGEBYSCORE" => -4,
+        "ZRANGE" | "ZRANGEBYSCORE" | "ZRANGEBYLEX" => -4,
         "ZPOPMIN" => -2,
         "ZUNIONSTORE" | "ZINTERSTORE" => -4,
         "MSET" | "MSETNX" => -3,
@@ -66,8 +66,9 @@ impl Server {
             "ZREVRANK" => self.zrank(a, true),
             "ZCARD" => self.zcard(&a[0]),
             "ZCOUNT" => self.zcount(&a[0], &a[1], &a[2]),
-            "ZRANGE" => self.zrange(a, false),
-            "ZRANGEBYSCORE" => self.zrange(a, true),
+            "ZRANGE" => self.zrange(a, zranges::By::Rank),
+            "ZRANGEBYSCORE" => self.zrange(a, zranges::By::Score),
+            "ZRANGEBYLEX" => self.zrange(a, zranges::By::Lex),
             "ZPOPMIN" => self.zpopmin(a),
             "ZREMRANGEBYSCORE" => self.zremrange(a, true),
             "ZREMRANGEBYRANK" => self.zremrange(a, false),

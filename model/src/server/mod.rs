@@ -11,6 +11,7 @@
 //! guess: [`Outcome::Unmodelled`] names it.
 
 mod blocking;
+pub mod cluster;
 pub mod double;
 mod families;
 mod hashes;
@@ -22,6 +23,7 @@ mod misc;
 mod pubsub;
 mod strings;
 mod transactions;
+mod zlex;
 mod zranges;
 pub mod zset;
 mod zsets;
@@ -195,6 +197,8 @@ pub struct Advanced {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Server {
     pub profile: Profile,
+    /// Cluster mode: one node owning every hash slot (`cluster`: the CROSSSLOT rules).
+    pub cluster: bool,
     pub keys: BTreeMap<String, Entry>,
     pub conns: BTreeMap<ConnId, ConnState>,
     /// Parked connections, oldest first: a push serves them in this order.
@@ -221,6 +225,12 @@ impl Server {
             profile,
             ..Server::default()
         }
+    }
+
+    /// The same server in cluster mode (see [`cluster`]).
+    pub fn on_cluster(mut self) -> Self {
+        self.cluster = true;
+        self
     }
 
     /// Sets a string key directly (scenario set-up), without touching watchers.
@@ -343,6 +353,11 @@ impl Server {
         if let Some(err) = arity_error(self.profile, &name, a.len()) {
             return Outcome::Reply(err);
         }
+        if ctx == Context::Script && allowed_in_script(self.profile, &name) {
+            if let Some(err) = self.script_cross_slot(cmd) {
+                return Outcome::Reply(err);
+            }
+        }
         let r = match name.as_str() {
             "GET" => self.get(&a[0]),
             "SET" => self.set(a, now),
@@ -426,6 +441,9 @@ impl Server {
     fn dispatch(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
         let name = cmd.name();
         let in_multi = self.conn(conn).is_some_and(|c| c.multi.is_some());
+        if name == "CLUSTER" && !in_multi {
+            return self.cluster_command(cmd);
+        }
         if in_multi && !matches!(name.as_str(), "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
             return Outcome::Reply(self.queue(conn, cmd));
         }
@@ -437,12 +455,30 @@ impl Server {
             // MULTI even for EXEC/DISCARD/MULTI/WATCH; EXEC's own arity error aborts it.
             return Outcome::Reply(self.reject(conn, &name, err));
         }
+        if name == "EXEC" {
+            if let Some(err) = self.exec_cross_slot(conn) {
+                return Outcome::Reply(err);
+            }
+        } else if let Some(err) = self.cross_slot(cmd) {
+            return Outcome::Reply(self.reject(conn, &name, err));
+        }
         if arity_in(self.profile, &name).is_some() {
             if let Some(err) = self.subscribed_refusal(conn, cmd) {
                 return Outcome::Reply(self.reject(conn, &name, err));
             }
         }
         self.execute(conn, cmd, now, Context::Client)
+    }
+}
+
+/// Whether a script may call `name` (the refusals [`Server::execute`] makes in
+/// `Context::Script`: transactions, scripting, and blocking commands where the profile
+/// refuses them). Redis checks a call's hash slots only after these refusals.
+fn allowed_in_script(profile: Profile, name: &str) -> bool {
+    match name {
+        "MULTI" | "EXEC" | "DISCARD" | "WATCH" | "UNWATCH" | "EVAL" | "EVALSHA" | "SCRIPT" => false,
+        "BLPOP" | "BRPOP" | "BLMOVE" | "BRPOPLPUSH" => !profile.blocking_in_script_is_error(),
+        _ => true,
     }
 }
 

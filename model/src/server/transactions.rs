@@ -31,8 +31,10 @@ impl Server {
                 // Redis would queue it or refuse it by an arity the model does not know.
                 _ => return Reply::Nil,
             },
-            Some(_) => super::arity_error(self.profile, &name, cmd.args().len()),
+            Some(_) => super::arity_error(self.profile, &name, cmd.args().len())
+                .or_else(|| self.cross_slot(cmd)),
         };
+        let stored = self.stores_queued(conn);
         let m = self
             .conn_mut(conn)
             .multi
@@ -44,7 +46,9 @@ impl Server {
                 err
             }
             None => {
-                m.queue.push(cmd.clone());
+                if stored {
+                    m.queue.push(cmd.clone());
+                }
                 Reply::Status("QUEUED".into())
             }
         }

@@ -1,9 +1,9 @@
-//! Sorted-set ranges and stores: ZRANGE (ranks, BYSCORE, REV, LIMIT, WITHSCORES),
-//! ZRANGEBYSCORE, ZUNIONSTORE and ZINTERSTORE (WEIGHTS, AGGREGATE).
-//!
-//! BYLEX is not modelled (the model answers a `model:` error, which no server gives).
+//! Sorted-set ranges and stores: ZRANGE (ranks, BYSCORE, BYLEX, REV, LIMIT, WITHSCORES),
+//! ZRANGEBYSCORE, ZRANGEBYLEX (the lex walk: `zlex.rs`), ZUNIONSTORE and ZINTERSTORE (WEIGHTS,
+//! AGGREGATE).
 
 use super::double::parse_double;
+use super::zlex::LexRange;
 use super::zsets::{rank_span, Range};
 use super::{parse_int, Entry, Server, Value, ZSet, WRONGTYPE};
 use crate::reply::Reply;
@@ -12,24 +12,36 @@ use crate::reply::Reply;
 enum Select {
     Rank(i64, i64),
     Score(Range),
+    Lex(LexRange),
+}
+
+/// How a range command reads its range: ZRANGE by its options, ZRANGEBYSCORE and ZRANGEBYLEX
+/// by their names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum By {
+    Rank,
+    Score,
+    Lex,
 }
 
 impl Server {
-    /// ZRANGE key start stop [BYSCORE] [REV] [LIMIT offset count] [WITHSCORES], and
-    /// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] (`by_score_cmd`).
-    pub(super) fn zrange(&mut self, a: &[String], by_score_cmd: bool) -> Reply {
+    /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+    /// (`named` = `By::Rank`), ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+    /// (`By::Score`) and ZRANGEBYLEX key min max [LIMIT offset count] (`By::Lex`).
+    pub(super) fn zrange(&mut self, a: &[String], named: By) -> Reply {
         let syntax = || Reply::err("ERR syntax error");
         let options_first = self.profile.zrange_options_first();
-        let old_zrange = !by_score_cmd && !self.profile.zrange_has_options();
+        let zrange_cmd = named == By::Rank;
+        let old_zrange = zrange_cmd && !self.profile.zrange_has_options();
         // 6.0 parses the range before the options; 7.0 the options first.
         let mut parsed_range = None;
         if !options_first {
-            match self.zrange_select(a, by_score_cmd, false) {
+            match self.zrange_select(a, named, false) {
                 Ok(s) => parsed_range = Some(s),
                 Err(e) => return e,
             }
         }
-        let (mut withscores, mut rev, mut by_score) = (false, false, by_score_cmd);
+        let (mut withscores, mut rev, mut by) = (false, false, named);
         let (mut offset, mut limit) = (0i64, -1i64);
         let mut j = 3;
         if old_zrange {
@@ -44,6 +56,8 @@ impl Server {
             let word = a[j].to_ascii_uppercase();
             let left = a.len() - j - 1;
             match word.as_str() {
+                // 6.0's ZRANGEBYLEX takes LIMIT only.
+                "WITHSCORES" if named == By::Lex && !options_first => return syntax(),
                 "WITHSCORES" => withscores = true,
                 "LIMIT" if left >= 2 => {
                     match (parse_int(&a[j + 1]), parse_int(&a[j + 2])) {
@@ -52,23 +66,26 @@ impl Server {
                     }
                     j += 2;
                 }
-                "REV" if !by_score_cmd && !rev => rev = true,
-                "BYSCORE" if !by_score_cmd && !by_score => by_score = true,
-                "BYLEX" if !by_score_cmd && !by_score => {
-                    return Reply::err("ERR model: ZRANGE BYLEX is not modelled")
-                }
+                "REV" if zrange_cmd && !rev => rev = true,
+                "BYSCORE" if zrange_cmd && by == By::Rank => by = By::Score,
+                "BYLEX" if zrange_cmd && by == By::Rank => by = By::Lex,
                 _ => return syntax(),
             }
             j += 1;
         }
-        if !by_score && limit != -1 {
+        if by == By::Rank && limit != -1 {
             return Reply::err(
                 "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
             );
         }
+        if by == By::Lex && withscores {
+            return Reply::err(
+                "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+            );
+        }
         let select = match parsed_range {
             Some(s) => s,
-            None => match self.zrange_select(a, by_score, rev) {
+            None => match self.zrange_select(a, by, rev) {
                 Ok(s) => s,
                 Err(e) => return e,
             },
@@ -105,6 +122,14 @@ impl Server {
                         .collect()
                 }
             }
+            Select::Lex(range) => {
+                let members: Vec<&str> = z.iter().map(|(m, _)| m).collect();
+                range
+                    .pick(&members, rev, offset, limit)
+                    .into_iter()
+                    .map(|m| (m, z.score(m).unwrap_or_default()))
+                    .collect()
+            }
         };
         Reply::Array(
             picked
@@ -120,13 +145,15 @@ impl Server {
         )
     }
 
-    /// The range arguments (`a[1]`, `a[2]`); with REV BYSCORE they come as max, min.
-    fn zrange_select(&self, a: &[String], by_score: bool, rev: bool) -> Result<Select, Reply> {
-        if by_score {
-            let (min, max) = if rev { (&a[2], &a[1]) } else { (&a[1], &a[2]) };
-            return Range::parse(min, max, self.profile).map(Select::Score);
+    /// The range arguments (`a[1]`, `a[2]`); with REV BYSCORE or REV BYLEX they come as max,
+    /// min.
+    fn zrange_select(&self, a: &[String], by: By, rev: bool) -> Result<Select, Reply> {
+        let (min, max) = if rev { (&a[2], &a[1]) } else { (&a[1], &a[2]) };
+        match by {
+            By::Score => Range::parse(min, max, self.profile).map(Select::Score),
+            By::Lex => LexRange::parse(min, max).map(Select::Lex),
+            By::Rank => Ok(Select::Rank(parse_int(&a[1])?, parse_int(&a[2])?)),
         }
-        Ok(Select::Rank(parse_int(&a[1])?, parse_int(&a[2])?))
     }
 
     /// ZUNIONSTORE / ZINTERSTORE destination numkeys key [key ...] [WEIGHTS w ...]
