@@ -33,6 +33,11 @@ fn safe_rows_hold_and_naive_rows_are_caught_at_scale() {
     let mut failures = Vec::new();
     let mut live_runs = 0;
     for job in &jobs {
+        // A scenario with several roles fixes how many clients run each (`--clients` is
+        // refused there): it has no "more clients" to scale to.
+        if job.scenario.roles.len() > 1 {
+            continue;
+        }
         let small = job.system(None);
         let expected = checker::check(&small, Limits::default(), &mut |_| {}).verdict;
         if expected == Verdict::Unknown {
