@@ -354,6 +354,9 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
             StepKind::Local => "(local step)".into(),
             StepKind::Tick => "(clock +1s)".into(),
             StepKind::Crash => "(crash)".into(),
+            StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
+                format!("({})", model::render::server_fault(ms))
+            }
         };
         let same = executor::same_step(ms, ls);
         out.push_str(&format!(

@@ -130,6 +130,14 @@ pub fn run_schedule(
     if opts.tick_ms == 0 {
         return Err(config("a tick of 0 ms cannot be replayed: use --tick-ms 1000 (the model's second) or another positive value"));
     }
+    if system.servers() > 1 || system.bounds.replicas > 0 || system.bounds.restarts > 0 {
+        return Err(config(format!(
+            "{} under {} needs more than one live server (replicas, independent masters or a \
+             restarted one); the live executor drives one server and cannot replay it yet",
+            system.row(),
+            system.faults
+        )));
+    }
     // The model's run first, in full: it says what to expect at every step.
     let mut worlds = Vec::with_capacity(actions.len() + 1);
     let mut model_steps = Vec::with_capacity(actions.len());
@@ -239,6 +247,9 @@ fn action_word(a: Action) -> String {
         Action::Step(i) => format!("{} steps", client_name(i)),
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
+        Action::Replicate(r) => format!("replica {} applies a write", r + 1),
+        Action::Promote(r) => format!("replica {} is promoted", r + 1),
+        Action::Restart(s) => format!("server {s} restarts empty"),
     }
 }
 
@@ -430,6 +441,9 @@ impl<'a> Runner<'a> {
                 Action::Step(i) => self.client_step(i, &model_steps[n])?,
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
+                Action::Replicate(_) | Action::Promote(_) | Action::Restart(_) => {
+                    unreachable!("run_schedule refuses multi-server schedules up front")
+                }
             };
             self.check_lateness(&worlds[n + 1]);
             steps.push(step);
@@ -450,6 +464,7 @@ impl<'a> Runner<'a> {
             now: self.now,
             crashes: self.crashes,
             foreign_release: self.foreign_release,
+            fleet: None,
         };
         // Parked connections, as the server reports them (CLIENT LIST says blocked), with the
         // keys and timeout of the blocking command each actually sent: properties such as
@@ -525,6 +540,7 @@ impl<'a> Runner<'a> {
             time: self.now / 1000,
             kind: StepKind::Tick,
             client: Some(client_name(i)),
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -782,6 +798,7 @@ impl<'a> Runner<'a> {
             time: self.now / 1000,
             kind: StepKind::Crash,
             client: Some(client_name(i)),
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -846,6 +863,7 @@ impl<'a> Runner<'a> {
             time: t,
             kind: StepKind::Tick,
             client: None,
+            server: None,
             connection: None,
             command: None,
             reply: None,

@@ -89,6 +89,9 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
         StepKind::Local => format!("{who}: local step"),
         StepKind::Tick => format!("clock +1s (t={}s)", step.time),
         StepKind::Crash => format!("{who} crashes"),
+        StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
+            model::render::server_fault(&step)
+        }
     }
 }
 
