@@ -21,7 +21,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     // The first violated (property, fault model), with its minimized counterexample.
     let mut chosen = None;
     for job in &jobs {
-        let system = job.system(args.target.clients);
+        let system = args.target.system(job);
         let result = checker::check(&system, Limits::default(), &mut |_| {});
         if result.verdict == Verdict::Violated {
             let cx = result
@@ -33,7 +33,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         }
     }
     let (system, counterexample) =
-        chosen.unwrap_or_else(|| (jobs[0].system(args.target.clients), None));
+        chosen.unwrap_or_else(|| (args.target.system(&jobs[0]), None));
 
     let listener = TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

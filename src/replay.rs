@@ -20,7 +20,7 @@ pub struct ReplayArgs {
     /// The row to replay (`lock/set-nx-ex-del`). With --trace, picks the record of that row
     /// from a `check --format json` array.
     pub row: Option<String>,
-    /// Fault model (none, crash, pause or all). Default: the first under which the property is
+    /// Fault model (none, crash, pause, failover, restart or all). Default: the first under which the property is
     /// violated.
     #[arg(long)]
     pub faults: Option<String>,

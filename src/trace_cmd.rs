@@ -27,7 +27,8 @@ pub struct RowArgs {
     /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`), or a recipe file with one
     /// variant (`my_lock.lua`) or `FILE.lua:VARIANT`.
     pub row: String,
-    /// Fault model: none, crash, pause, or all (default: the first that breaks the property).
+    /// Fault model: none, crash, pause, failover, restart, or all (none, crash and pause;
+    /// default: the first of those that breaks the property).
     #[arg(long, default_value = "all")]
     pub faults: String,
     /// The property (default: the row's first violated property).
@@ -36,10 +37,22 @@ pub struct RowArgs {
     /// Number of clients (default: the scenario's).
     #[arg(long)]
     pub clients: Option<usize>,
+    /// Replicas of the primary under `--faults failover` (default 1).
+    #[arg(long)]
+    pub replicas: Option<u8>,
 }
 
 impl RowArgs {
     /// The selected row's jobs, in table order.
+    /// The system of one of the selected jobs, with the bounds given on the command line.
+    pub fn system(&self, job: &Job) -> System {
+        let system = job.system(self.clients);
+        match self.replicas {
+            Some(n) => system.with_replicas(n),
+            None => system,
+        }
+    }
+
     pub fn jobs(&self) -> Result<Vec<Job>, String> {
         jobs_for_row(
             &self.row,
@@ -105,13 +118,10 @@ pub fn jobs_for_row(
 
 /// Checks `jobs` in order and returns the first violated one's system and its minimized
 /// counterexample; the error says what was checked and that it holds.
-pub fn first_counterexample(
-    jobs: &[Job],
-    clients: Option<usize>,
-) -> Result<(System, Trace), String> {
+pub fn first_counterexample(jobs: &[Job], target: &RowArgs) -> Result<(System, Trace), String> {
     let mut unknown = Vec::new();
     for job in jobs {
-        let system = job.system(clients);
+        let system = target.system(job);
         let result = checker::check(&system, Limits::default(), &mut |_| {});
         match result.verdict {
             Verdict::Violated => {
@@ -159,7 +169,7 @@ fn label(system: &System) -> String {
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, String> {
     let jobs = args.target.jobs()?;
-    let (system, trace) = first_counterexample(&jobs, args.target.clients)?;
+    let (system, trace) = first_counterexample(&jobs, &args.target)?;
     match args.format {
         TraceFormat::Text => {
             println!(

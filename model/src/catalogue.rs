@@ -231,6 +231,11 @@ pub fn fencing() -> Scenario {
                 "the resource trusts the lock: RPUSH the write",
                 Runner::new(Fencing { checked: false }),
             ),
+            Variant::new(
+                "checked-at-resource",
+                "as checked, with the counter and the resource on their own server (res@1)",
+                Runner::new(fencing::FencingApart),
+            ),
         ],
         default_clients: 2,
         params: Params {
@@ -250,6 +255,8 @@ pub fn all() -> Vec<Arc<Scenario>> {
         Arc::new(job_result()),
         Arc::new(lock()),
         Arc::new(fencing()),
+        Arc::new(crate::recipes::redlock::scenario()),
+        Arc::new(crate::recipes::wait_lock::scenario()),
     ]
 }
 

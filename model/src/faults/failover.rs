@@ -67,8 +67,9 @@ impl Nemesis for Failovers {
                     step.kind = StepKind::Promote;
                     step.server = Some(r as usize);
                     step.notes.push(format!(
-                        "the primary fails; replica {} (at write {} of {}) is promoted and every \
-                         connection moves to it",
+                        "the primary fails; replica {} (at write {} of {}) is promoted, every \
+                         connection moves to it, the other replicas resync from it (renumbered \
+                         from 1)",
                         r + 1,
                         had.unwrap_or(0),
                         head.unwrap_or(0)
