@@ -32,8 +32,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
             break;
         }
     }
-    let (system, counterexample) =
-        chosen.unwrap_or_else(|| (args.target.system(&jobs[0]), None));
+    let (system, counterexample) = chosen.unwrap_or_else(|| (args.target.system(&jobs[0]), None));
 
     let listener = TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

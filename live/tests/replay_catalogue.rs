@@ -39,7 +39,10 @@ fn every_violation_replays_and_reproduces() {
             .expect("a violation has a counterexample");
         let label = format!("{} {} {}", trace.row, trace.property, trace.faults);
         if system.servers() > 1 {
-            eprintln!("{label:<60} NOT REPLAYED: needs {} live servers", system.servers());
+            eprintln!(
+                "{label:<60} NOT REPLAYED: needs {} live servers",
+                system.servers()
+            );
             not_replayed.push(label);
             continue;
         }

@@ -175,8 +175,7 @@ fn token_orders_a_zset(w: &World, tokens: &[String]) -> bool {
         })
     };
     w.servers().any(|s| in_keys(&s.keys))
-        || w.replication()
-            .is_some_and(|r| r.log.iter().any(|k| in_keys(k)))
+        || w.replication().is_some_and(|r| r.log.iter().any(in_keys))
 }
 
 /// `w` with client `i` renamed to `perm[i]` everywhere it appears.

@@ -368,8 +368,13 @@ impl System {
                 };
                 let Some(step) = rec else { return };
                 step.time = w.now / 1000;
+                let on = if self.servers() > 1 {
+                    " on server 0"
+                } else {
+                    ""
+                };
                 for k in adv.expired {
-                    step.notes.push(format!("{k} expires"));
+                    step.notes.push(format!("{k} expires{on}"));
                 }
                 for (i, adv) in others.iter().enumerate() {
                     for k in &adv.expired {

@@ -24,7 +24,11 @@ fn system(row: &str, property: &str, faults: FaultModel, replicas: Option<u8>) -
 fn verdict(row: &str, property: &str, faults: FaultModel, replicas: Option<u8>) -> Verdict {
     let s = system(row, property, faults, replicas);
     let result = checker::check(&s, Limits::default(), &mut |_| {});
-    assert_ne!(result.verdict, Verdict::Unknown, "{row} {property} {faults}");
+    assert_ne!(
+        result.verdict,
+        Verdict::Unknown,
+        "{row} {property} {faults}"
+    );
     if result.verdict == Verdict::Violated {
         let trace = result.counterexample.expect("a counterexample");
         assert!(trace.violation.is_some());
@@ -45,7 +49,12 @@ fn every_single_server_lock_loses_mutual_exclusion_under_failover() {
         );
     }
     assert_eq!(
-        verdict("fencing/checked", "fenced-writes", FaultModel::Failover, None),
+        verdict(
+            "fencing/checked",
+            "fenced-writes",
+            FaultModel::Failover,
+            None
+        ),
         Verdict::Violated
     );
 }
@@ -125,11 +134,18 @@ fn a_replica_applies_a_prefix_and_wait_counts_its_acks() {
     assert_eq!(step.command.as_deref().unwrap()[0], "SET");
     let rep = w.replication().unwrap();
     assert_eq!((rep.head(), rep.offsets.clone()), (1, vec![0, 0]));
-    assert!(rep.replica_keys(0).is_empty(), "the SET is acknowledged first");
+    assert!(
+        rep.replica_keys(0).is_empty(),
+        "the SET is acknowledged first"
+    );
     let enabled = s.enabled(&w);
     assert!(enabled.contains(&Action::Replicate(0)) && enabled.contains(&Action::Replicate(1)));
     let (w1, _) = s.step(&w, Action::Replicate(0));
-    assert!(w1.replication().unwrap().replica_keys(0).contains_key("lock:res"));
+    assert!(w1
+        .replication()
+        .unwrap()
+        .replica_keys(0)
+        .contains_key("lock:res"));
     let (_, wait) = s.step(&w1, Action::Step(0));
     assert_eq!(wait.reply, Some(model::Reply::Int(1)));
     let (_, wait) = s.step(&w, Action::Step(0));
@@ -153,6 +169,6 @@ fn single_server_worlds_have_no_fleet() {
     for f in FaultModel::ALL {
         let s = system("lock/client", "mutual-exclusion", f, None);
         assert!(s.initial().fleet.is_none(), "{f}");
-        assert_eq!(s.bounds.to_string().contains("replicas"), false);
+        assert!(!s.bounds.to_string().contains("replicas"), "{f}");
     }
 }

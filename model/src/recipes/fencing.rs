@@ -157,8 +157,8 @@ impl Program for FencingApart {
         let tries = 1 + c.params().retries as usize;
         let got = c.attempts(tries, |c, _| {
             let (tok, lease) = (c.token().to_string(), c.params().lease);
-            let ok = c.call_on("lock", cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])?
-                == Reply::ok();
+            let ok =
+                c.call_on("lock", cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])? == Reply::ok();
             if ok {
                 c.acquired(Some(lease));
             }
