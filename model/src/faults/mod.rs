@@ -7,11 +7,11 @@
 //!
 //! | model | module | fault actions | clock |
 //! |---|---|---|---|
-//! | `none` | [`none`] | — | only while every holder has lease left |
-//! | `crash` | [`crash`] | `Crash(i)`: client `i` stops for good | as `none` |
-//! | `pause` | [`pause`] | — | free: a holder may outlive its lease |
-//! | `failover` | [`failover`] | `Replicate(r)`, `Promote(r)` (once) | as `none` |
-//! | `restart` | [`restart`] | `Restart(s)`: server `s` restarts empty (once) | as `none` |
+//! | `none` | `faults/none.rs` | — | only while every holder has lease left |
+//! | `crash` | `faults/crash.rs` | `Crash(i)`: client `i` stops for good | as `none` |
+//! | `pause` | `faults/pause.rs` | — | free: a holder may outlive its lease |
+//! | `failover` | `faults/failover.rs` | `Replicate(r)`, `Promote(r)` (once) | as `none` |
+//! | `restart` | `faults/restart.rs` | `Restart(s)`: server `s` restarts empty (once) | as `none` |
 
 mod crash;
 mod failover;
