@@ -41,9 +41,13 @@ pub struct CheckArgs {
     /// Lock lease in seconds, as the recipes read it (default: the scenario's).
     #[arg(long)]
     pub lease: Option<u64>,
-    /// Fault model: none, crash, pause, or all.
+    /// Fault model: none, crash, pause, failover, restart, or all (none, crash and pause;
+    /// failover and restart are opt-in).
     #[arg(long, default_value = "all")]
     pub faults: String,
+    /// Replicas of the primary under `--faults failover` (default 1, printed in BOUNDS).
+    #[arg(long)]
+    pub replicas: Option<u8>,
     /// Only this property (e.g. mutual-exclusion).
     #[arg(long)]
     pub property: Option<String>,
@@ -101,6 +105,9 @@ fn with_variant(pattern: Option<String>, variant: Option<&str>) -> Result<Option
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
     let faults = parse_faults(&args.faults)?;
+    if args.replicas == Some(0) {
+        return Err("--replicas must be at least 1".into());
+    }
     if args.threads == Some(0) {
         return Err("--threads must be at least 1".into());
     }
@@ -190,6 +197,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
         }
         if args.cluster {
             system = system.on_cluster();
+        }
+        if let Some(n) = args.replicas {
+            system = system.with_replicas(n);
         }
         let record = verdict::run_system(&system, limits, &mut progress);
         if let Some(command) = &record.unmodelled {

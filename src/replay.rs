@@ -20,7 +20,7 @@ pub struct ReplayArgs {
     /// The row to replay (`lock/set-nx-ex-del`). With --trace, picks the record of that row
     /// from a `check --format json` array.
     pub row: Option<String>,
-    /// Fault model (none, crash, pause or all). Default: the first under which the property is
+    /// Fault model (none, crash, pause, failover, restart or all). Default: the first under which the property is
     /// violated.
     #[arg(long)]
     pub faults: Option<String>,
@@ -373,6 +373,9 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
             StepKind::Local => "(local step)".into(),
             StepKind::Tick => "(clock +1s)".into(),
             StepKind::Crash => "(crash)".into(),
+            StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
+                format!("({})", model::render::server_fault(ms))
+            }
         };
         let same = executor::same_step(ms, ls);
         out.push_str(&format!(

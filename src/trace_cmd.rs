@@ -27,7 +27,8 @@ pub struct RowArgs {
     /// The row (`scenario/variant`, e.g. `lock/set-nx-ex-del`), or a recipe file with one
     /// variant (`my_lock.lua`) or `FILE.lua:VARIANT`.
     pub row: String,
-    /// Fault model: none, crash, pause, or all (default: the first that breaks the property).
+    /// Fault model: none, crash, pause, failover, restart, or all (none, crash and pause;
+    /// default: the first of those that breaks the property).
     #[arg(long, default_value = "all")]
     pub faults: String,
     /// The property (default: the row's first violated property).
@@ -39,17 +40,23 @@ pub struct RowArgs {
     /// As on a Redis cluster (see `check --cluster`).
     #[arg(long)]
     pub cluster: bool,
+    /// Replicas of the primary under `--faults failover` (default 1).
+    #[arg(long)]
+    pub replicas: Option<u8>,
 }
 
 impl RowArgs {
-    /// `job`'s system with these arguments' clients and cluster mode.
+    /// The system of one of the selected jobs, with the bounds given on the command line
+    /// (clients, replicas, cluster mode).
     pub fn system(&self, job: &Job) -> System {
-        let system = job.system(self.clients);
-        if self.cluster {
-            system.on_cluster()
-        } else {
-            system
+        let mut system = job.system(self.clients);
+        if let Some(n) = self.replicas {
+            system = system.with_replicas(n);
         }
+        if self.cluster {
+            system = system.on_cluster();
+        }
+        system
     }
 
     /// The selected row's jobs, in table order.
@@ -118,17 +125,10 @@ pub fn jobs_for_row(
 
 /// Checks `jobs` in order and returns the first violated one's system and its minimized
 /// counterexample; the error says what was checked and that it holds.
-pub fn first_counterexample(
-    jobs: &[Job],
-    clients: Option<usize>,
-    cluster: bool,
-) -> Result<(System, Trace), String> {
+pub fn first_counterexample(jobs: &[Job], target: &RowArgs) -> Result<(System, Trace), String> {
     let mut unknown = Vec::new();
     for job in jobs {
-        let mut system = job.system(clients);
-        if cluster {
-            system = system.on_cluster();
-        }
+        let system = target.system(job);
         let result = checker::check(&system, Limits::default(), &mut |_| {});
         match result.verdict {
             Verdict::Violated => {
@@ -176,7 +176,7 @@ fn label(system: &System) -> String {
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, String> {
     let jobs = args.target.jobs()?;
-    let (system, trace) = first_counterexample(&jobs, args.target.clients, args.target.cluster)?;
+    let (system, trace) = first_counterexample(&jobs, &args.target)?;
     match args.format {
         TraceFormat::Text => {
             println!(

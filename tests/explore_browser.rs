@@ -223,12 +223,15 @@ fn system() -> System {
 /// How the Explorer labels `action` in `w`: the client and the command it sends.
 fn label(sys: &System, w: &model::World, action: Action) -> String {
     let (_, step) = sys.step(w, action);
-    match (action, step.command) {
+    match (action, step.command.clone()) {
         (Action::Tick, _) => format!("clock +1s (t={}s)", step.time),
         (Action::Crash(i), _) => format!("{} crashes", model::client_name(i)),
         (Action::Step(i), Some(cmd)) => format!("{}: {}", model::client_name(i), Command(cmd)),
         (Action::Step(i), None) => format!("{}: reads its reply", model::client_name(i)),
         (Action::Choose(i, k), _) => format!("{}: chooses {k}", model::client_name(i)),
+        (Action::Replicate(_) | Action::Promote(_) | Action::Restart(_), _) => {
+            model::render::server_fault(&step)
+        }
     }
 }
 

@@ -134,6 +134,14 @@ pub fn run_schedule(
     if opts.tick_ms == 0 {
         return Err(config("a tick of 0 ms cannot be replayed: use --tick-ms 1000 (the model's second) or another positive value"));
     }
+    if system.servers() > 1 || system.bounds.replicas > 0 || system.bounds.restarts > 0 {
+        return Err(config(format!(
+            "{} under {} needs more than one live server (replicas, independent masters or a \
+             restarted one); the live executor drives one server and cannot replay it yet",
+            system.row(),
+            system.faults
+        )));
+    }
     // The model's run first, in full: it says what to expect at every step.
     let mut worlds = Vec::with_capacity(actions.len() + 1);
     let mut model_steps = Vec::with_capacity(actions.len());
@@ -244,6 +252,9 @@ fn action_word(a: Action) -> String {
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
         Action::Choose(i, k) => format!("{} chooses {k}", client_name(i)),
+        Action::Replicate(r) => format!("replica {} applies a write", r + 1),
+        Action::Promote(r) => format!("replica {} is promoted", r + 1),
+        Action::Restart(s) => format!("server {s} restarts empty"),
     }
 }
 
@@ -454,6 +465,9 @@ impl<'a> Runner<'a> {
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
                 Action::Choose(i, k) => self.choose(i, k),
+                Action::Replicate(_) | Action::Promote(_) | Action::Restart(_) => {
+                    unreachable!("run_schedule refuses multi-server schedules up front")
+                }
             };
             self.check_lateness(&worlds[n + 1]);
             steps.push(step);
@@ -474,6 +488,7 @@ impl<'a> Runner<'a> {
             now: self.now,
             crashes: self.crashes,
             foreign_release: self.foreign_release,
+            fleet: None,
         };
         // Parked connections, as the server reports them (CLIENT LIST says blocked), with the
         // keys and timeout of the blocking command each actually sent: properties such as
@@ -541,6 +556,7 @@ impl<'a> Runner<'a> {
             time: self.now / 1000,
             kind: StepKind::Local,
             client: Some(client_name(i)),
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -555,6 +571,7 @@ impl<'a> Runner<'a> {
             time: self.now / 1000,
             kind: StepKind::Tick,
             client: Some(client_name(i)),
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -828,6 +845,7 @@ impl<'a> Runner<'a> {
             time: self.now / 1000,
             kind: StepKind::Crash,
             client: Some(client_name(i)),
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -892,6 +910,7 @@ impl<'a> Runner<'a> {
             time: t,
             kind: StepKind::Tick,
             client: None,
+            server: None,
             connection: None,
             command: None,
             reply: None,

@@ -18,6 +18,9 @@ fn every_violation_replays_and_reproduces() {
     let jobs = select(&all(), None, None, &FaultModel::ALL).expect("the whole catalogue");
     let mut replayed = 0;
     let mut failures = Vec::new();
+    // Checks whose system needs more than one server: the live executor drives one server and
+    // refuses them, so they are listed here, by name, and not replayed (see issue 13).
+    let mut not_replayed = Vec::new();
     for job in &jobs {
         let system = job.system(None);
         let result = check(&system, Limits::default(), &mut |_| {});
@@ -35,6 +38,14 @@ fn every_violation_replays_and_reproduces() {
             .counterexample
             .expect("a violation has a counterexample");
         let label = format!("{} {} {}", trace.row, trace.property, trace.faults);
+        if system.servers() > 1 {
+            eprintln!(
+                "{label:<60} NOT REPLAYED: needs {} live servers",
+                system.servers()
+            );
+            not_replayed.push(label);
+            continue;
+        }
         let actions = trace.actions().expect("schedule");
         let run = run_schedule(&server, &system, &actions, &ExecOptions::default())
             .unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -83,6 +94,11 @@ fn every_violation_replays_and_reproduces() {
         started.elapsed().as_secs_f64()
     );
     assert!(replayed > 0, "the catalogue has no violation to replay");
+    assert_eq!(
+        not_replayed,
+        ["redlock/redis-io mutual-exclusion pause"],
+        "the only default check left to a multi-server live backend"
+    );
     assert!(
         failures.is_empty(),
         "{} replays disagree:\n{}",

@@ -241,6 +241,11 @@ pub fn fencing() -> Scenario {
                 "the resource trusts the lock: RPUSH the write",
                 Runner::new(Fencing { checked: false }),
             ),
+            Variant::new(
+                "checked-at-resource",
+                "as checked, with the counter and the resource on their own server (res@1)",
+                Runner::new(fencing::FencingApart),
+            ),
         ],
         default_clients: 2,
         params: Params {
@@ -263,6 +268,8 @@ pub fn all() -> Vec<Arc<Scenario>> {
         Arc::new(job_result()),
         Arc::new(lock()),
         Arc::new(fencing()),
+        Arc::new(crate::recipes::redlock::scenario()),
+        Arc::new(crate::recipes::wait_lock::scenario()),
     ];
     // Never fails in a released binary: model/tests/recipe_files.rs loads every file.
     all.extend(

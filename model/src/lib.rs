@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod checker;
 pub mod command;
 pub mod faults;
+pub mod fleet;
 pub mod minimize;
 pub mod profile;
 pub mod program;

@@ -7,7 +7,7 @@ use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
 use crate::world::World;
 
-const ALL: &[FaultModel] = &FaultModel::ALL;
+const ALL: &[FaultModel] = &FaultModel::EVERY;
 
 /// Final counter value = number of increments the server acknowledged.
 pub const NO_LOST_UPDATE: PropertyDef = PropertyDef {

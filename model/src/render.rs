@@ -29,6 +29,7 @@ pub fn step_line(step: &Step) -> String {
         StepKind::Local => format!("{who} (local step)"),
         StepKind::Tick => format!("clock -> t={}s", step.time),
         StepKind::Crash => format!("{who} crashes"),
+        StepKind::Replicate | StepKind::Promote | StepKind::Restart => server_fault(step),
     };
     if !step.events.is_empty() {
         let ev: Vec<String> = step.events.iter().map(|e| e.to_string()).collect();
@@ -38,4 +39,15 @@ pub fn step_line(step: &Step) -> String {
         line.push_str(&format!("  [{}]", step.notes.join("; ")));
     }
     line
+}
+
+/// A replicate, promote or restart step in a few words (`replica 1 is promoted`).
+pub fn server_fault(step: &Step) -> String {
+    let i = step.server.unwrap_or(0);
+    match step.kind {
+        StepKind::Replicate => format!("replica {} applies a write", i + 1),
+        StepKind::Promote => format!("replica {} is promoted", i + 1),
+        StepKind::Restart => format!("server {i} restarts empty"),
+        _ => String::new(),
+    }
 }

@@ -173,6 +173,7 @@ impl Parts {
             now,
             crashes,
             foreign_release,
+            fleet,
         } = w;
         let Server {
             profile,
@@ -202,6 +203,7 @@ impl Parts {
         now.hash(&mut h);
         crashes.hash(&mut h);
         foreign_release.hash(&mut h);
+        fleet.hash(&mut h);
     }
 
     /// The global part as a value: `w` without clients and without their connections.
@@ -212,6 +214,7 @@ impl Parts {
             now,
             crashes,
             foreign_release,
+            fleet,
         } = w;
         let Server {
             profile,
@@ -240,6 +243,7 @@ impl Parts {
             now: *now,
             crashes: *crashes,
             foreign_release: *foreign_release,
+            fleet: fleet.clone(),
         }
     }
 
@@ -307,6 +311,7 @@ impl Parts {
             now,
             crashes,
             foreign_release,
+            fleet,
         } = w;
         let Server {
             profile,
@@ -319,6 +324,7 @@ impl Parts {
             ready: _,
         } = server;
         clients.len() == self.clients
+            && *fleet == g.fleet
             && *now == g.now
             && *crashes == g.crashes
             && *foreign_release == g.foreign_release
@@ -420,6 +426,9 @@ fn pack(a: Action) -> u16 {
         Action::Crash(i) => 0x4000 | i as u16,
         Action::Tick => 0x8000,
         Action::Choose(i, k) => 0xc000 | (k as u16) << 5 | i as u16,
+        Action::Replicate(r) => 0x8100 | r as u16,
+        Action::Promote(r) => 0x8200 | r as u16,
+        Action::Restart(s) => 0x8300 | s as u16,
     }
 }
 
@@ -427,6 +436,9 @@ fn unpack(a: u16) -> Action {
     match a {
         0x8000 => Action::Tick,
         a if a & 0xc000 == 0xc000 => Action::Choose((a & 0x1f) as usize, ((a >> 5) & 0x1ff) as u32),
+        a if a & 0xff00 == 0x8100 => Action::Replicate(a as u8),
+        a if a & 0xff00 == 0x8200 => Action::Promote(a as u8),
+        a if a & 0xff00 == 0x8300 => Action::Restart(a as u8),
         a if a & 0x4000 != 0 => Action::Crash((a & 0x3fff) as usize),
         a => Action::Step(a as usize),
     }

@@ -25,7 +25,7 @@
 use crate::client_name;
 use crate::recipe::{EventValue, Input};
 use crate::reply::Reply;
-use crate::server::{ConnId, ConnState, Value};
+use crate::server::{ConnId, ConnState, Entry, Server, Value};
 use crate::world::{ClientState, World};
 use std::collections::BTreeMap;
 
@@ -42,6 +42,54 @@ struct Signature<'a> {
     holds: Vec<(&'a str, Option<usize>)>,
     /// 1 if this client removed another's lock, 2 if its lock was removed.
     release_role: u8,
+    /// The same on servers 1.. (independent masters), server by server.
+    elsewhere: Vec<Elsewhere<'a>>,
+}
+
+/// A client's connections, queue places and tokens on one server beyond server 0.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Elsewhere<'a> {
+    conns: Vec<(u8, &'a ConnState)>,
+    waiting_at: Vec<usize>,
+    holds: Vec<(&'a str, Option<usize>)>,
+}
+
+fn on_server<'a>(server: &'a Server, i: usize, token: &str) -> Elsewhere<'a> {
+    let conns = server
+        .conns
+        .iter()
+        .filter(|(c, _)| c.client as usize == i)
+        .map(|(c, s)| (c.slot, s))
+        .collect();
+    let waiting_at = server
+        .waiters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.client as usize == i)
+        .map(|(pos, _)| pos)
+        .collect();
+    Elsewhere {
+        conns,
+        waiting_at,
+        holds: holds(&server.keys, token),
+    }
+}
+
+/// Keys whose string value is `token`, and (key, index) of collection elements that are.
+fn holds<'a>(keys: &'a BTreeMap<String, Entry>, token: &str) -> Vec<(&'a str, Option<usize>)> {
+    let mut holds = Vec::new();
+    for (k, e) in keys {
+        match &e.value {
+            Value::Str(s) if s == token => holds.push((k.as_str(), None)),
+            Value::Str(_) => {}
+            v => holds.extend(
+                v.positions_of(token)
+                    .into_iter()
+                    .map(|p| (k.as_str(), Some(p))),
+            ),
+        }
+    }
+    holds
 }
 
 fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
@@ -60,18 +108,11 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
         .filter(|(_, c)| c.client as usize == i)
         .map(|(pos, _)| pos)
         .collect();
-    let mut holds = Vec::new();
-    for (k, e) in &w.server.keys {
-        match &e.value {
-            Value::Str(s) if s == token => holds.push((k.as_str(), None)),
-            Value::Str(_) => {}
-            v => holds.extend(
-                v.positions_of(token)
-                    .into_iter()
-                    .map(|p| (k.as_str(), Some(p))),
-            ),
-        }
-    }
+    let holds = holds(&w.server.keys, token);
+    let elsewhere = match &w.fleet {
+        Some(f) => f.masters.iter().map(|s| on_server(s, i, token)).collect(),
+        None => Vec::new(),
+    };
     let release_role = match w.foreign_release {
         Some((by, _)) if by as usize == i => 1,
         Some((_, owner)) if owner as usize == i => 2,
@@ -84,6 +125,7 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
         waiting_at,
         holds,
         release_role,
+        elsewhere,
     }
 }
 
@@ -135,10 +177,14 @@ fn canonical_renaming(w: &World) -> (Vec<usize>, Vec<String>) {
 /// unreduced (sound, merely less reduction). Hash fields keep their insertion order and lists
 /// their positions, so tokens there rename soundly.
 fn token_orders_a_zset(w: &World, tokens: &[String]) -> bool {
-    w.server.keys.values().any(|e| match &e.value {
-        Value::ZSet(z) => tokens.iter().any(|t| z.score(t).is_some()),
-        _ => false,
-    })
+    let in_keys = |keys: &BTreeMap<String, Entry>| {
+        keys.values().any(|e| match &e.value {
+            Value::ZSet(z) => tokens.iter().any(|t| z.score(t).is_some()),
+            _ => false,
+        })
+    };
+    w.servers().any(|s| in_keys(&s.keys))
+        || w.replication().is_some_and(|r| r.log.iter().any(in_keys))
 }
 
 /// `w` with client `i` renamed to `perm[i]` everywhere it appears.
@@ -168,15 +214,26 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         }
         out.clients[perm[i]] = c;
     }
-    out.server.conns = w
-        .server
-        .conns
-        .iter()
-        .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token)))
-        .collect::<BTreeMap<_, _>>();
-    out.server.waiters = w.server.waiters.iter().map(conn).collect();
-    for e in out.server.keys.values_mut() {
-        e.value = e.value.renamed(&rename_token);
+    let rename_server = |from: &Server, to: &mut Server| {
+        to.conns = from
+            .conns
+            .iter()
+            .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token)))
+            .collect::<BTreeMap<_, _>>();
+        to.waiters = from.waiters.iter().map(conn).collect();
+        rename_keys(&mut to.keys, &rename_token);
+    };
+    rename_server(&w.server, &mut out.server);
+    if let (Some(from), Some(to)) = (&w.fleet, &mut out.fleet) {
+        for (f, t) in from.masters.iter().zip(to.masters.iter_mut()) {
+            rename_server(f, t);
+        }
+        if let Some(rep) = &mut to.replication {
+            for keys in &mut rep.log {
+                rename_keys(keys, &rename_token);
+            }
+            rep.woff = rep.woff.iter().map(|(c, o)| (conn(c), *o)).collect();
+        }
     }
     out.foreign_release = w
         .foreign_release
@@ -200,6 +257,12 @@ fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> Conn
     s
 }
 
+fn rename_keys(keys: &mut BTreeMap<String, Entry>, rename_token: &dyn Fn(&String) -> String) {
+    for e in keys.values_mut() {
+        e.value = e.value.renamed(rename_token);
+    }
+}
+
 /// Renames tokens that a program received as whole string values (bulk or status replies,
 /// array elements), as the server's keys are renamed.
 fn rename_in_reply(r: &mut Reply, rename_token: &dyn Fn(&String) -> String) {
@@ -220,6 +283,6 @@ pub fn unrename(action: crate::system::Action, perm: &[usize]) -> crate::system:
         Action::Step(i) => Action::Step(old(i)),
         Action::Crash(i) => Action::Crash(old(i)),
         Action::Choose(i, k) => Action::Choose(old(i), k),
-        Action::Tick => Action::Tick,
+        a @ (Action::Tick | Action::Replicate(_) | Action::Promote(_) | Action::Restart(_)) => a,
     }
 }

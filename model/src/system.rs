@@ -5,6 +5,7 @@
 
 use crate::client_name;
 use crate::faults::FaultModel;
+use crate::fleet::{Fleet, Replication};
 use crate::recipe::{ClientCtx, Event, Input, Op, Recipe};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
@@ -27,6 +28,20 @@ pub enum Action {
     Crash(usize),
     /// Client `i`, at a `choose(n)`, takes branch `k` (`k < n`) and runs on to its next step.
     Choose(usize, u32),
+    /// Replica `r` of server 0 applies the primary's next write (`failover`).
+    Replicate(u8),
+    /// Replica `r` of server 0 is promoted; the old primary is gone (`failover`).
+    Promote(u8),
+    /// Server `s` restarts empty (`restart`).
+    Restart(u8),
+}
+
+/// The server a connection named `NAME@i` is bound to: `i` (0 for a plain name).
+pub fn bound_server(connection: &str) -> u8 {
+    connection
+        .rsplit_once('@')
+        .and_then(|(_, i)| i.parse().ok())
+        .unwrap_or(0)
 }
 
 /// How long (ticks) the late contender of `crashed-lock-frees` keeps trying.
@@ -48,6 +63,30 @@ pub struct Bounds {
     /// multi-key work whose keys span hash slots gets CROSSSLOT. Absent from JSON when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cluster: bool,
+    /// Servers the recipe talks to (1 unless its connections are bound to others).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub servers: u8,
+    /// Replicas of server 0 (`failover` only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replicas: u8,
+    /// Promotions per run (`failover` only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failovers: u8,
+    /// Server restarts per run (`restart` only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+fn is_one(n: &u8) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl fmt::Display for Bounds {
@@ -57,6 +96,19 @@ impl fmt::Display for Bounds {
             "clients={} retries={} ticks<={} crashes<={}",
             self.clients, self.retries, self.ticks, self.crashes
         )?;
+        if self.servers > 1 {
+            write!(f, " servers={}", self.servers)?;
+        }
+        if self.replicas > 0 || self.failovers > 0 {
+            write!(
+                f,
+                " replicas={} failovers<={}",
+                self.replicas, self.failovers
+            )?;
+        }
+        if self.restarts > 0 {
+            write!(f, " restarts<={}", self.restarts)?;
+        }
         if self.cluster {
             f.write_str(" cluster")?;
         }
@@ -77,6 +129,9 @@ pub struct System {
     /// Each client's role (an index into the scenario's roles).
     roles: Vec<u8>,
     ctxs: Vec<ClientCtx>,
+    /// The server each client's connections are bound to (`NAME@i`: server `i`), by client
+    /// and connection number.
+    bound: Vec<Vec<u8>>,
 }
 
 impl System {
@@ -110,13 +165,22 @@ impl System {
         }
         let clients = recipes.len();
         let params = scenario.params.clone();
+        let bound: Vec<Vec<u8>> = recipes
+            .iter()
+            .map(|r| r.connections().iter().map(|c| bound_server(c)).collect())
+            .collect();
+        let budget = faults.nemesis().budget();
         let bounds = Bounds {
             clients,
             retries: params.retries,
             ticks: scenario.max_ticks,
-            crashes: u8::from(faults == FaultModel::Crash),
+            crashes: budget.crashes,
             lease: params.lease,
             cluster: false,
+            servers: bound.iter().flatten().copied().max().unwrap_or(0) + 1,
+            replicas: budget.failovers,
+            failovers: budget.failovers,
+            restarts: budget.restarts,
         };
         let ctxs = (0..clients)
             .map(|i| ClientCtx {
@@ -134,7 +198,26 @@ impl System {
             recipes,
             roles,
             ctxs,
+            bound,
         }
+    }
+
+    /// The same system with `replicas` replicas of server 0 (`failover` only; at least 1).
+    pub fn with_replicas(mut self, replicas: u8) -> System {
+        if self.faults == FaultModel::Failover {
+            self.bounds.replicas = replicas.max(1);
+        }
+        self
+    }
+
+    /// The server client `i`'s connection number `slot` is bound to.
+    pub fn server_of(&self, i: usize, slot: usize) -> usize {
+        self.bound[i].get(slot).copied().unwrap_or(0) as usize
+    }
+
+    /// How many servers the recipe talks to.
+    pub fn servers(&self) -> usize {
+        self.bounds.servers as usize
     }
 
     /// The same system with another retry bound (re-attempts after a client's first try).
@@ -209,6 +292,17 @@ impl System {
         for (k, v) in &self.scenario.setup {
             v.apply_to(&mut server, k);
         }
+        let needs_fleet =
+            self.servers() > 1 || matches!(self.faults, FaultModel::Failover | FaultModel::Restart);
+        let fleet = needs_fleet.then(|| {
+            Box::new(Fleet {
+                masters: vec![Server::default(); self.servers() - 1],
+                replication: (self.bounds.replicas > 0)
+                    .then(|| Replication::new(self.bounds.replicas as usize, &server.keys)),
+                failovers: 0,
+                restarts: 0,
+            })
+        });
         let mut world = World {
             server,
             clients: self
@@ -222,6 +316,7 @@ impl System {
             now: 0,
             crashes: 0,
             foreign_release: None,
+            fleet,
         };
         for i in 0..self.bounds.clients {
             self.settle(&mut world, i, None);
@@ -242,10 +337,7 @@ impl System {
         for (i, c) in w.clients.iter().enumerate() {
             let ready = match c.status {
                 Status::Running => true,
-                Status::Waiting { conn } => w
-                    .server
-                    .conn(self.conn_id(i, conn as usize))
-                    .is_some_and(|s| s.served.is_some()),
+                Status::Waiting { conn } => self.is_served(w, i, conn as usize),
                 Status::Sleeping { until } => w.now >= until,
                 Status::Choosing { n } => {
                     out.extend((0..n).map(|k| Action::Choose(i, k)));
@@ -257,34 +349,18 @@ impl System {
                 out.push(Action::Step(i));
             }
         }
-        if self.may_tick(w) {
+        let nemesis = self.faults.nemesis();
+        if w.now / 1000 < self.bounds.ticks && nemesis.may_tick(self, w) {
             out.push(Action::Tick);
         }
-        if w.crashes < self.bounds.crashes {
-            for (i, c) in w.clients.iter().enumerate() {
-                if c.is_live() {
-                    out.push(Action::Crash(i));
-                }
-            }
-        }
+        nemesis.enabled(self, w, out);
     }
 
-    fn may_tick(&self, w: &World) -> bool {
-        if w.now / 1000 >= self.bounds.ticks {
-            return false;
-        }
-        match self.faults {
-            FaultModel::Pause => true,
-            // No holder may outlive its lease: the tick must leave every live holder's
-            // deadline strictly ahead.
-            FaultModel::None | FaultModel::Crash => w.clients.iter().all(|c| {
-                !c.is_live()
-                    || match c.lease_until {
-                        Some(Some(until)) => w.now + 1000 < until,
-                        _ => true,
-                    }
-            }),
-        }
+    /// Whether a reply has been served to client `i`'s parked connection `slot`.
+    fn is_served(&self, w: &World, i: usize, slot: usize) -> bool {
+        w.server_at(self.server_of(i, slot))
+            .conn(self.conn_id(i, slot))
+            .is_some_and(|s| s.served.is_some())
     }
 
     /// Client `i`'s identity and parameters, as its recipe sees them.
@@ -362,6 +438,7 @@ impl System {
             time: w.now / 1000,
             kind: StepKind::Tick,
             client: None,
+            server: None,
             connection: None,
             command: None,
             reply: None,
@@ -381,15 +458,36 @@ impl System {
 
     /// The one transition function. `rec` receives the trace step when the caller wants one;
     /// every string, note and copied command is built only then.
-    fn advance(&self, w: &mut World, action: Action, mut rec: Option<&mut Step>) {
+    fn advance(&self, w: &mut World, action: Action, rec: Option<&mut Step>) {
         match action {
             Action::Tick => {
                 w.now += 1000;
                 let adv = w.server.advance(w.now);
+                let now = w.now;
+                let others: Vec<_> = match &mut w.fleet {
+                    Some(f) => f.masters.iter_mut().map(|s| s.advance(now)).collect(),
+                    None => Vec::new(),
+                };
                 let Some(step) = rec else { return };
                 step.time = w.now / 1000;
+                let on = if self.servers() > 1 {
+                    " on server 0"
+                } else {
+                    ""
+                };
                 for k in adv.expired {
-                    step.notes.push(format!("{k} expires"));
+                    step.notes.push(format!("{k} expires{on}"));
+                }
+                for (i, adv) in others.iter().enumerate() {
+                    for k in &adv.expired {
+                        step.notes.push(format!("{k} expires on server {}", i + 1));
+                    }
+                    for c in &adv.timed_out {
+                        step.notes.push(format!(
+                            "{}'s BLPOP times out",
+                            client_name(c.client as usize)
+                        ));
+                    }
                 }
                 for c in adv.timed_out {
                     step.notes.push(format!(
@@ -414,22 +512,8 @@ impl System {
                     step.events = events;
                 }
             }
-            Action::Crash(i) => {
-                for slot in 0..self.recipes[i].connections().len() {
-                    w.server.close(self.conn_id(i, slot));
-                }
-                w.crashes += 1;
-                let c = &mut w.clients[i];
-                c.status = Status::Crashed { at: w.now };
-                c.in_cs = false;
-                if let Some(step) = rec.as_deref_mut() {
-                    step.kind = StepKind::Crash;
-                    step.client = Some(client_name(i));
-                    step.notes
-                        .push(format!("{} crashes; its connections close", client_name(i)));
-                }
-            }
             Action::Step(i) => self.client_step(w, i, rec),
+            fault => self.faults.nemesis().apply(self, w, fault, rec),
         }
     }
 
@@ -499,7 +583,7 @@ impl System {
         }
         if let Status::Waiting { conn } = w.clients[i].status {
             let reply = w
-                .server
+                .server_mut(self.server_of(i, conn as usize))
                 .take_served(self.conn_id(i, conn as usize))
                 .unwrap_or(Reply::Nil);
             w.clients[i].status = Status::Running;
@@ -525,7 +609,8 @@ impl System {
             match next.op {
                 Op::Send { conn, command } => {
                     let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
-                    let outcome = w.server.apply(self.conn_id(i, conn), &command, w.now);
+                    let (at, id, now) = (self.server_of(i, conn), self.conn_id(i, conn), w.now);
+                    let outcome = w.apply_on(at, id, &command, now);
                     let conn_name = self.connection_name(i, conn);
                     self.note_foreign_release(w, i, owner_before, rec.as_deref_mut());
                     match outcome {
@@ -557,11 +642,7 @@ impl System {
                         step.command = Some(command.0);
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
-                                let served = w
-                                    .server
-                                    .conn(self.conn_id(j, conn as usize))
-                                    .is_some_and(|s| s.served.is_some());
-                                if j != i && served {
+                                if j != i && self.is_served(w, j, conn as usize) {
                                     step.notes
                                         .push(format!("{}'s BLPOP is served", client_name(j)));
                                 }
@@ -729,6 +810,9 @@ impl stateright::Model for System {
             Action::Tick => "clock +1s".to_string(),
             Action::Crash(i) => format!("{} crashes", client_name(*i)),
             Action::Choose(i, k) => format!("{} chooses {k}", client_name(*i)),
+            Action::Replicate(r) => format!("replica {} applies a write", r + 1),
+            Action::Promote(r) => format!("replica {} is promoted", r + 1),
+            Action::Restart(s) => format!("server {s} restarts empty"),
         }
     }
 

@@ -22,6 +22,12 @@ pub enum StepKind {
     Tick,
     /// A client crashed; its connections closed.
     Crash,
+    /// A replica applied the primary's next write (`server`: the replica's index).
+    Replicate,
+    /// A replica was promoted; the old primary is gone (`server`: the replica's index).
+    Promote,
+    /// A server restarted empty (`server`: its index).
+    Restart,
 }
 
 /// One step of a trace.
@@ -30,8 +36,11 @@ pub struct Step {
     /// Logical time in seconds (clock ticks) when the step ran.
     pub time: u64,
     pub kind: StepKind,
-    /// The client's name (A, B, …), absent for clock ticks.
+    /// The client's name (A, B, …), absent for clock ticks and server faults.
     pub client: Option<String>,
+    /// The replica or server a replicate, promote or restart step is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<usize>,
     /// The client's connection name (as the recipe names it), for commands and receives.
     pub connection: Option<String>,
     /// The argument vector sent, for commands.
@@ -74,6 +83,11 @@ impl Trace {
                 .find(|&i| crate::client_name(i) == n)
                 .ok_or_else(|| format!("unknown client {n:?}"))
         };
+        let server = |s: &Step| -> Result<u8, String> {
+            s.server
+                .map(|i| i as u8)
+                .ok_or_else(|| format!("a {:?} step without a server", s.kind))
+        };
         self.steps
             .iter()
             .map(|s| {
@@ -88,6 +102,9 @@ impl Trace {
                         _ => Action::Step(index(&s.client)?),
                     },
                     StepKind::Command | StepKind::Receive => Action::Step(index(&s.client)?),
+                    StepKind::Replicate => Action::Replicate(server(s)?),
+                    StepKind::Promote => Action::Promote(server(s)?),
+                    StepKind::Restart => Action::Restart(server(s)?),
                 })
             })
             .collect()

@@ -124,4 +124,7 @@ pub struct World {
     pub crashes: u8,
     /// The first release that removed another client's lock: (remover, owner).
     pub foreign_release: Option<(u8, u8)>,
+    /// Servers beyond server 0 and server 0's replicas, for systems that have them
+    /// ([`crate::fleet`]); `None` for a single server.
+    pub fleet: Option<Box<crate::fleet::Fleet>>,
 }

@@ -80,7 +80,7 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
         Action::Step(i) | Action::Crash(i) | Action::Choose(i, _) => {
             system.recipe(i).connections().len() > 1
         }
-        Action::Tick => false,
+        Action::Tick | Action::Replicate(_) | Action::Promote(_) | Action::Restart(_) => false,
     };
     let conn = match (&step.connection, many) {
         (Some(c), true) => format!("[{c}] "),
@@ -98,6 +98,9 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
         },
         StepKind::Tick => format!("clock +1s (t={}s)", step.time),
         StepKind::Crash => format!("{who} crashes"),
+        StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
+            model::render::server_fault(&step)
+        }
     }
 }
 

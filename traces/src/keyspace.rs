@@ -4,6 +4,7 @@
 
 use model::command::{quote_arg, Command};
 use model::server::{ConnId, Server, Value};
+use model::system::bound_server;
 use model::trace::{StepKind, Trace};
 use std::collections::BTreeMap;
 
@@ -51,6 +52,22 @@ pub fn subject_changes(trace: &Trace) -> Vec<Vec<String>> {
                     server.close(ConnId { client: c, slot });
                 }
                 true
+            }
+            // The subject lives on server 0: commands to other servers leave it alone.
+            StepKind::Command | StepKind::Receive if bound_server(conn_name) != 0 => true,
+            StepKind::Replicate => true,
+            StepKind::Restart => {
+                if step.server == Some(0) {
+                    server = Server::default();
+                }
+                true
+            }
+            StepKind::Promote => {
+                out[i].push(
+                    "(after the promotion the keys are the replica's; key notes stop here)"
+                        .to_string(),
+                );
+                return out;
             }
             StepKind::Command => {
                 let conn = conn_of(client, conn_name, &mut slots);

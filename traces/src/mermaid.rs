@@ -97,7 +97,11 @@ pub fn render(trace: &Trace) -> String {
             StepKind::Local => {
                 out.push_str(&format!("    Note over {who}: local step\n"));
             }
-            StepKind::Crash | StepKind::Tick => {}
+            StepKind::Crash
+            | StepKind::Tick
+            | StepKind::Replicate
+            | StepKind::Promote
+            | StepKind::Restart => {}
         }
         if !s.events.is_empty() {
             let events: Vec<String> = s.events.iter().map(|e| e.to_string()).collect();
@@ -122,6 +126,13 @@ pub fn render(trace: &Trace) -> String {
                     notes.join(", ")
                 };
                 out.push_str(&format!("    Note over {who}: {}\n", escape(&text)));
+            }
+            StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
+                let mut text = model::render::server_fault(s);
+                if !notes.is_empty() {
+                    text = notes.join(", ");
+                }
+                out.push_str(&format!("    {across}: {}\n", escape(&text)));
             }
             _ => {
                 if !notes.is_empty() {

@@ -24,6 +24,10 @@ pub fn render(trace: &Trace) -> String {
             StepKind::Local => ("(local step)".to_string(), String::new()),
             StepKind::Tick => ("(clock +1s)".to_string(), String::new()),
             StepKind::Crash => ("(crash)".to_string(), String::new()),
+            StepKind::Replicate | StepKind::Promote | StepKind::Restart => (
+                format!("({})", model::render::server_fault(s)),
+                String::new(),
+            ),
         };
         let mut notes: Vec<String> = s.events.iter().map(|e| e.to_string()).collect();
         notes.extend(s.notes.iter().cloned());

@@ -73,7 +73,7 @@ pub fn render(trace: &Trace) -> String {
             )),
             StepKind::Local => Some("(local step)".to_string()),
             StepKind::Crash => Some("✗ crashes".to_string()),
-            StepKind::Tick => None,
+            StepKind::Tick | StepKind::Replicate | StepKind::Promote | StepKind::Restart => None,
         };
         let mut cells = vec![Lines::new(); clients.len()];
         if let (Some(action), Some(who)) = (action, &s.client) {
@@ -84,6 +84,12 @@ pub fn render(trace: &Trace) -> String {
         let mut notes = Lines::new();
         if s.kind == StepKind::Tick {
             notes.push(format!("clock → t={}s", s.time));
+        }
+        if matches!(
+            s.kind,
+            StepKind::Replicate | StepKind::Promote | StepKind::Restart
+        ) {
+            notes.push(model::render::server_fault(s));
         }
         let violated = format!("{} violated:", trace.property);
         let (verdicts, others): (Vec<&String>, Vec<&String>) =

@@ -16,15 +16,34 @@ pub fn verdict_word(v: Verdict) -> &'static str {
 
 /// The header and the line of one record, without the counterexample.
 pub fn header() -> String {
+    header_for(FAULTS_WIDTH)
+}
+
+pub fn line(r: &VerdictRecord) -> String {
+    line_for(r, FAULTS_WIDTH)
+}
+
+/// The FAULTS column fits `none`, `crash` and `pause`; it widens for a table with
+/// `failover` or `restart` lines.
+const FAULTS_WIDTH: usize = 6;
+
+fn faults_width(records: &[VerdictRecord]) -> usize {
+    records
+        .iter()
+        .map(|r| r.faults.len())
+        .fold(FAULTS_WIDTH, usize::max)
+}
+
+fn header_for(width: usize) -> String {
     format!(
-        "{:<36} {:<20} {:<6} {:<9} {:>8} {:>6}  {}",
+        "{:<36} {:<20} {:<width$} {:<9} {:>8} {:>6}  {}",
         "ROW", "PROPERTY", "FAULTS", "VERDICT", "STATES", "DEPTH", "BOUNDS"
     )
 }
 
-pub fn line(r: &VerdictRecord) -> String {
+fn line_for(r: &VerdictRecord, width: usize) -> String {
     format!(
-        "{:<36} {:<20} {:<6} {:<9} {:>8} {:>6}  {}",
+        "{:<36} {:<20} {:<width$} {:<9} {:>8} {:>6}  {}",
         r.row(),
         r.property,
         r.faults,
@@ -37,10 +56,11 @@ pub fn line(r: &VerdictRecord) -> String {
 
 /// The whole table; with `counterexamples`, each VIOLATED line is followed by its steps.
 pub fn render(records: &[VerdictRecord], counterexamples: bool) -> String {
-    let mut out = header();
+    let width = faults_width(records);
+    let mut out = header_for(width);
     out.push('\n');
     for r in records {
-        out.push_str(&line(r));
+        out.push_str(&line_for(r, width));
         out.push('\n');
         if counterexamples {
             if let Some(trace) = r.trace() {

@@ -11,6 +11,7 @@ fn step(time: u64, kind: StepKind, client: Option<&str>) -> Step {
         time,
         kind,
         client: client.map(str::to_string),
+        server: None,
         connection: client.map(|_| "conn".to_string()),
         command: None,
         reply: None,

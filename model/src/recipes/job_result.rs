@@ -25,7 +25,7 @@ pub const TAKEN_ONCE: PropertyDef = PropertyDef {
     summary:
         "when every consumer has finished, the result was taken exactly once or is still there",
     kind: PropertyKind::AtEnd,
-    faults: &FaultModel::ALL,
+    faults: &FaultModel::EVERY,
     check: taken_once,
 };
 

@@ -7,4 +7,6 @@ pub mod inventory;
 pub mod job_result;
 pub mod lock;
 pub mod python_redis_lock;
+pub mod redlock;
 pub mod transfer;
+pub mod wait_lock;

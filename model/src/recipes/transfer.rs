@@ -40,7 +40,7 @@ pub const NO_LOST_TRANSFER: PropertyDef = PropertyDef {
     name: "no-lost-transfer",
     summary: "when every client has finished, each balance moved by exactly the acknowledged transfers and none is negative",
     kind: PropertyKind::AtEnd,
-    faults: &FaultModel::ALL,
+    faults: &FaultModel::EVERY,
     check: no_lost_transfer,
 };
 

@@ -1,0 +1,54 @@
+//! `crash`: as `none`, plus one client may stop for good at any step (`Crash(i)`). Its
+//! connections close, so every server it talks to forgets its WATCH and MULTI state and its
+//! parked pops; its keys stay.
+
+use super::{none::no_lease_runs_out, Budget, Nemesis};
+use crate::client_name;
+use crate::system::{Action, System};
+use crate::trace::{Step, StepKind};
+use crate::world::{Status, World};
+
+pub(super) struct Crashes;
+
+impl Nemesis for Crashes {
+    fn budget(&self) -> Budget {
+        Budget {
+            crashes: 1,
+            ..Budget::default()
+        }
+    }
+
+    fn may_tick(&self, _: &System, w: &World) -> bool {
+        no_lease_runs_out(w)
+    }
+
+    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
+        if w.crashes < sys.bounds.crashes {
+            for (i, c) in w.clients.iter().enumerate() {
+                if c.is_live() {
+                    out.push(Action::Crash(i));
+                }
+            }
+        }
+    }
+
+    fn apply(&self, sys: &System, w: &mut World, action: Action, rec: Option<&mut Step>) {
+        let Action::Crash(i) = action else {
+            unreachable!("crash applies only Crash actions")
+        };
+        for slot in 0..sys.recipe(i).connections().len() {
+            let conn = sys.conn_id(i, slot);
+            w.server_mut(sys.server_of(i, slot)).close(conn);
+        }
+        w.crashes += 1;
+        let c = &mut w.clients[i];
+        c.status = Status::Crashed { at: w.now };
+        c.in_cs = false;
+        if let Some(step) = rec {
+            step.kind = StepKind::Crash;
+            step.client = Some(client_name(i));
+            step.notes
+                .push(format!("{} crashes; its connections close", client_name(i)));
+        }
+    }
+}

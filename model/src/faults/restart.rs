@@ -1,0 +1,48 @@
+//! `restart`: as `none`, plus once per run one server (any one of the row's servers) restarts
+//! without persistence: its keys and scripts are gone, its connections are closed and come
+//! back empty (a parked command is answered with a connection error). It models a Redis
+//! master restarted with neither RDB nor AOF, the case Redlock's analysis calls out: a lock
+//! a majority granted can be granted again once one of that majority forgets it.
+
+use super::{none::no_lease_runs_out, Budget, Nemesis};
+use crate::system::{Action, System};
+use crate::trace::{Step, StepKind};
+use crate::world::World;
+
+pub(super) struct Restarts;
+
+impl Nemesis for Restarts {
+    fn budget(&self) -> Budget {
+        Budget {
+            restarts: 1,
+            ..Budget::default()
+        }
+    }
+
+    fn may_tick(&self, _: &System, w: &World) -> bool {
+        no_lease_runs_out(w)
+    }
+
+    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
+        let done = w.fleet.as_ref().map_or(0, |f| f.restarts);
+        if done < sys.bounds.restarts {
+            for s in 0..sys.servers() {
+                out.push(Action::Restart(s as u8));
+            }
+        }
+    }
+
+    fn apply(&self, _: &System, w: &mut World, action: Action, rec: Option<&mut Step>) {
+        let Action::Restart(s) = action else {
+            unreachable!("restart applies only Restart actions")
+        };
+        w.restart(s as usize);
+        if let Some(step) = rec {
+            step.kind = StepKind::Restart;
+            step.server = Some(s as usize);
+            step.notes.push(format!(
+                "server {s} restarts empty (no persistence); its connections close"
+            ));
+        }
+    }
+}
