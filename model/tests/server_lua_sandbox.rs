@@ -29,6 +29,20 @@ fn reading_an_undefined_global_is_an_error() {
 }
 
 #[test]
+fn a_6_0_strict_error_does_not_relocate_a_later_7_0_error() {
+    // The profiles share one Lua state: 6.0's strict-mode record of its last error must not
+    // make 7.0's identical message read `on @enable_strict_lua:15` (7.0.15 says
+    // `on @user_script:1`).
+    let script = "return undefined_global";
+    let msg = "ERR user_script:1: Script attempted to access nonexistent global variable \
+               'undefined_global'";
+    let mut r60 = on(Profile::Redis60);
+    let _ = eval(&mut r60, script);
+    let mut r = Redis::new();
+    expect_eval(&mut r, script, located(script, msg, 1));
+}
+
+#[test]
 fn what_redis_leaves_out_of_the_sandbox_is_undefined() {
     let mut r = Redis::new();
     for name in [

@@ -322,6 +322,8 @@ local function make_env(info)
     if v ~= nil then return v end
     local msg = "Script attempted to access nonexistent global variable '" .. base_tostring(k) .. "'"
     if v60 then strict_error(msg, 15) end
+    -- Not 6.0's strict chunk: a record another profile's script left must not relocate this.
+    last_strict = nil
     base_error(msg, 2)
   end
   local function assign(_, k)
