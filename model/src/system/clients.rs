@@ -1,0 +1,256 @@
+//! How a client steps: its recipe says what it does next, the server runs the command, the
+//! reply and the events it states are recorded. The model's transition
+//! (`System::advance`) and the live executor both step clients through these functions.
+//!
+//! 1. `begin_step`: the recipe's next step at the current time, its opening events recorded.
+//! 2. A command goes to the server the connection is bound to; a reply is read at once
+//!    (`read_reply`), a parked command later, when served.
+//! 3. `settle_client`: a program that next ends, sleeps or chooses comes to rest there.
+
+use super::{StepKind, System};
+use crate::client_name;
+use crate::recipe::{Event, Input, Op};
+use crate::reply::Reply;
+use crate::server::Outcome;
+use crate::trace::Step;
+use crate::world::{ClientState, Status, World};
+
+impl System {
+    /// Records what client state `c` (client `i`) stated at `now`: its beliefs, and the
+    /// history the scenario keeps.
+    pub fn record(&self, c: &mut ClientState, event: &Event, now: u64) {
+        c.apply(event, now);
+        if self.scenario.keeps(event) {
+            c.note(event, now);
+        }
+    }
+
+    /// Brings a running client to rest where its program does not send a command next: done
+    /// when it has ended, asleep at a sleep, at a choice. Records the events that take effect
+    /// on the way (and adds them to `events`). The model and the live executor both call it
+    /// after every client step.
+    pub fn settle_client(&self, c: &mut ClientState, i: usize, now: u64, events: &mut Vec<Event>) {
+        if c.status != Status::Running {
+            return;
+        }
+        let Some(rest) = self.recipes[i].rests_at(&self.ctxs[i], &c.local, now) else {
+            return;
+        };
+        for e in &rest.events {
+            self.record(c, e, now);
+        }
+        events.extend(rest.events);
+        c.local = rest.local;
+        self.rest(c, &rest.op, now);
+    }
+
+    /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
+    fn resume(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        input: Input,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) {
+        let later = self.recipes[i].resume_at(&self.ctxs[i], &mut c.local, input, now);
+        for e in &later {
+            self.record(c, e, now);
+        }
+        events.extend(later);
+    }
+
+    /// Marks a running client whose program has ended as done (or asleep, or at a choice),
+    /// recording its final events.
+    pub(super) fn settle(&self, w: &mut World, i: usize, events: Option<&mut Vec<Event>>) {
+        let now = w.now;
+        let mut stated = Vec::new();
+        self.settle_client(&mut w.clients[i], i, now, &mut stated);
+        if let Some(events) = events {
+            events.extend(stated);
+        }
+    }
+
+    /// Client `i` starts a step: its recipe decides what to do next, and the events it states
+    /// as the step starts are recorded at `now`. The model and the live executor both step
+    /// clients through this and [`System::read_reply`], so they cannot drift apart.
+    pub fn begin_step(&self, c: &mut ClientState, i: usize, now: u64) -> crate::recipe::Next {
+        let next = self.recipes[i].next_at(&self.ctxs[i], &mut c.local, now);
+        for e in &next.events {
+            self.record(c, e, now);
+        }
+        next
+    }
+
+    /// A client whose program, asked for its next step at `now`, ended, slept or chose
+    /// instead of sending (`op`) rests accordingly: done; asleep until `now` plus the sleep
+    /// rounded down to whole ticks (every real wake-up time is then allowed: the client may
+    /// also step later); at a choice.
+    pub fn rest(&self, c: &mut ClientState, op: &Op, now: u64) {
+        match *op {
+            Op::Finish => c.status = Status::Done,
+            Op::Sleep { ms } => {
+                c.status = Status::Sleeping {
+                    until: now + ms / 1000 * 1000,
+                }
+            }
+            Op::Choose { n } => c.status = Status::Choosing { n },
+            Op::Send { .. } | Op::Local => {}
+        }
+    }
+
+    /// Client `i`, at a choice, takes branch `k` at `now` (a step without a command): its
+    /// program runs on from the choice to its next step; returns what it states, the choice
+    /// first.
+    pub fn take_choice(&self, c: &mut ClientState, i: usize, k: u32, now: u64) -> Vec<Event> {
+        let mut events = vec![Event::Chose { choice: k }];
+        self.record(c, &events[0], now);
+        c.status = Status::Running;
+        self.resume(c, i, Input::Chose(k), now, &mut events);
+        self.settle_client(c, i, now, &mut events);
+        events
+    }
+
+    /// Client `i`, asleep, wakes at `now` (a step without a command): its program runs on from
+    /// the sleep to its next step; returns what it states.
+    pub fn wake(&self, c: &mut ClientState, i: usize, now: u64) -> Vec<Event> {
+        let mut events = Vec::new();
+        c.status = Status::Running;
+        self.resume(c, i, Input::Slept, now, &mut events);
+        self.settle_client(c, i, now, &mut events);
+        events
+    }
+
+    /// Client `i` reads `reply` (to the command it just sent, or to one that had parked its
+    /// connection): its recipe updates its state and the events it states are recorded.
+    pub fn read_reply(&self, c: &mut ClientState, i: usize, reply: &Reply, now: u64) -> Vec<Event> {
+        let events = self.recipes[i].on_reply_at(&self.ctxs[i], &mut c.local, reply, now);
+        for e in &events {
+            self.record(c, e, now);
+        }
+        events
+    }
+
+    pub(super) fn client_step(&self, w: &mut World, i: usize, mut rec: Option<&mut Step>) {
+        if let Some(step) = rec.as_deref_mut() {
+            step.client = Some(client_name(i));
+        }
+        if let Status::Waiting { conn } = w.clients[i].status {
+            let reply = w
+                .server_mut(self.server_of(i, conn as usize))
+                .take_served(self.conn_id(i, conn as usize))
+                .unwrap_or(Reply::Nil);
+            w.clients[i].status = Status::Running;
+            let events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.kind = StepKind::Receive;
+                step.connection = Some(self.connection_name(i, conn as usize).to_string());
+                step.events = events;
+                step.reply = Some(reply);
+            }
+        } else if let Status::Sleeping { .. } = w.clients[i].status {
+            let woke = self.wake(&mut w.clients[i], i, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.kind = StepKind::Local;
+                step.events = woke;
+            }
+            return;
+        } else {
+            let next = self.begin_step(&mut w.clients[i], i, w.now);
+            if let Some(step) = rec.as_deref_mut() {
+                step.events = next.events;
+            }
+            match next.op {
+                Op::Send { conn, command } => {
+                    let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
+                    let (at, id, now) = (self.server_of(i, conn), self.conn_id(i, conn), w.now);
+                    let outcome = w.apply_on(at, id, &command, now);
+                    let conn_name = self.connection_name(i, conn);
+                    self.note_foreign_release(w, i, owner_before, rec.as_deref_mut());
+                    match outcome {
+                        Outcome::Reply(reply) => {
+                            let later = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.events.extend(later);
+                                step.reply = Some(reply);
+                            }
+                        }
+                        Outcome::Blocked => {
+                            w.clients[i].status = Status::Waiting { conn: conn as u8 };
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.notes.push(format!("{} blocks", client_name(i)));
+                            }
+                        }
+                        Outcome::Unmodelled(name) => {
+                            // The world records it (w.server.unmodelled); the checker stops.
+                            w.clients[i].status = Status::Done;
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.notes
+                                    .push(format!("the model does not implement {name}"));
+                            }
+                        }
+                    }
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Command;
+                        step.connection = Some(conn_name.to_string());
+                        step.command = Some(command.0);
+                        for (j, c) in w.clients.iter().enumerate() {
+                            if let Status::Waiting { conn } = c.status {
+                                if j != i && self.is_served(w, j, conn as usize) {
+                                    step.notes
+                                        .push(format!("{}'s BLPOP is served", client_name(j)));
+                                }
+                            }
+                        }
+                    }
+                }
+                Op::Local => {
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Local;
+                    }
+                }
+                // A program that reads the clock may decide otherwise at a later time than
+                // the one settle_client probed at.
+                op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
+                    self.rest(&mut w.clients[i], &op, w.now);
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Local;
+                    }
+                }
+            }
+        }
+        self.settle(w, i, rec.map(|step| &mut step.events));
+    }
+
+    /// The client whose token `value` is, if any.
+    fn token_owner(&self, value: Option<&str>) -> Option<usize> {
+        let value = value?;
+        self.ctxs.iter().position(|c| c.token == value)
+    }
+
+    /// Records the first step in which a client removed a lock holding another's token
+    /// (`owner`: whose token the subject held before the command).
+    fn note_foreign_release(
+        &self,
+        w: &mut World,
+        actor: usize,
+        owner: Option<usize>,
+        rec: Option<&mut Step>,
+    ) {
+        let Some(owner) = owner else { return };
+        let owner_token = self.ctxs[owner].token.as_str();
+        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token) {
+            return;
+        }
+        if let Some(step) = rec {
+            step.notes.push(format!(
+                "{} removes {}'s lock",
+                client_name(actor),
+                client_name(owner)
+            ));
+        }
+        if w.foreign_release.is_none() {
+            w.foreign_release = Some((actor as u8, owner as u8));
+        }
+    }
+}
