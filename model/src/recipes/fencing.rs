@@ -86,6 +86,27 @@ fn fenced_writes(_: &System, w: &World) -> Result<(), String> {
 /// 3. write with t (checked: FENCED_WRITE; unchecked: RPUSH fence:log t) → committed if accepted
 /// 4. exit; compare-and-delete release → released
 /// ```
+/// Step 1 of both rows: SET lock tok NX PX lease on the client's first connection (the
+/// lock's server), retried; `acquired` with the OK, then `enter`. `false`, with `gave_up`
+/// stated, when every try failed.
+fn take_lock(c: &mut Client) -> Flow<bool> {
+    let tries = 1 + c.params().retries as usize;
+    let got = c.attempts(tries, |c, _| {
+        let (tok, lease) = (c.token().to_string(), c.params().lease);
+        let ok = c.call(cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])? == Reply::ok();
+        if ok {
+            c.acquired(Some(lease));
+        }
+        Ok(ok.then_some(()))
+    })?;
+    if got.is_none() {
+        c.gave_up();
+        return Ok(false);
+    }
+    c.enter();
+    Ok(true)
+}
+
 #[derive(Debug)]
 pub struct Fencing {
     /// Whether the resource checks the token ([`FENCED_WRITE`]) or trusts the lock.
@@ -98,20 +119,9 @@ impl Program for Fencing {
     }
 
     fn run(&self, c: &mut Client) -> Flow {
-        let tries = 1 + c.params().retries as usize;
-        let got = c.attempts(tries, |c, _| {
-            let (tok, lease) = (c.token().to_string(), c.params().lease);
-            let ok = c.call(cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])? == Reply::ok();
-            if ok {
-                c.acquired(Some(lease));
-            }
-            Ok(ok.then_some(()))
-        })?;
-        if got.is_none() {
-            c.gave_up();
+        if !take_lock(c)? {
             return Ok(());
         }
-        c.enter();
         let t = reply_int(&c.call(cmd!["INCR", FENCE])?).unwrap_or(0);
         let accepted = if self.checked {
             c.call(cmd!["EVAL", FENCED_WRITE, 2, TOP, LOG, t])? == Reply::Int(1)
@@ -154,21 +164,9 @@ impl Program for FencingApart {
     }
 
     fn run(&self, c: &mut Client) -> Flow {
-        let tries = 1 + c.params().retries as usize;
-        let got = c.attempts(tries, |c, _| {
-            let (tok, lease) = (c.token().to_string(), c.params().lease);
-            let ok =
-                c.call_on("lock", cmd!["SET", KEY, tok, "NX", "PX", lease * 1000])? == Reply::ok();
-            if ok {
-                c.acquired(Some(lease));
-            }
-            Ok(ok.then_some(()))
-        })?;
-        if got.is_none() {
-            c.gave_up();
+        if !take_lock(c)? {
             return Ok(());
         }
-        c.enter();
         let t = reply_int(&c.call_on("res@1", cmd!["INCR", FENCE])?).unwrap_or(0);
         let write = cmd!["EVAL", FENCED_WRITE, 2, TOP, LOG, t];
         if c.call_on("res@1", write)? == Reply::Int(1) {
