@@ -20,7 +20,10 @@ use crate::LiveError;
 
 mod container;
 mod external;
+mod fleet;
 mod process;
+
+pub use fleet::LiveFleet;
 
 pub(crate) use process::{find_binary, search_path};
 
@@ -327,6 +330,14 @@ impl LiveServer {
     pub fn pid(&self) -> Option<u32> {
         match &self.backend {
             Backend::Process(p) => Some(p.pid()),
+            _ => None,
+        }
+    }
+
+    /// The loopback port of a process-backend server.
+    pub fn port(&self) -> Option<u16> {
+        match &self.backend {
+            Backend::Process(p) => Some(p.port()),
             _ => None,
         }
     }

@@ -14,7 +14,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use redis_races_live::{
-    live_tests_skipped, require_server_for_tests, ServerSpec, DEFAULT_IMAGE, OWNER_LABEL,
+    live_tests_skipped, require_server_for_tests, LiveFleet, SafetyOptions, ServerSpec,
+    DEFAULT_IMAGE, OWNER_LABEL,
 };
 
 const MODE_ENV: &str = "LEAK_HELPER_MODE";
@@ -97,6 +98,13 @@ fn leak_helper() {
             );
             panic!("deliberate panic while holding {container:?} and {process:?}");
         }
+        "fleet-sigkill" => {
+            let fleet = LiveFleet::start(&process_spec(), 2, 1, &SafetyOptions::default())
+                .expect("a fleet of redis-server children");
+            let pids: Vec<String> = fleet.pids().iter().map(u32::to_string).collect();
+            println!("{MARKER} redis_pids={}", pids.join(","));
+            std::thread::sleep(Duration::from_secs(120));
+        }
         "sigkill" => {
             let Some(process) = require_server_for_tests(&process_spec()) else {
                 return;
@@ -133,7 +141,7 @@ fn run_helper(mode: &str) -> (u32, Option<String>) {
     let stderr = child.stderr.take().unwrap();
     let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let marker = rx.recv_timeout(Duration::from_secs(60)).ok();
-    if mode == "sigkill" || marker.is_none() {
+    if mode.ends_with("sigkill") || marker.is_none() {
         // SIGKILL: no unwinding, no Drop, in the child.
         let _ = child.kill();
     }
@@ -210,4 +218,47 @@ fn killed_test_process_takes_its_redis_server_along() {
         eventually(Duration::from_secs(5), || !redis_server_running(redis_pid)),
         "redis-server {redis_pid} outlived its SIGKILLed parent (PR_SET_PDEATHSIG)"
     );
+}
+
+#[test]
+fn caught_panic_leaves_no_fleet_node() {
+    let mut pids = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut fleet = LiveFleet::start(&process_spec(), 2, 2, &SafetyOptions::default())
+            .expect("a fleet of redis-server children");
+        // A promotion and a restart replace nodes: the new ones must go too.
+        fleet.promote(1).expect("promote");
+        fleet.restart(1).expect("restart");
+        pids = fleet.pids();
+        panic!("deliberate panic while holding {}", fleet.describe());
+    }));
+    assert!(result.is_err());
+    assert_eq!(
+        pids.len(),
+        3,
+        "2 masters + the replica left after a promotion"
+    );
+    for pid in pids {
+        assert!(
+            !redis_server_running(pid),
+            "fleet node {pid} survived the panic"
+        );
+    }
+}
+
+#[test]
+fn killed_test_process_takes_its_fleet_along() {
+    let (_, marker) = run_helper("fleet-sigkill");
+    let line = marker.expect("the helper reports its fleet");
+    let pids: Vec<u32> = field(&line, "redis_pids")
+        .split(',')
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3);
+    for pid in pids {
+        assert!(
+            eventually(Duration::from_secs(5), || !redis_server_running(pid)),
+            "fleet node {pid} outlived its SIGKILLed parent"
+        );
+    }
 }

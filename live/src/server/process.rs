@@ -51,6 +51,16 @@ impl ProcessServer {
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
     pub(super) fn start(binary: &Path, cluster: bool) -> Result<Self, LiveError> {
+        Self::start_at(binary, cluster, None)
+    }
+
+    /// As [`ProcessServer::start`], on `port` when given (a restarted fleet node comes back
+    /// where its clients reconnect; the port is not retried then).
+    pub(super) fn start_at(
+        binary: &Path,
+        cluster: bool,
+        port: Option<u16>,
+    ) -> Result<Self, LiveError> {
         let binary = resolve_binary(binary)?;
         remove_stale_dirs();
         let dir =
@@ -60,20 +70,24 @@ impl ProcessServer {
             // (Re)created each attempt: a failed attempt's Drop removes it.
             fs::create_dir_all(&dir)
                 .map_err(|e| LiveError::io(format!("creating {}", dir.display()), e))?;
-            let port = free_port()?;
-            let log = dir.join(format!("redis-{port}.log"));
-            let child = spawn(&binary, port, &dir, &log, cluster)?;
+            let chosen = match port {
+                Some(p) => p,
+                None => free_port()?,
+            };
+            let log = dir.join(format!("redis-{chosen}.log"));
+            let child = spawn(&binary, chosen, &dir, &log, cluster)?;
             let server = ProcessServer {
                 binary: binary.clone(),
                 cluster,
                 child,
-                port,
+                port: chosen,
                 dir: dir.clone(),
                 log,
             };
             match server.wait_ready() {
                 Ok(()) => return Ok(server),
-                Err(Failure::PortLost(e)) => last_error = Some(e),
+                Err(Failure::PortLost(e)) if port.is_none() => last_error = Some(e),
+                Err(Failure::PortLost(e)) => return Err(e),
                 Err(Failure::Fatal(e)) => return Err(e),
             }
             // `server` drops here: kills the child, removes its log and dir.
@@ -153,6 +167,10 @@ impl ProcessServer {
 
     pub(super) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    pub(super) fn port(&self) -> u16 {
+        self.port
     }
 
     pub(super) fn addr(&self) -> redis::ConnectionAddr {
