@@ -1,12 +1,14 @@
 //! Every VIOLATED (row, property, fault model) of the default catalogue replays on the
 //! default live server with every reply equal to the model's, and its violation reproduces on
-//! the server's own state. One server, replays in sequence (ticks are real seconds).
+//! the server's own state. One server, replays in sequence (ticks are real seconds); a check
+//! whose system needs several servers (Redlock's masters) replays on a fleet of
+//! `redis-server` children instead.
 
 use model::catalogue::{all, select};
 use model::checker::{check, Limits, Verdict};
 use model::faults::FaultModel;
-use redis_races_live::executor::{run_schedule, ExecOptions};
-use redis_races_live::{require_server_for_tests, ServerSpec};
+use redis_races_live::executor::{needs_fleet, run_fleet_schedule, run_schedule, ExecOptions};
+use redis_races_live::{require_server_for_tests, LiveFleet, SafetyOptions, ServerSpec};
 use std::time::Instant;
 
 #[test]
@@ -18,9 +20,9 @@ fn every_violation_replays_and_reproduces() {
     let jobs = select(&all(), None, None, &FaultModel::ALL).expect("the whole catalogue");
     let mut replayed = 0;
     let mut failures = Vec::new();
-    // Checks whose system needs more than one server: the live executor drives one server and
-    // refuses them, so they are listed here, by name, and not replayed (see issue 13).
-    let mut not_replayed = Vec::new();
+    // Checks replayed on a fleet (several masters), started when the first one comes.
+    let mut fleet: Option<LiveFleet> = None;
+    let mut on_fleet = Vec::new();
     for job in &jobs {
         let system = job.system(None);
         let result = check(&system, Limits::default(), &mut |_| {});
@@ -38,17 +40,21 @@ fn every_violation_replays_and_reproduces() {
             .counterexample
             .expect("a violation has a counterexample");
         let label = format!("{} {} {}", trace.row, trace.property, trace.faults);
-        if system.servers() > 1 {
-            eprintln!(
-                "{label:<60} NOT REPLAYED: needs {} live servers",
-                system.servers()
-            );
-            not_replayed.push(label);
-            continue;
-        }
         let actions = trace.actions().expect("schedule");
-        let run = run_schedule(&server, &system, &actions, &ExecOptions::default())
-            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        let run = if needs_fleet(&system) {
+            let spec = ServerSpec::Process {
+                binary: "redis-server".into(),
+            };
+            let fleet = fleet.get_or_insert_with(|| {
+                LiveFleet::start(&spec, system.servers(), 0, &SafetyOptions::default())
+                    .unwrap_or_else(|e| panic!("{label} needs a fleet: {e}"))
+            });
+            on_fleet.push(label.clone());
+            run_fleet_schedule(fleet, &system, &actions, &ExecOptions::default())
+        } else {
+            run_schedule(&server, &system, &actions, &ExecOptions::default())
+        }
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
         replayed += 1;
         // The executor's lockstep model run is the checker's counterexample.
         assert_eq!(run.model.steps, trace.steps, "{label}: model steps");
@@ -95,9 +101,9 @@ fn every_violation_replays_and_reproduces() {
     );
     assert!(replayed > 0, "the catalogue has no violation to replay");
     assert_eq!(
-        not_replayed,
+        on_fleet,
         ["redlock/redis-io mutual-exclusion pause"],
-        "the only default check left to a multi-server live backend"
+        "the default checks replayed on a fleet (none is left unreplayed)"
     );
     assert!(
         failures.is_empty(),

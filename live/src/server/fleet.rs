@@ -184,6 +184,46 @@ impl LiveFleet {
         }
     }
 
+    /// The primary has heard every linked replica acknowledge its whole stream (INFO
+    /// replication's `slaveN:…,port=P,…,offset=O` with `O` at least `master_repl_offset`).
+    pub fn await_acks(&self) -> Result<(), LiveError> {
+        let mut primary = self.masters[0].connect()?;
+        let head = field(&info_replication(&mut primary)?, "master_repl_offset");
+        let head: i64 = head.and_then(|h| h.parse().ok()).unwrap_or(0);
+        let ports: Vec<String> = (0..self.replicas.len())
+            .filter(|&r| self.linked[r])
+            .filter_map(|r| self.replicas[r].port())
+            .map(|p| format!("port={p}"))
+            .collect();
+        let since = Instant::now();
+        loop {
+            let info = info_replication(&mut primary)?;
+            let acked = |port: &String| {
+                info.lines().any(|l| {
+                    let mut fields = l.trim_end().split(',');
+                    l.starts_with("slave")
+                        && fields.clone().any(|f| f == port)
+                        && fields.any(|f| {
+                            f.strip_prefix("offset=")
+                                .and_then(|o| o.parse::<i64>().ok())
+                                .is_some_and(|o| o >= head)
+                        })
+                })
+            };
+            if ports.iter().all(acked) {
+                return Ok(());
+            }
+            if since.elapsed() > SYNC_TIMEOUT {
+                return Err(LiveError::NotReady {
+                    what: format!("acknowledgements from the replicas of {}", self.describe()),
+                    waited: since.elapsed(),
+                    detail: format!("primary offset {head}; INFO replication: {info}"),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Step 2: replica `r` keeps what it has and misses every later write.
     pub fn detach(&mut self, r: usize) -> Result<(), LiveError> {
         if !self.linked[r] {

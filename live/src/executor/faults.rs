@@ -1,0 +1,315 @@
+//! The fault actions, live: a client crash, and on a fleet a replica applying writes, a
+//! promotion and a restart; and holding replicas back so that each has the model's prefix
+//! of the primary's stream at every step.
+//!
+//! The model's replication is explicit (`Replicate(r)`: replica `r` applies the next write);
+//! live replication is asynchronous. The hold-back makes it deterministic:
+//! 1. Every replica starts linked and in sync (the fleet's reset, then the starting keys).
+//! 2. Before a client step that appends to the model's stream, every replica the model
+//!    leaves lagging is detached (`REPLICAOF NO ONE` once it has the primary's offset): it
+//!    keeps exactly the model's prefix, and no later write reaches it.
+//! 3. After the step, every still-linked replica is waited for until its offset is the
+//!    primary's (so WAIT sees it and a later detach cuts at the right write).
+//! 4. `Replicate(r)` relinks `r` (the primary resyncs it to its whole stream) and compares
+//!    its keyspace with the model's replica. A `Replicate` that leaves the model's replica
+//!    still lagging cannot be reproduced this way (a resync delivers everything), nor can a
+//!    WAIT whose count includes a lagging replica (a detached one never acknowledges):
+//!    [`check_hold_back`] refuses such schedules before anything runs.
+//! 5. `Promote(r)`: the promoted replica's keyspace is compared with the model's, replies a
+//!    parked connection of the primary was already served are kept, the primary is killed,
+//!    `r` becomes master 0, and every client connection to server 0 is replaced by a new one
+//!    (WATCH/MULTI state gone); a command parked there gets the model's connection-lost
+//!    error. `Restart(s)` does the same for master `s`, which comes back empty.
+
+use super::runner::{Nodes, Runner};
+use super::{config, snapshot, Action, Step, System, World};
+use crate::LiveError;
+use model::fleet::{Keys, CONNECTION_LOST};
+use model::world::Status;
+use model::{client_name, Reply, StepKind};
+
+/// Refuses, before anything runs, a schedule the hold-back cannot reproduce (step 4).
+pub(super) fn check_hold_back(
+    system: &System,
+    actions: &[Action],
+    model_steps: &[Step],
+    worlds: &[World],
+) -> Result<(), LiveError> {
+    for (n, &a) in actions.iter().enumerate() {
+        let Some(after) = worlds[n + 1].replication() else {
+            continue;
+        };
+        if let Action::Replicate(r) = a {
+            if after.lags(r as usize) {
+                return Err(config(format!(
+                    "step {}: replica {} applies write {} of {} in the model and stays behind; \
+                     a live replica can be held back or released to the primary's whole \
+                     stream, not stopped mid-stream, so {} cannot be replayed exactly",
+                    n + 1,
+                    r + 1,
+                    after.offsets[r as usize],
+                    after.head(),
+                    system.row()
+                )));
+            }
+        }
+        let step = &model_steps[n];
+        let wait = step
+            .command
+            .as_ref()
+            .is_some_and(|c| c[0].eq_ignore_ascii_case("wait"));
+        if let (true, Some(Reply::Int(k)), Some(before)) =
+            (wait, &step.reply, worlds[n].replication())
+        {
+            let linked = (0..before.offsets.len())
+                .filter(|&r| !before.lags(r))
+                .count();
+            if *k != linked as i64 {
+                return Err(config(format!(
+                    "step {}: the model's WAIT counts {k} replicas, {} of them behind the \
+                     primary; a held-back live replica does not acknowledge, so live WAIT \
+                     would count {linked}",
+                    n + 1,
+                    *k - linked as i64
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `key = value (ttl)` lines, as `System::describe_keys` prints a server's.
+fn describe(keys: &Keys) -> Vec<String> {
+    keys.iter()
+        .map(|(k, e)| match e.expires_at {
+            Some(t) => format!("{k} = {} (expires at t={}s)", e.value.describe(), t / 1000),
+            None => format!("{k} = {}", e.value.describe()),
+        })
+        .collect()
+}
+
+impl Runner<'_> {
+    /// Step 2: before client step `before` → `after` (the model's `step`), detaches the
+    /// replicas the model leaves behind a write; before a WAIT, waits until the primary has
+    /// every linked replica's acknowledgement (replicas acknowledge once a second unless
+    /// asked), so WAIT counts them all and not only the first to answer.
+    pub(super) fn hold_back(
+        &mut self,
+        step: &Step,
+        before: &World,
+        after: &World,
+    ) -> Result<(), LiveError> {
+        let (Some(b), Some(a)) = (before.replication(), after.replication()) else {
+            return Ok(());
+        };
+        let fleet = self.nodes.fleet();
+        if a.head() != b.head() {
+            for r in 0..a.offsets.len() {
+                if a.lags(r) && fleet.is_linked(r) {
+                    fleet.detach(r)?;
+                }
+            }
+        }
+        if step
+            .command
+            .as_ref()
+            .is_some_and(|c| c[0].eq_ignore_ascii_case("wait"))
+        {
+            fleet.await_acks()?;
+        }
+        Ok(())
+    }
+
+    /// Step 3: after a client step that wrote on the primary, the linked replicas catch up.
+    pub(super) fn after_write(&mut self, before: &World, after: &World) -> Result<(), LiveError> {
+        let (Some(b), Some(a)) = (before.replication(), after.replication()) else {
+            return Ok(());
+        };
+        if a.head() != b.head() {
+            self.sync_linked()?;
+        }
+        Ok(())
+    }
+
+    /// Step 4: replica `r` applies the model's next write: it is released to the stream.
+    pub(super) fn replicate(&mut self, r: usize, after: &World) -> Result<Step, LiveError> {
+        self.nodes.fleet().relink(r)?;
+        let rep = after.replication().expect("failover has replicas");
+        self.compare_replica(r, rep.replica_keys(r), "after it applies the write")?;
+        let mut step = self.blank(StepKind::Replicate, None);
+        step.server = Some(r);
+        step.notes.push(format!(
+            "replica {} applies write {}: REPLICAOF the primary, in sync",
+            r + 1,
+            rep.offsets[r]
+        ));
+        Ok(step)
+    }
+
+    /// Warns when live replica `r`'s keyspace is not the model's `keys`.
+    fn compare_replica(&mut self, r: usize, keys: &Keys, when: &str) -> Result<(), LiveError> {
+        let Nodes::Fleet(f) = &self.nodes else {
+            unreachable!("replicas are a fleet's")
+        };
+        let mut con = f.replica(r).connect()?;
+        let live = snapshot::read_keyspace(
+            &mut con,
+            &self.prefix,
+            self.started,
+            self.tick_ms,
+            self.now,
+            &mut self.warnings,
+        )?;
+        let (model, live) = (describe(keys), describe(&live.keys));
+        if model != live {
+            self.warnings.push(format!(
+                "replica {} {when}: model {model:?}, live {live:?}",
+                r + 1
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step 5: the primary fails and replica `r` takes over.
+    pub(super) fn promote(&mut self, r: usize, before: &World) -> Result<Step, LiveError> {
+        let rep = before.replication().expect("failover has replicas");
+        let (had, head) = (rep.offsets[r], rep.head());
+        if self.nodes.fleet().is_linked(r) {
+            self.nodes.fleet().sync(r)?;
+        }
+        self.compare_replica(r, rep.replica_keys(r), "when it is promoted")?;
+        self.keep_served(0)?;
+        self.nodes.fleet().promote(r)?;
+        self.failovers += 1;
+        let mut notes = self.reconnect(0)?;
+        notes.insert(
+            0,
+            format!(
+                "the primary is killed; replica {} (at write {had} of {head}) gets REPLICAOF NO \
+                 ONE, every connection moves to it, the other replicas follow it",
+                r + 1
+            ),
+        );
+        let mut step = self.blank(StepKind::Promote, None);
+        step.server = Some(r);
+        step.notes = notes;
+        Ok(step)
+    }
+
+    /// Master `s` is killed and started again, empty, on its port.
+    pub(super) fn restart(&mut self, s: usize) -> Result<Step, LiveError> {
+        self.keep_served(s)?;
+        self.nodes.fleet().restart(s)?;
+        self.restarts += 1;
+        let mut notes = self.reconnect(s)?;
+        notes.insert(
+            0,
+            format!(
+                "server {s} is killed and starts again empty on its port; its connections close"
+            ),
+        );
+        let mut step = self.blank(StepKind::Restart, None);
+        step.server = Some(s);
+        step.notes = notes;
+        Ok(step)
+    }
+
+    /// Before server `s` goes away: a parked command it has already answered keeps its reply
+    /// (the model's `served`), read now from the old connection.
+    fn keep_served(&mut self, s: usize) -> Result<(), LiveError> {
+        for i in 0..self.clients.len() {
+            let Status::Waiting { conn } = self.clients[i].status else {
+                continue;
+            };
+            let slot = conn as usize;
+            if self.system.server_of(i, slot) != s || self.is_blocked(i, slot)? {
+                continue;
+            }
+            if let Some(reply) = self.receive(i, slot)? {
+                if let Some(lc) = self.conns[i][slot].as_mut() {
+                    lc.kept = Some(reply);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After server `s` was replaced: new control and client connections to it. A command
+    /// still parked there is answered with the model's connection-lost error.
+    fn reconnect(&mut self, s: usize) -> Result<Vec<String>, LiveError> {
+        let mut notes = Vec::new();
+        self.control[s] = self.nodes.connect(s)?;
+        for i in 0..self.conns.len() {
+            for slot in 0..self.conns[i].len() {
+                if self.system.server_of(i, slot) != s {
+                    continue;
+                }
+                let Some(old) = self.conns[i][slot].take() else {
+                    continue;
+                };
+                let mut new = self.open_conn(i, slot)?;
+                let parked = self.clients[i].status == Status::Waiting { conn: slot as u8 };
+                new.kept = match old.kept {
+                    Some(r) => Some(r),
+                    None if parked => {
+                        notes.push(format!(
+                            "live: {}'s parked command loses its connection",
+                            client_name(i)
+                        ));
+                        Some(Reply::err(CONNECTION_LOST))
+                    }
+                    None => None,
+                };
+                self.conns[i][slot] = Some(new);
+            }
+        }
+        self.subject = None;
+        Ok(notes)
+    }
+
+    pub(super) fn crash(&mut self, i: usize) -> Result<Step, LiveError> {
+        let mut killed = 0;
+        let mut ids = Vec::new();
+        for slot in 0..self.conns[i].len() {
+            if let Some(lc) = self.conns[i][slot].take() {
+                let n: i64 = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("ID")
+                    .arg(lc.id)
+                    .query(&mut self.control[lc.server])
+                    .map_err(|e| {
+                        LiveError::redis(
+                            format!("killing {}'s connection {}", client_name(i), lc.id),
+                            e,
+                        )
+                    })?;
+                killed += n;
+                ids.push((lc.server, lc.id));
+            }
+        }
+        // The server frees a killed client (its WATCH, MULTI and parked BLPOP) at once;
+        // check it is gone before anything else runs.
+        for (server, id) in ids {
+            if self.client_info(server, id)?.is_some() {
+                return Err(config(format!(
+                    "{}'s connection {id} is still listed by CLIENT LIST after CLIENT KILL",
+                    client_name(i)
+                )));
+            }
+        }
+        if killed as usize != self.conns[i].len() {
+            self.warnings.push(format!(
+                "CLIENT KILL closed {killed} of {}'s {} connections",
+                client_name(i),
+                self.conns[i].len()
+            ));
+        }
+        self.crashes += 1;
+        let c = &mut self.clients[i];
+        c.status = model::world::Status::Crashed { at: self.now };
+        c.in_cs = false;
+        let mut step = self.blank(StepKind::Crash, Some(i));
+        step.notes = vec![format!("{} crashes; its connections close", client_name(i))];
+        Ok(step)
+    }
+}

@@ -1,0 +1,253 @@
+//! Waiting for the real clock and asking the servers where things are: a tick (sleep to the
+//! tick's boundary, then poll PTTL until every key the model expires in it is gone, on
+//! whichever server holds it, and CLIENT LIST until every BLPOP it times out is unblocked),
+//! CLIENT LIST for one connection (blocked? which command?), and the lateness warning.
+
+use super::runner::Runner;
+use super::{client_name, config, timed_out, BLOCK_WAIT, EXPIRY_WAIT};
+use crate::LiveError;
+use model::{Step, StepKind, World};
+use std::time::{Duration, Instant};
+
+/// Where a connection is, according to CLIENT LIST.
+pub(super) struct ClientInfo {
+    pub(super) blocked: bool,
+    pub(super) cmd: String,
+}
+
+impl Runner<'_> {
+    pub(super) fn tick(&mut self, before: &World) -> Result<Step, LiveError> {
+        self.now += 1000;
+        let t = self.now / 1000;
+        let mut notes = Vec::new();
+        let boundary = Duration::from_millis(t * self.tick_ms);
+        let elapsed = self.started.elapsed();
+        if elapsed < boundary {
+            let wait = boundary - elapsed;
+            self.report(&format!(
+                "waiting {:.2}s for the clock to reach t={t}s",
+                wait.as_secs_f64()
+            ));
+            std::thread::sleep(wait);
+        }
+        for (server, state) in before.servers().enumerate() {
+            let due: Vec<String> = state
+                .keys
+                .iter()
+                .filter(|(_, e)| e.expires_at.is_some_and(|d| d <= self.now))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in &due {
+                self.await_expiry(server, k, t, &mut notes)?;
+            }
+            let timed_out: Vec<model::ConnId> = state
+                .waiters
+                .iter()
+                .copied()
+                .filter(|c| {
+                    state.conns[c]
+                        .blocked
+                        .as_ref()
+                        .and_then(|b| b.deadline)
+                        .is_some_and(|d| d <= self.now)
+                })
+                .collect();
+            for c in timed_out {
+                self.await_unblocked(c.client as usize, c.slot as usize)?;
+                notes.push(format!(
+                    "{}'s BLPOP times out",
+                    client_name(c.client as usize)
+                ));
+            }
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
+                if until == self.now {
+                    notes.push(format!("{}'s lease runs out", client_name(i)));
+                }
+            }
+        }
+        self.subject = None;
+        Ok(Step {
+            notes,
+            ..self.blank(StepKind::Tick, None)
+        })
+    }
+
+    /// Polls PTTL until model server `server` reports `key` gone.
+    fn await_expiry(
+        &mut self,
+        server: usize,
+        key: &str,
+        t: u64,
+        notes: &mut Vec<String>,
+    ) -> Result<(), LiveError> {
+        let wire_key = format!("{}{key}", self.prefix);
+        let since = Instant::now();
+        let mut reported = false;
+        loop {
+            let pttl: i64 = redis::cmd("PTTL")
+                .arg(&wire_key)
+                .query(&mut self.control[server])
+                .map_err(|e| LiveError::redis(format!("reading PTTL {key}"), e))?;
+            match pttl {
+                -2 => {
+                    notes.push(format!("{key} expires"));
+                    return Ok(());
+                }
+                -1 => {
+                    let msg = format!("live: {key} has no expiry on the server, but the model expires it at t={t}s");
+                    self.warnings.push(msg.clone());
+                    notes.push(msg);
+                    return Ok(());
+                }
+                ms => {
+                    if since.elapsed() > EXPIRY_WAIT {
+                        return Err(timed_out(
+                            format!("waiting for {key} to expire on the server at t={t}s"),
+                            format!(
+                                "still there {:.1}s after the tick (PTTL {ms} ms); is the server's clock or the machine overloaded?",
+                                since.elapsed().as_secs_f64()
+                            ),
+                        ));
+                    }
+                    if !reported && ms > 20 {
+                        reported = true;
+                        self.report(&format!(
+                            "waiting {ms} ms for {key} to expire on the server (t={t}s)"
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis((ms as u64).clamp(1, 10)));
+                }
+            }
+        }
+    }
+
+    /// Polls CLIENT LIST until client `i`'s connection `slot` is no longer blocked.
+    fn await_unblocked(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
+        let since = Instant::now();
+        let mut reported = false;
+        while self.is_blocked(i, slot)? {
+            if since.elapsed() > BLOCK_WAIT {
+                return Err(timed_out(
+                    format!(
+                        "waiting for {}'s BLPOP to time out on the server",
+                        client_name(i)
+                    ),
+                    format!(
+                        "still blocked {:.1}s after the tick",
+                        since.elapsed().as_secs_f64()
+                    ),
+                ));
+            }
+            if !reported {
+                reported = true;
+                self.report(&format!(
+                    "waiting for {}'s BLPOP to time out on the server",
+                    client_name(i)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
+    /// Connection `id` of model server `server`, as its CLIENT LIST shows it.
+    pub(super) fn client_info(
+        &mut self,
+        server: usize,
+        id: i64,
+    ) -> Result<Option<ClientInfo>, LiveError> {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut self.control[server])
+            .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
+        let want = format!("id={id}");
+        for line in list.lines() {
+            let mut fields = line.split_whitespace();
+            if fields.next() != Some(want.as_str()) {
+                continue;
+            }
+            let mut info = ClientInfo {
+                blocked: false,
+                cmd: String::new(),
+            };
+            for f in line.split_whitespace() {
+                if let Some(flags) = f.strip_prefix("flags=") {
+                    info.blocked = flags.contains('b');
+                } else if let Some(cmd) = f.strip_prefix("cmd=") {
+                    info.cmd = cmd.to_string();
+                }
+            }
+            return Ok(Some(info));
+        }
+        Ok(None)
+    }
+
+    /// Whether client `i`'s connection `slot` is parked on the server.
+    pub(super) fn is_blocked(&mut self, i: usize, slot: usize) -> Result<bool, LiveError> {
+        let Some((server, id)) = self.conns[i][slot].as_ref().map(|c| (c.server, c.id)) else {
+            return Ok(false);
+        };
+        Ok(self.client_info(server, id)?.is_some_and(|c| c.blocked))
+    }
+
+    /// After sending a command the model parks: waits until CLIENT LIST shows the connection
+    /// blocked (`true`) or shows the command ran without blocking (`false`).
+    pub(super) fn await_blocked(
+        &mut self,
+        server: usize,
+        id: i64,
+        name: &str,
+        previous: &str,
+        who: &str,
+    ) -> Result<bool, LiveError> {
+        let since = Instant::now();
+        loop {
+            let info = self.client_info(server, id)?.ok_or_else(|| {
+                config(format!("{who}: connection {id} is gone from CLIENT LIST"))
+            })?;
+            if info.blocked {
+                return Ok(true);
+            }
+            let ran = info.cmd == name;
+            if ran && previous != name {
+                return Ok(false);
+            }
+            if since.elapsed() > BLOCK_WAIT {
+                if ran {
+                    return Ok(false);
+                }
+                return Err(timed_out(
+                    format!("{who}: waiting for {name} to block on the server"),
+                    format!("not seen after {:.1}s", since.elapsed().as_secs_f64()),
+                ));
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    /// Warns once per tick when steps run past the next tick's boundary while keys have TTLs:
+    /// the server may then expire them before the model does.
+    pub(super) fn check_lateness(&mut self, model_world: &World) {
+        let t = self.now / 1000;
+        if self.late_warned == Some(t)
+            || model_world
+                .server
+                .keys
+                .values()
+                .all(|e| e.expires_at.is_none())
+        {
+            return;
+        }
+        let next = Duration::from_millis((t + 1) * self.tick_ms);
+        let elapsed = self.started.elapsed();
+        if elapsed > next {
+            self.late_warned = Some(t);
+            self.warnings.push(format!(
+                "the steps at t={t}s ran {} ms past the next tick's boundary: keys with a TTL may have expired on the server before the model expires them",
+                (elapsed - next).as_millis()
+            ));
+        }
+    }
+}

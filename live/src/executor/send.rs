@@ -1,0 +1,259 @@
+//! Commands and replies on one client connection: sending a command (waiting, when the
+//! model parks it, until CLIENT LIST shows it blocked), reading a reply (the queued replies of
+//! MULTI inside EXEC's, a parked command's when it comes, or the one kept across a promotion
+//! or restart), and the subject key's live value around a write (to note a foreign release).
+
+use super::runner::{LiveConn, Runner};
+use super::wire::reply_from_value;
+use super::{client_name, config, wire, Command, DEFAULT_TICK_MS};
+use crate::LiveError;
+use model::world::Status;
+use model::{Reply, Step, System};
+use redis::ConnectionLike;
+
+/// Commands that never modify a key (so cannot release a lock).
+pub(super) fn read_only(name: &str) -> bool {
+    matches!(
+        name,
+        "GET"
+            | "TTL"
+            | "PTTL"
+            | "EXISTS"
+            | "TYPE"
+            | "LLEN"
+            | "LRANGE"
+            | "WATCH"
+            | "UNWATCH"
+            | "MULTI"
+            | "DISCARD"
+            | "PING"
+            | "ECHO"
+    )
+}
+
+/// The blocking command client `i` last sent on connection `slot` (BLPOP key… timeout), as
+/// the server holds it: its keys and its deadline on the logical clock (none for timeout 0).
+pub(super) fn parked_command(
+    steps: &[Step],
+    system: &System,
+    i: usize,
+    slot: usize,
+) -> Option<model::server::Blocked> {
+    let who = model::client_name(i);
+    let conn = system.connection_name(i, slot);
+    let step = steps.iter().rev().find(|s| {
+        s.kind == model::trace::StepKind::Command
+            && s.client.as_deref() == Some(who.as_str())
+            && s.connection.as_deref() == Some(conn)
+    })?;
+    let argv = step.command.as_ref()?;
+    if argv.len() < 3 || !argv[0].eq_ignore_ascii_case("blpop") {
+        return None;
+    }
+    let timeout_ms = (argv[argv.len() - 1].parse::<f64>().ok()? * 1000.0).ceil() as u64;
+    Some(model::server::Blocked {
+        keys: argv[1..argv.len() - 1].to_vec(),
+        deadline: (timeout_ms > 0).then(|| step.time * 1000 + timeout_ms),
+        park: model::server::Park::Pop { left: true },
+    })
+}
+
+impl Runner<'_> {
+    /// Sends `command` on client `i`'s connection `slot`. Returns the reply, or `None` when
+    /// the command parked the connection (only tried when the model parked it too).
+    pub(super) fn send(
+        &mut self,
+        i: usize,
+        slot: usize,
+        command: &Command,
+        park: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Reply>, LiveError> {
+        let out =
+            wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
+        if self.tick_ms != DEFAULT_TICK_MS && wire::has_time_argument(command) {
+            let plain =
+                wire::outgoing(command, &self.prefix, DEFAULT_TICK_MS, false).map_err(config)?;
+            if plain.args != out.args {
+                notes.push(format!("live: sent as {}", Command(out.args.clone())));
+            }
+        }
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
+        let mut lc = self.conns[i][slot].take().ok_or_else(|| {
+            config(format!(
+                "{who}: the connection was closed (the client crashed) and cannot send {command}"
+            ))
+        })?;
+        let result = self.send_on(&mut lc, &out, command, park, notes, &who);
+        self.conns[i][slot] = Some(lc);
+        result
+    }
+
+    fn send_on(
+        &mut self,
+        lc: &mut LiveConn,
+        out: &wire::Outgoing,
+        command: &Command,
+        park: bool,
+        notes: &mut Vec<String>,
+        who: &str,
+    ) -> Result<Option<Reply>, LiveError> {
+        let name = command.name();
+        let lower = name.to_ascii_lowercase();
+        let packed = out.packed();
+        let value = if park {
+            lc.con
+                .send_packed_command(&packed)
+                .map_err(|e| LiveError::redis(format!("{who}: sending {command}"), e))?;
+            let previous = std::mem::replace(&mut lc.last_command, lower.clone());
+            if self.await_blocked(lc.server, lc.id, &lower, &previous, who)? {
+                lc.parked = Some(out.fix);
+                return Ok(None);
+            }
+            notes.push(format!("live: {name} answered at once (the model blocks)"));
+            lc.con.recv_response()
+        } else {
+            lc.last_command = lower;
+            lc.con.req_packed_command(&packed)
+        }
+        .map_err(|e| LiveError::redis(format!("{who}: reading the reply to {command}"), e))?;
+        let reply = wire::incoming(reply_from_value(value), out.fix, &self.prefix, self.tick_ms);
+        Ok(Some(match name.as_str() {
+            "MULTI" => {
+                if reply == Reply::ok() {
+                    lc.multi = Some(Vec::new());
+                }
+                reply
+            }
+            "EXEC" => match (lc.multi.take(), reply) {
+                (Some(fixes), Reply::Array(items)) if fixes.len() == items.len() => Reply::Array(
+                    items
+                        .into_iter()
+                        .zip(fixes)
+                        .map(|(r, fix)| wire::incoming(r, fix, &self.prefix, self.tick_ms))
+                        .collect(),
+                ),
+                (_, r) => r,
+            },
+            "DISCARD" => {
+                lc.multi = None;
+                reply
+            }
+            _ => {
+                if let (Some(q), Reply::Status(s)) = (lc.multi.as_mut(), &reply) {
+                    if s == "QUEUED" {
+                        q.push(out.fix);
+                    }
+                }
+                reply
+            }
+        }))
+    }
+
+    /// Reads the reply of client `i`'s parked connection, or `None` if the server still holds
+    /// it blocked.
+    pub(super) fn receive(&mut self, i: usize, slot: usize) -> Result<Option<Reply>, LiveError> {
+        if let Some(kept) = self.conns[i][slot].as_mut().and_then(|lc| lc.kept.take()) {
+            return Ok(Some(kept));
+        }
+        if self.is_blocked(i, slot)? {
+            return Ok(None);
+        }
+        let who = format!(
+            "{} [{}]",
+            client_name(i),
+            self.system.connection_name(i, slot)
+        );
+        let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
+            config(format!(
+                "{who}: the connection was closed; no reply to read"
+            ))
+        })?;
+        let fix = lc.parked.take().unwrap_or_default();
+        let value = lc.con.recv_response().map_err(|e| {
+            LiveError::redis(
+                format!("{who}: reading the reply to its blocked command"),
+                e,
+            )
+        })?;
+        Ok(Some(wire::incoming(
+            reply_from_value(value),
+            fix,
+            &self.prefix,
+            self.tick_ms,
+        )))
+    }
+
+    /// After a command: notes the other parked clients the server has now served.
+    pub(super) fn note_served(
+        &mut self,
+        actor: usize,
+        notes: &mut Vec<String>,
+    ) -> Result<(), LiveError> {
+        for j in 0..self.clients.len() {
+            if j == actor {
+                continue;
+            }
+            if let Status::Waiting { conn } = self.clients[j].status {
+                if !self.is_blocked(j, conn as usize)? {
+                    notes.push(format!("{}'s BLPOP is served", client_name(j)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The subject key's live value before a step (cached since the last write).
+    pub(super) fn subject_value(&mut self) -> Result<Option<String>, LiveError> {
+        match &self.subject {
+            Some(v) => Ok(v.clone()),
+            None => self.read_subject(),
+        }
+    }
+
+    pub(super) fn read_subject(&mut self) -> Result<Option<String>, LiveError> {
+        let key = format!("{}{}", self.prefix, self.system.scenario.subject);
+        let v = self.control[0]
+            .req_packed_command(&redis::cmd("GET").arg(&key).get_packed_command())
+            .map_err(|e| {
+                LiveError::redis(format!("reading {}", self.system.scenario.subject), e)
+            })?;
+        let v = match reply_from_value(v) {
+            Reply::Bulk(s) => Some(s),
+            _ => None,
+        };
+        self.subject = Some(v.clone());
+        Ok(v)
+    }
+
+    /// `System::note_foreign_release` on live values of the subject key.
+    pub(super) fn note_foreign_release(
+        &mut self,
+        actor: usize,
+        before: Option<String>,
+        after: Option<String>,
+        notes: &mut Vec<String>,
+    ) {
+        let Some(owner_token) = before else { return };
+        let Some(owner) =
+            (0..self.clients.len()).find(|&j| self.system.ctx(j).token == owner_token)
+        else {
+            return;
+        };
+        if owner == actor || after.as_deref() == Some(owner_token.as_str()) {
+            return;
+        }
+        notes.push(format!(
+            "{} removes {}'s lock",
+            client_name(actor),
+            client_name(owner)
+        ));
+        if self.foreign_release.is_none() {
+            self.foreign_release = Some((actor as u8, owner as u8));
+        }
+    }
+}
