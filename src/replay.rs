@@ -3,7 +3,7 @@
 
 use clap::Args;
 use live::executor::{self, ExecOptions, LiveRun};
-use live::{LiveServer, SafetyOptions, ServerSpec};
+use live::{LiveFleet, LiveServer, SafetyOptions, ServerSpec};
 use model::catalogue::{self, Job};
 use model::checker::{self, Limits, Verdict};
 use model::command::Command;
@@ -28,7 +28,9 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub property: Option<String>,
     /// Server: default, redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process, cluster (one
-    /// redis-server node owning every slot), or a redis:// URL.
+    /// redis-server node owning every slot), or a redis:// URL. A check with several servers
+    /// (`--faults failover|restart`, redlock) runs on a fleet of redis-server children:
+    /// `process`, or `default` without REDIS_URL.
     #[arg(long, default_value = "default")]
     pub server: String,
     /// As on a Redis cluster (see `check --cluster`); the default server is then `cluster`.
@@ -95,13 +97,42 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
         target.actions.len(),
         system.bounds.clients
     );
-    let server = LiveServer::start(&spec, &safety).map_err(|e| e.to_string())?;
     let opts = ExecOptions {
         tick_ms: args.tick_ms,
         on_wait: Some(Arc::new(|line: &str| eprintln!("  {line}"))),
     };
-    let run = executor::run_schedule(&server, system, &target.actions, &opts)
-        .map_err(|e| format!("replay on {} failed: {e}", server.describe()))?;
+    // Several masters, replicas or a restart: a fleet of redis-server children; the
+    // one-server backends say so in one line (exit 2).
+    let (run, described) = if executor::needs_fleet(system) {
+        let mut fleet = LiveFleet::start(
+            &spec,
+            system.servers(),
+            system.bounds.replicas as usize,
+            &safety,
+        )
+        .map_err(|e| {
+            format!(
+                "{} under {} needs {} server(s){}: {e}",
+                system.row(),
+                system.faults,
+                system.servers(),
+                match system.bounds.replicas {
+                    0 => String::new(),
+                    r => format!(" and {r} replica(s)"),
+                }
+            )
+        })?;
+        // Described as started: a promotion uses up a replica.
+        let described = fleet.describe();
+        let run = executor::run_fleet_schedule(&mut fleet, system, &target.actions, &opts)
+            .map_err(|e| format!("replay on {described} failed: {e}"))?;
+        (run, described)
+    } else {
+        let server = LiveServer::start(&spec, &safety).map_err(|e| e.to_string())?;
+        let run = executor::run_schedule(&server, system, &target.actions, &opts)
+            .map_err(|e| format!("replay on {} failed: {e}", server.describe()))?;
+        (run, server.describe())
+    };
     if let Some(saved) = &target.saved {
         if let Some(n) = first_difference(saved, &run.model) {
             eprintln!(
@@ -110,7 +141,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
             );
         }
     }
-    print!("{}", render(&run, &server, args.tick_ms));
+    print!("{}", render(&run, &described, args.tick_ms));
     Ok(if run.replies_match() && run.reproduced() {
         ExitCode::SUCCESS
     } else {
@@ -347,7 +378,7 @@ fn clip(s: &str, width: usize) -> String {
 }
 
 /// The side-by-side report.
-fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
+fn render(run: &LiveRun, server: &str, tick_ms: u64) -> String {
     let m = &run.model;
     let mut out = format!(
         "{} {} under {} ({} clients), model vs {}{}\n",
@@ -355,7 +386,7 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
         m.property,
         m.faults,
         m.clients,
-        server.describe(),
+        server,
         if tick_ms == executor::DEFAULT_TICK_MS {
             String::new()
         } else {
@@ -425,7 +456,7 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
             " (see the ✗ steps)"
         }
     ));
-    let describe = server.describe();
+    let describe = server;
     match (&run.model_violation, &run.live_violation) {
         (Some(_), Some(live)) => {
             out.push_str(&format!("violation reproduced on {describe}: {live}\n"))
