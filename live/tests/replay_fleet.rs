@@ -93,3 +93,122 @@ fn every_failover_and_restart_violation_replays_and_reproduces() {
         failures.join("\n")
     );
 }
+
+/// A schedule of `system` walked by a fixed policy: a replication step when `replicate` says
+/// so and one is enabled, else the first client step; a promotion of replica 1 after
+/// `promote_at` steps; never a tick.
+fn walk(
+    system: &model::System,
+    replicate: impl Fn(usize) -> bool,
+    promote_at: Option<usize>,
+) -> Vec<model::Action> {
+    use model::Action;
+    let mut w = system.initial();
+    let mut out = Vec::new();
+    while out.len() < 40 {
+        let enabled = system.enabled(&w);
+        let pick = if promote_at == Some(out.len()) {
+            enabled.iter().find(|a| matches!(a, Action::Promote(0)))
+        } else {
+            None
+        }
+        .or_else(|| {
+            enabled
+                .iter()
+                .find(|a| matches!(a, Action::Replicate(_)) && replicate(out.len()))
+        })
+        .or_else(|| enabled.iter().find(|a| matches!(a, Action::Step(_))));
+        let Some(&a) = pick else { break };
+        w = system.step(&w, a).0;
+        out.push(a);
+    }
+    out
+}
+
+/// Replication steps and WAIT: the wait-lock's `SET NX PX` + `WAIT 1 100` with the replica
+/// applying every write at once (WAIT answers 1), never (WAIT answers 0, after its 100 ms),
+/// or only after a promotion; every reply and every replica keyspace as the model says.
+#[test]
+fn replicate_and_wait_replay_as_the_model_says() {
+    let spec = ServerSpec::Process {
+        binary: PathBuf::from("redis-server"),
+    };
+    let mut fleet = LiveFleet::start(&spec, 1, 1, &SafetyOptions::default())
+        .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
+    let jobs = select(
+        &all(),
+        Some("wait-lock/wait-1"),
+        None,
+        &[FaultModel::Failover],
+    )
+    .expect("wait-lock/wait-1");
+    let system = jobs[0].system(Some(2));
+    let cases: [(&str, Vec<model::Action>); 3] = [
+        ("replica keeps up", walk(&system, |_| true, None)),
+        ("replica never applies", walk(&system, |_| false, None)),
+        ("stale replica promoted", walk(&system, |_| false, Some(2))),
+    ];
+    let mut waits = Vec::new();
+    for (what, actions) in cases {
+        let run = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let kinds: Vec<String> = run
+            .model
+            .steps
+            .iter()
+            .map(|s| format!("{:?}", s.kind))
+            .collect();
+        eprintln!("{what}: {} steps ({})", actions.len(), kinds.join(" "));
+        assert!(run.replies_match(), "{what}: {:?}", run.mismatches);
+        assert!(run.warnings.is_empty(), "{what}: {:?}", run.warnings);
+        assert_eq!(run.live_keys, run.model.final_keys, "{what}");
+        for s in &run.live.steps {
+            if s.command.as_ref().is_some_and(|c| c[0] == "WAIT") {
+                waits.push(s.reply.clone());
+            }
+        }
+    }
+    // Both answers of WAIT were seen live.
+    assert!(waits.contains(&Some(model::Reply::Int(1))), "{waits:?}");
+    assert!(waits.contains(&Some(model::Reply::Int(0))), "{waits:?}");
+}
+
+/// A replica that applies one write of several pending cannot be reproduced (a resync
+/// delivers the whole stream): refused up front, naming the step.
+#[test]
+fn a_replica_stopped_mid_stream_is_refused() {
+    let jobs = select(
+        &all(),
+        Some("wait-lock/wait-1"),
+        None,
+        &[FaultModel::Failover],
+    )
+    .expect("wait-lock/wait-1");
+    let system = jobs[0].system(Some(2));
+    let full = walk(&system, |_| false, None);
+    // The shortest prefix after which the replica lags two writes, then one Replicate.
+    let mut w = system.initial();
+    let mut actions = Vec::new();
+    for a in full {
+        w = system.step(&w, a).0;
+        actions.push(a);
+        let rep = w.replication().expect("replicas");
+        if rep.head() - rep.offsets[0] >= 2 {
+            break;
+        }
+    }
+    actions.push(model::Action::Replicate(0));
+    let spec = ServerSpec::Process {
+        binary: PathBuf::from("redis-server"),
+    };
+    let mut fleet = LiveFleet::start(&spec, 1, 1, &SafetyOptions::default())
+        .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
+    let err = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
+        .err()
+        .expect("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("step {}", actions.len())) && msg.contains("mid-stream"),
+        "{msg}"
+    );
+}
