@@ -40,6 +40,10 @@ pub struct ReplayArgs {
     /// Number of clients (default: the scenario's).
     #[arg(long)]
     pub clients: Option<usize>,
+    /// Replicas of the primary under `--faults failover` (default 1), each a redis-server
+    /// child linked with REPLICAOF.
+    #[arg(long)]
+    pub replicas: Option<u8>,
     /// Real milliseconds per model tick (1000 = the model's second; other values scale EX,
     /// EXPIRE, TTL and BLPOP timeouts, and refuse scripts in runs with a clock).
     #[arg(long, default_value_t = executor::DEFAULT_TICK_MS)]
@@ -53,8 +57,13 @@ pub struct ReplayArgs {
     pub max_states: usize,
 }
 
-/// `system` as on a cluster when `--cluster` or `--server cluster` asks for it.
+/// `system` with `--replicas`, and as on a cluster when `--cluster` or `--server cluster`
+/// asks for it.
 fn on_cluster_if(system: System, args: &ReplayArgs) -> System {
+    let system = match args.replicas {
+        Some(n) => system.with_replicas(n),
+        None => system,
+    };
     if args.cluster || args.server == "cluster" {
         system.on_cluster()
     } else {
@@ -73,6 +82,9 @@ struct Target {
 pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     if args.clients == Some(0) || args.clients.is_some_and(|c| c > 26) {
         return Err("--clients must be between 1 and 26".into());
+    }
+    if args.replicas == Some(0) {
+        return Err("--replicas must be at least 1".into());
     }
     if args.tick_ms == 0 {
         return Err("--tick-ms must be positive (1000 = the model's second)".into());

@@ -17,7 +17,7 @@ pub use docker::{docker_available, docker_host, image_exists};
 pub use error::LiveError;
 pub use executor::{run_schedule, ExecOptions, LiveRun, Mismatch};
 pub use server::{
-    LiveFleet, LiveServer, SafetyOptions, ServerSpec, DEFAULT_EXTERNAL_DB, DEFAULT_IMAGE,
+    Link, LiveFleet, LiveServer, SafetyOptions, ServerSpec, DEFAULT_EXTERNAL_DB, DEFAULT_IMAGE,
     EXTERNAL_READY_TIMEOUT, IMAGES, OWNER_LABEL, READY_TIMEOUT, SERVER_NAMES,
 };
 

@@ -23,7 +23,7 @@ mod external;
 mod fleet;
 mod process;
 
-pub use fleet::LiveFleet;
+pub use fleet::{Link, LiveFleet};
 
 pub(crate) use process::{find_binary, search_path};
 

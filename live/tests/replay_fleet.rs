@@ -212,3 +212,39 @@ fn a_replica_stopped_mid_stream_is_refused() {
         "{msg}"
     );
 }
+
+/// The configuration that breaks `wait-lock/wait-1` (two replicas; the first promoted before
+/// A's WAIT, which then counts the second, paused behind B's write): its counterexample
+/// replays, WAIT answering 1 live as in the model.
+#[test]
+fn wait_1_with_two_replicas_replays_and_reproduces() {
+    let jobs = select(
+        &all(),
+        Some("wait-lock/wait-1"),
+        Some("mutual-exclusion"),
+        &[FaultModel::Failover],
+    )
+    .expect("wait-lock/wait-1");
+    let system = jobs[0].system(None).with_replicas(2);
+    let result = check(&system, Limits::default(), &mut |_| {});
+    assert_eq!(result.verdict, Verdict::Violated, "wait-1 with 2 replicas");
+    let trace = result.counterexample.expect("a counterexample");
+    let actions = trace.actions().expect("schedule");
+    let spec = ServerSpec::Process {
+        binary: PathBuf::from("redis-server"),
+    };
+    let mut fleet = LiveFleet::start(&spec, 1, 2, &SafetyOptions::default())
+        .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
+    let run = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
+        .unwrap_or_else(|e| panic!("wait-1, 2 replicas: {e}"));
+    eprintln!(
+        "wait-lock/wait-1 mutual-exclusion failover replicas=2 {:>2} steps {:>5.2}s  live: {}",
+        actions.len(),
+        run.elapsed.as_secs_f64(),
+        run.live_violation.as_deref().unwrap_or("(holds)")
+    );
+    assert!(run.replies_match(), "{:?}", run.mismatches);
+    assert!(run.reproduced(), "{:?}", run.live_keys);
+    assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+    assert_eq!(run.live_keys, run.model.final_keys);
+}

@@ -6,14 +6,18 @@
 //! live replication is asynchronous. The hold-back makes it deterministic:
 //! 1. Every replica starts linked and in sync (the fleet's reset, then the starting keys).
 //! 2. Before a client step that appends to the model's stream, every replica the model
-//!    leaves lagging is detached (`REPLICAOF NO ONE` once it has the primary's offset): it
-//!    keeps exactly the model's prefix, and no later write reaches it.
+//!    leaves lagging is held back at the primary's offset. If its next event is its own
+//!    promotion it is detached (`REPLICAOF NO ONE`): it keeps exactly the model's prefix and
+//!    no later write reaches it. Otherwise (it next applies what it missed, another replica
+//!    is promoted, or the run ends) it is paused with SIGSTOP once the primary has its
+//!    acknowledgement: it stays a replica, so WAIT counts it exactly when the model does
+//!    (for writes it has), and the stream the kernel buffers for it is what it applies next.
 //! 3. After the step, every still-linked replica is waited for until its offset is the
 //!    primary's (so WAIT sees it and a later detach cuts at the right write).
 //! 4. `Replicate(r)` relinks `r` (the primary resyncs it to its whole stream) and compares
 //!    its keyspace with the model's replica. A `Replicate` that leaves the model's replica
 //!    still lagging cannot be reproduced this way (a resync delivers everything), nor can a
-//!    WAIT whose count includes a lagging replica (a detached one never acknowledges):
+//!    WAIT whose count includes a detached replica (it never acknowledges):
 //!    [`check_hold_back`] refuses such schedules before anything runs.
 //! 5. `Promote(r)`: the promoted replica's keyspace is compared with the model's, replies a
 //!    parked connection of the primary was already served are kept, the primary is killed,
@@ -26,7 +30,20 @@ use super::{config, snapshot, Action, Step, System, World};
 use crate::LiveError;
 use model::fleet::{Keys, CONNECTION_LOST};
 use model::world::Status;
+use model::ConnId;
 use model::{client_name, Reply, StepKind};
+
+/// Whether replica `r`, held back now, must be detached rather than paused: its next event
+/// in `rest` (the schedule after this step) is its own promotion.
+fn detach_first(rest: &[Action], r: usize) -> bool {
+    rest.iter()
+        .find_map(|a| match *a {
+            Action::Replicate(q) if q as usize == r => Some(false),
+            Action::Promote(q) => Some(q as usize == r),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
 
 /// Refuses, before anything runs, a schedule the hold-back cannot reproduce (step 4).
 pub(super) fn check_hold_back(
@@ -58,19 +75,25 @@ pub(super) fn check_hold_back(
             .command
             .as_ref()
             .is_some_and(|c| c[0].eq_ignore_ascii_case("wait"));
-        if let (true, Some(Reply::Int(k)), Some(before)) =
-            (wait, &step.reply, worlds[n].replication())
-        {
-            let linked = (0..before.offsets.len())
-                .filter(|&r| !before.lags(r))
+        if let (true, Action::Step(i), Some(before)) = (wait, a, worlds[n].replication()) {
+            let slot = (0..system.recipe(i).connections().len())
+                .find(|&s| step.connection.as_deref() == Some(system.connection_name(i, s)))
+                .unwrap_or(0);
+            let conn = ConnId {
+                client: i as u8,
+                slot: slot as u8,
+            };
+            let want = before.woff.get(&conn).copied().unwrap_or(0);
+            let unseen = (0..before.offsets.len())
+                .filter(|&r| before.lags(r) && before.offsets[r] >= want)
+                .filter(|&r| detach_first(&actions[n..], r))
                 .count();
-            if *k != linked as i64 {
+            if unseen > 0 {
                 return Err(config(format!(
-                    "step {}: the model's WAIT counts {k} replicas, {} of them behind the \
-                     primary; a held-back live replica does not acknowledge, so live WAIT \
-                     would count {linked}",
-                    n + 1,
-                    *k - linked as i64
+                    "step {}: the model's WAIT counts {unseen} replica(s) that are behind the \
+                     primary and promoted next; such a replica is held back detached and does \
+                     not acknowledge, so live WAIT would count fewer",
+                    n + 1
                 )));
             }
         }
@@ -89,8 +112,8 @@ fn describe(keys: &Keys) -> Vec<String> {
 }
 
 impl Runner<'_> {
-    /// Step 2: before client step `before` → `after` (the model's `step`), detaches the
-    /// replicas the model leaves behind a write; before a WAIT, waits until the primary has
+    /// Step 2: before client step `before` → `after` (the model's `step`; `rest` the
+    /// schedule after it), holds back the replicas the model leaves behind a write; before a WAIT, waits until the primary has
     /// every linked replica's acknowledgement (replicas acknowledge once a second unless
     /// asked), so WAIT counts them all and not only the first to answer.
     pub(super) fn hold_back(
@@ -98,6 +121,7 @@ impl Runner<'_> {
         step: &Step,
         before: &World,
         after: &World,
+        rest: &[Action],
     ) -> Result<(), LiveError> {
         let (Some(b), Some(a)) = (before.replication(), after.replication()) else {
             return Ok(());
@@ -106,7 +130,11 @@ impl Runner<'_> {
         if a.head() != b.head() {
             for r in 0..a.offsets.len() {
                 if a.lags(r) && fleet.is_linked(r) {
-                    fleet.detach(r)?;
+                    if detach_first(rest, r) {
+                        fleet.detach(r)?;
+                    } else {
+                        fleet.stop(r)?;
+                    }
                 }
             }
         }

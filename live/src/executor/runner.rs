@@ -233,7 +233,7 @@ impl<'a> Runner<'a> {
             let (before, after) = (&worlds[n], &worlds[n + 1]);
             let step = match a {
                 Action::Step(i) => {
-                    self.hold_back(&model_steps[n], before, after)?;
+                    self.hold_back(&model_steps[n], before, after, &actions[n + 1..])?;
                     let step = self.client_step(i, &model_steps[n])?;
                     self.after_write(before, after)?;
                     step

@@ -14,12 +14,18 @@
 //!    primary's keyspace at that moment, and nothing the primary writes later can reach it
 //!    (SIGSTOP would not do: the kernel keeps receiving the stream into the stopped
 //!    process's socket, and it applies that on SIGCONT).
-//! 3. **Release** replica `r` ([`LiveFleet::relink`]): step 1 again; the primary resyncs it
-//!    (partially or in full), so it ends at the primary's current keyspace.
-//! 4. **Promote** replica `r` ([`LiveFleet::promote`]): SIGKILL the primary, `REPLICAOF NO
+//! 3. **Pause** replica `r` ([`LiveFleet::stop`]): sync it and wait until the primary has its
+//!    acknowledgement, then SIGSTOP it. It stays in the primary's replica list with that
+//!    acknowledged offset (so WAIT counts it for writes it has, and not for later ones), and
+//!    the kernel buffers the later stream for it: on SIGCONT it applies all of it. Used where
+//!    the replica's next event is applying everything it missed, never a promotion.
+//! 4. **Release** replica `r` ([`LiveFleet::relink`]): SIGCONT if paused, then step 1 again;
+//!    the primary resyncs it (partially or in full), so it ends at the primary's current
+//!    keyspace.
+//! 5. **Promote** replica `r` ([`LiveFleet::promote`]): SIGKILL the primary, `REPLICAOF NO
 //!    ONE` on `r` (it keeps what it has), `r` becomes master 0, and every other replica is
 //!    linked to it (step 1).
-//! 5. **Restart** master `i` ([`LiveFleet::restart`]): SIGKILL it and start a new empty
+//! 6. **Restart** master `i` ([`LiveFleet::restart`]): SIGKILL it and start a new empty
 //!    `redis-server` on the same port.
 //!
 //! Only the process backend runs fleets: an external server (`REDIS_URL`) is one server, and
@@ -31,8 +37,22 @@ use std::time::{Duration, Instant};
 use super::{owned, process::ProcessServer, Backend, LiveServer, SafetyOptions, ServerSpec};
 use crate::LiveError;
 
+/// The channel [`LiveFleet::await_acks`] publishes on to make the primary ask its replicas.
+pub const ACK_CHANNEL: &str = "redis-races:ack";
+
 /// How long a replica may take to link up and catch up with the primary.
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a replica is in the primary's stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// Follows the primary (step 1).
+    Linked,
+    /// SIGSTOPped, still the primary's replica (step 3).
+    Paused,
+    /// Left the stream with `REPLICAOF NO ONE` (step 2).
+    Detached,
+}
 
 /// N masters (master 0 the primary) and the primary's replicas.
 pub struct LiveFleet {
@@ -40,8 +60,8 @@ pub struct LiveFleet {
     opts: SafetyOptions,
     masters: Vec<LiveServer>,
     replicas: Vec<LiveServer>,
-    /// `linked[r]`: replica `r` follows the primary's stream (else it is held back).
-    linked: Vec<bool>,
+    /// Where each replica is: following the primary, paused, or detached.
+    links: Vec<Link>,
 }
 
 impl LiveFleet {
@@ -60,7 +80,7 @@ impl LiveFleet {
             opts: opts.clone(),
             masters: Vec::new(),
             replicas: Vec::new(),
-            linked: Vec::new(),
+            links: Vec::new(),
         };
         for _ in 0..masters.max(1) {
             let node = fleet.node(None)?;
@@ -91,12 +111,17 @@ impl LiveFleet {
         for m in &self.masters {
             m.cleanup()?;
         }
+        for r in 0..self.replicas.len() {
+            if self.links[r] == Link::Paused {
+                self.signal(r, libc::SIGCONT)?;
+            }
+        }
         self.replicas.truncate(replicas);
         while self.replicas.len() < replicas {
             let node = self.node(None)?;
             self.replicas.push(node);
         }
-        self.linked = vec![false; replicas];
+        self.links = vec![Link::Detached; replicas];
         for r in 0..replicas {
             self.relink(r)?;
         }
@@ -125,7 +150,12 @@ impl LiveFleet {
 
     /// Whether replica `r` follows the primary's stream.
     pub fn is_linked(&self, r: usize) -> bool {
-        self.linked[r]
+        self.links[r] == Link::Linked
+    }
+
+    /// Where replica `r` is.
+    pub fn link(&self, r: usize) -> Link {
+        self.links[r]
     }
 
     /// PIDs of every node (leak checks).
@@ -184,69 +214,99 @@ impl LiveFleet {
         }
     }
 
-    /// The primary has heard every linked replica acknowledge its whole stream (INFO
-    /// replication's `slaveN:…,port=P,…,offset=O` with `O` at least `master_repl_offset`).
+    /// The primary has heard every linked replica acknowledge its whole stream. Replicas
+    /// acknowledge on their own once a second; WAIT makes the primary ask at once, and it
+    /// waits for the asking connection's last write: so a `PUBLISH` on a channel nobody
+    /// subscribes to (propagated to replicas, no key touched) on our own connection, then
+    /// `WAIT <linked> <timeout>`.
     pub fn await_acks(&self) -> Result<(), LiveError> {
-        let mut primary = self.masters[0].connect()?;
-        let head = field(&info_replication(&mut primary)?, "master_repl_offset");
-        let head: i64 = head.and_then(|h| h.parse().ok()).unwrap_or(0);
-        let ports: Vec<String> = (0..self.replicas.len())
-            .filter(|&r| self.linked[r])
-            .filter_map(|r| self.replicas[r].port())
-            .map(|p| format!("port={p}"))
-            .collect();
-        let since = Instant::now();
-        loop {
-            let info = info_replication(&mut primary)?;
-            let acked = |port: &String| {
-                info.lines().any(|l| {
-                    let mut fields = l.trim_end().split(',');
-                    l.starts_with("slave")
-                        && fields.clone().any(|f| f == port)
-                        && fields.any(|f| {
-                            f.strip_prefix("offset=")
-                                .and_then(|o| o.parse::<i64>().ok())
-                                .is_some_and(|o| o >= head)
-                        })
-                })
-            };
-            if ports.iter().all(acked) {
-                return Ok(());
-            }
-            if since.elapsed() > SYNC_TIMEOUT {
-                return Err(LiveError::NotReady {
-                    what: format!("acknowledgements from the replicas of {}", self.describe()),
-                    waited: since.elapsed(),
-                    detail: format!("primary offset {head}; INFO replication: {info}"),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let linked = self.links.iter().filter(|l| **l == Link::Linked).count();
+        if linked == 0 {
+            return Ok(());
         }
+        let mut primary = self.masters[0].connect()?;
+        let (acked,): (usize,) = redis::pipe()
+            .cmd("PUBLISH")
+            .arg(ACK_CHANNEL)
+            .arg("ack")
+            .ignore()
+            .cmd("WAIT")
+            .arg(linked)
+            .arg(SYNC_TIMEOUT.as_millis() as u64)
+            .query(&mut primary)
+            .map_err(|e| {
+                LiveError::redis("PUBLISH + WAIT for the replicas' acknowledgements", e)
+            })?;
+        if acked < linked {
+            return Err(LiveError::NotReady {
+                what: format!("acknowledgements from the replicas of {}", self.describe()),
+                waited: SYNC_TIMEOUT,
+                detail: format!("WAIT {linked} answered {acked}"),
+            });
+        }
+        Ok(())
     }
 
     /// Step 2: replica `r` keeps what it has and misses every later write.
     pub fn detach(&mut self, r: usize) -> Result<(), LiveError> {
-        if !self.linked[r] {
-            return Ok(());
+        match self.links[r] {
+            Link::Detached => return Ok(()),
+            Link::Paused => self.signal(r, libc::SIGCONT)?,
+            Link::Linked => self.sync(r)?,
         }
-        self.sync(r)?;
         replicaof(&self.replicas[r], None)?;
-        self.linked[r] = false;
+        self.links[r] = Link::Detached;
         Ok(())
     }
 
-    /// Step 3: replica `r` follows the primary again and catches up with it.
+    /// Step 3: replica `r` is paused at the primary's current offset, acknowledged.
+    pub fn stop(&mut self, r: usize) -> Result<(), LiveError> {
+        if self.links[r] != Link::Linked {
+            return Ok(());
+        }
+        self.sync(r)?;
+        self.await_acks()?;
+        self.signal(r, libc::SIGSTOP)?;
+        self.links[r] = Link::Paused;
+        Ok(())
+    }
+
+    fn signal(&self, r: usize, sig: libc::c_int) -> Result<(), LiveError> {
+        let pid = self.replicas[r].pid().expect("a process node has a pid");
+        // SAFETY: kill(2) on our own child's pid, which Drop has not reaped yet.
+        if unsafe { libc::kill(pid as libc::pid_t, sig) } == -1 {
+            return Err(LiveError::io(
+                format!("signalling replica {} (pid {pid})", r + 1),
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step 4: replica `r` follows the primary again and catches up with it.
     pub fn relink(&mut self, r: usize) -> Result<(), LiveError> {
+        if self.links[r] == Link::Paused {
+            self.signal(r, libc::SIGCONT)?;
+        }
         let port = self.masters[0].port().expect("a process node has a port");
         replicaof(&self.replicas[r], Some(port))?;
-        self.linked[r] = true;
+        self.links[r] = Link::Linked;
         self.sync(r)
     }
 
-    /// Step 4: the primary dies, replica `r` becomes master 0, the others follow it.
+    /// Step 5: the primary dies, replica `r` becomes master 0, the others follow it. A
+    /// paused replica cannot be promoted (what the kernel buffered for it would land first).
     pub fn promote(&mut self, r: usize) -> Result<(), LiveError> {
+        if self.links[r] == Link::Paused {
+            return Err(LiveError::Config {
+                reason: format!(
+                    "replica {} is paused with the stream buffered: it cannot be promoted",
+                    r + 1
+                ),
+            });
+        }
         let new = self.replicas.remove(r);
-        self.linked.remove(r);
+        self.links.remove(r);
         // Dropping the handle SIGKILLs the old primary and removes its temp dir.
         drop(std::mem::replace(&mut self.masters[0], new));
         replicaof(&self.masters[0], None)?;
@@ -256,7 +316,7 @@ impl LiveFleet {
         Ok(())
     }
 
-    /// Step 5: master `i` restarts empty on its port (linked replicas of master 0 resync).
+    /// Step 6: master `i` restarts empty on its port (linked replicas of master 0 resync).
     pub fn restart(&mut self, i: usize) -> Result<(), LiveError> {
         // The old child must be gone (killed and reaped) before the new one binds the port.
         let port = self.masters.remove(i).port();
@@ -264,7 +324,7 @@ impl LiveFleet {
         self.masters.insert(i, node);
         if i == 0 {
             for r in 0..self.replicas.len() {
-                if self.linked[r] {
+                if self.links[r] != Link::Detached {
                     self.relink(r)?;
                 }
             }
