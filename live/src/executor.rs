@@ -18,8 +18,8 @@
 //!
 //! One job per file: `runner.rs` (connections, the step loop, client steps), `send.rs`
 //! (commands and replies on a connection), `probe.rs` (the clock, expiry and CLIENT LIST
-//! polls), `faults.rs` (crash, replicate, promote, restart: [`fleet_faults`'s doc](faults)),
-//! `snapshot.rs`, `wire.rs`, `compare.rs`.
+//! polls), `faults.rs` (crash, replicate, promote, restart, and holding replicas back as the
+//! model says), `snapshot.rs`, `wire.rs`, `compare.rs`.
 
 mod compare;
 mod faults;
@@ -126,12 +126,6 @@ impl LiveRun {
         self.replies_match() && self.model_violation.is_some() == self.live_violation.is_some()
     }
 }
-
-/// Runs `actions` on `system`'s model and on `server`, one live connection per (client,
-/// connection slot), and compares the two runs. The run's keys are removed afterwards (for a
-/// server we own, FLUSHDB of our database; for an external one, only the run's prefix).
-///
-/// Errors: an action the model cannot take at that point, a tick length the schedule's
 
 /// Runs `actions` on `system`'s model and on `server`, one live connection per (client,
 /// connection slot), and compares the two runs. The run's keys are removed afterwards (for a

@@ -10,6 +10,9 @@
 //! * **process**: a `redis-server` child on a free loopback port, killed on
 //!   drop and when this process dies. Plain `redis-server` is the host's, or
 //!   without one the image's copy ([`crate::provision::redis_server_binary`]).
+//!
+//! A [`LiveFleet`] is several process-backend servers: N masters and the first one's
+//! replicas, for schedules with more than one server (`server/fleet.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -204,8 +204,7 @@ fn a_replica_stopped_mid_stream_is_refused() {
     let mut fleet = LiveFleet::start(&spec, 1, 1, &SafetyOptions::default())
         .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
     let err = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("step {}", actions.len())) && msg.contains("mid-stream"),
