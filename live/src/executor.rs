@@ -162,9 +162,9 @@ pub fn needs_fleet(system: &System) -> bool {
 /// every replica linked and in sync, every master empty), so one fleet serves many runs.
 ///
 /// Replication is held back so that every replica has, at every step, the model's prefix of
-/// the primary's writes (`executor/faults.rs` says how); a schedule that would need a replica to stop
-/// mid-stream (a `Replicate` that leaves it still lagging) or a WAIT count the hold-back
-/// cannot give is refused up front, with the step named.
+/// the primary's writes (`executor/faults.rs` says how); a schedule that would need a replica
+/// to stop mid-stream (a `Replicate` that leaves it still lagging) or a WAIT count the
+/// hold-back cannot give is refused up front, with the step named.
 pub fn run_fleet_schedule(
     fleet: &mut LiveFleet,
     system: &System,
