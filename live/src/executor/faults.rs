@@ -113,9 +113,10 @@ fn describe(keys: &Keys) -> Vec<String> {
 
 impl Runner<'_> {
     /// Step 2: before client step `before` → `after` (the model's `step`; `rest` the
-    /// schedule after it), holds back the replicas the model leaves behind a write; before a WAIT, waits until the primary has
-    /// every linked replica's acknowledgement (replicas acknowledge once a second unless
-    /// asked), so WAIT counts them all and not only the first to answer.
+    /// schedule after it), holds back the replicas the model leaves behind a write; before a
+    /// WAIT, waits until the primary has every linked replica's acknowledgement (replicas
+    /// acknowledge once a second unless asked), so WAIT counts them all, not only the first
+    /// to answer.
     pub(super) fn hold_back(
         &mut self,
         step: &Step,

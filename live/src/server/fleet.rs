@@ -251,7 +251,15 @@ impl LiveFleet {
     pub fn detach(&mut self, r: usize) -> Result<(), LiveError> {
         match self.links[r] {
             Link::Detached => return Ok(()),
-            Link::Paused => self.signal(r, libc::SIGCONT)?,
+            // What the kernel buffered for it would be applied before REPLICAOF NO ONE.
+            Link::Paused => {
+                return Err(LiveError::Config {
+                    reason: format!(
+                        "replica {} is paused with the stream buffered: it cannot be detached                          at its offset",
+                        r + 1
+                    ),
+                })
+            }
             Link::Linked => self.sync(r)?,
         }
         replicaof(&self.replicas[r], None)?;
