@@ -1,6 +1,8 @@
 //! A `redis-server` child on a free loopback port, optionally in cluster mode: a cluster of
 //! one node, its config file in the child's temp dir, that assigns itself all 16384 slots
-//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`.
+//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`;
+//! or a bare cluster node with no slots, for the three-master cluster (`super::cluster3`).
+//! A cluster node's bus listens on a second free port (`--cluster-port`), never port+10000.
 //!
 //! The child is killed when the handle drops (including during a panic
 //! unwind) and, through `PR_SET_PDEATHSIG`, when this process dies without
@@ -42,6 +44,8 @@ pub(super) struct ProcessServer {
     pub(super) cluster: bool,
     child: Child,
     port: u16,
+    /// The cluster bus port (cluster mode only).
+    pub(super) bus_port: Option<u16>,
     dir: PathBuf,
     log: PathBuf,
 }
@@ -51,6 +55,15 @@ impl ProcessServer {
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
     pub(super) fn start(binary: &Path, cluster: bool) -> Result<Self, LiveError> {
+        Self::start_with(binary, cluster, cluster)
+    }
+
+    /// A node in cluster mode that owns no slot yet (a member of `super::cluster3`).
+    pub(super) fn start_cluster_node(binary: &Path) -> Result<Self, LiveError> {
+        Self::start_with(binary, true, false)
+    }
+
+    fn start_with(binary: &Path, cluster_mode: bool, cluster: bool) -> Result<Self, LiveError> {
         let binary = resolve_binary(binary)?;
         remove_stale_dirs();
         let dir =
@@ -61,13 +74,19 @@ impl ProcessServer {
             fs::create_dir_all(&dir)
                 .map_err(|e| LiveError::io(format!("creating {}", dir.display()), e))?;
             let port = free_port()?;
+            let bus_port = if cluster_mode {
+                Some(free_port()?)
+            } else {
+                None
+            };
             let log = dir.join(format!("redis-{port}.log"));
-            let child = spawn(&binary, port, &dir, &log, cluster)?;
+            let child = spawn(&binary, port, &dir, &log, bus_port)?;
             let server = ProcessServer {
                 binary: binary.clone(),
                 cluster,
                 child,
                 port,
+                bus_port,
                 dir: dir.clone(),
                 log,
             };
@@ -149,6 +168,10 @@ impl ProcessServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    pub(super) fn port(&self) -> u16 {
+        self.port
     }
 
     pub(super) fn pid(&self) -> u32 {
@@ -267,7 +290,7 @@ fn spawn(
     port: u16,
     dir: &Path,
     log: &Path,
-    cluster: bool,
+    bus_port: Option<u16>,
 ) -> Result<Child, LiveError> {
     let out =
         File::create(log).map_err(|e| LiveError::io(format!("creating {}", log.display()), e))?;
@@ -283,15 +306,16 @@ fn spawn(
         .arg("--dir")
         .arg(dir)
         .current_dir(dir)
-        .args(if cluster {
-            vec![
+        .args(match bus_port {
+            Some(bus) => vec![
                 "--cluster-enabled".into(),
                 "yes".into(),
+                "--cluster-port".into(),
+                bus.to_string().into(),
                 "--cluster-config-file".into(),
                 dir.join(format!("nodes-{port}.conf")).into_os_string(),
-            ]
-        } else {
-            vec![]
+            ],
+            None => vec![],
         })
         .stdin(Stdio::null())
         .stdout(out)
