@@ -74,7 +74,10 @@ pub fn route(args: &[String], masters: usize) -> Route {
     if let Some(&first) = cmd.key_positions().first() {
         return Route::Node(node_of_key(&args[first], masters));
     }
-    let sub = args.get(1).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+    let sub = args
+        .get(1)
+        .map(|s| s.to_ascii_uppercase())
+        .unwrap_or_default();
     match (cmd.name().as_str(), sub.as_str()) {
         ("SCRIPT", "LOAD" | "FLUSH") | ("FLUSHALL" | "FLUSHDB", _) => Route::Every,
         ("KEYS" | "SCAN" | "DBSIZE", _) => Route::Gather,
@@ -494,7 +497,10 @@ mod tests {
         assert_eq!(route(&s(&["GET", "q1"]), 3), Route::Node(1)); // 7450
         assert_eq!(route(&s(&["GET", "k1"]), 3), Route::Node(2)); // 12706
         assert_eq!(route(&s(&["MGET", "k1", "k2"]), 3), Route::Node(2));
-        assert_eq!(route(&s(&["EVAL", "return 1", "1", "q1"]), 3), Route::Node(1));
+        assert_eq!(
+            route(&s(&["EVAL", "return 1", "1", "q1"]), 3),
+            Route::Node(1)
+        );
         assert_eq!(route(&s(&["PING"]), 3), Route::Node(0));
         assert_eq!(route(&s(&["SCRIPT", "LOAD", "return 1"]), 3), Route::Every);
         assert_eq!(route(&s(&["KEYS", "*"]), 3), Route::Gather);

@@ -13,7 +13,10 @@ fn s(parts: &[&str]) -> Vec<String> {
 
 fn alive(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit(')').next().and_then(|s| s.split_whitespace().next());
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|s| s.split_whitespace().next());
     !matches!(state, None | Some("Z") | Some("X"))
 }
 
@@ -38,7 +41,10 @@ fn three_masters_agree_route_and_go_away() {
         let info: String = redis::cmd("CLUSTER").arg("INFO").query(con).unwrap();
         assert!(info.contains("cluster_state:ok"), "master {i}: {info}");
         assert!(info.contains("cluster_known_nodes:3"), "master {i}: {info}");
-        assert!(info.contains("cluster_slots_assigned:16384"), "master {i}: {info}");
+        assert!(
+            info.contains("cluster_slots_assigned:16384"),
+            "master {i}: {info}"
+        );
         let myself: String = redis::cmd("CLUSTER").arg("MYID").query(con).unwrap();
         let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(con).unwrap();
         let mine = nodes.lines().find(|l| l.starts_with(&myself)).unwrap();
@@ -81,7 +87,11 @@ fn three_masters_agree_route_and_go_away() {
                 .arg(key)
                 .query(con)
                 .unwrap();
-            assert_eq!(theirs, i64::from(slot), "CLUSTER KEYSLOT {key:?} on master {i}");
+            assert_eq!(
+                theirs,
+                i64::from(slot),
+                "CLUSTER KEYSLOT {key:?} on master {i}"
+            );
             let reply = redis::cmd("GET").arg(key).query::<Option<String>>(con);
             if i == owner {
                 assert!(reply.is_ok(), "master {i} owns {key:?}: {reply:?}");
@@ -92,7 +102,10 @@ fn three_masters_agree_route_and_go_away() {
             }
         }
     }
-    assert!(owners.iter().all(|&n| n > 0), "every master owns a key: {owners:?}");
+    assert!(
+        owners.iter().all(|&n| n > 0),
+        "every master owns a key: {owners:?}"
+    );
     // Through a routed connection: a write and a read reach the owner, a transaction is
     // pinned to the master of its first key, and CROSSSLOT is the cluster's own.
     let mut con = RoutedConn::open(&server, None).unwrap();
@@ -105,7 +118,10 @@ fn three_masters_agree_route_and_go_away() {
     assert_eq!(text(con.request(&s(&["INCR", "k1"])).unwrap()), "QUEUED");
     assert_eq!(con.last().0, 2);
     assert_eq!(text(con.request(&s(&["PING"])).unwrap()), "QUEUED");
-    assert_eq!(text(con.request(&s(&["EXEC"])).unwrap()), "[(integer) 1, PONG]");
+    assert_eq!(
+        text(con.request(&s(&["EXEC"])).unwrap()),
+        "[(integer) 1, PONG]"
+    );
     assert_eq!(con.last().0, 2);
     let cross = text(con.request(&s(&["MGET", "k1", "q1"])).unwrap());
     assert!(cross.contains("CROSSSLOT"), "{cross}");

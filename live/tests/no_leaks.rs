@@ -44,7 +44,10 @@ fn pid_list(field: &str) -> Vec<u32> {
 }
 
 fn joined(pids: &[u32]) -> String {
-    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    pids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Is `pid` a live (not zombie) redis-server?

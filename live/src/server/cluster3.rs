@@ -84,8 +84,9 @@ impl Cluster3 {
                     .addr()
                     .into_connection_info()
                     .map_err(|e| LiveError::redis("building connection info", e))?;
-                let con = super::connect(&info, Duration::from_secs(5))
-                    .map_err(|e| LiveError::redis(format!("connecting to node {:?}", n.addr()), e))?;
+                let con = super::connect(&info, Duration::from_secs(5)).map_err(|e| {
+                    LiveError::redis(format!("connecting to node {:?}", n.addr()), e)
+                })?;
                 con.set_read_timeout(Some(Duration::from_secs(5)))
                     .map_err(|e| LiveError::redis("setting a read timeout", e))?;
                 Ok(con)
