@@ -20,6 +20,7 @@ mod wire;
 pub use compare::{differing_fields, reply as reply_text, same_step, Mismatch};
 pub use wire::reply_from_value;
 
+use crate::route::{Masters, RoutedConn};
 use crate::{LiveError, LiveServer};
 use model::server::ConnState;
 use model::world::{ClientState, Status};
@@ -318,11 +319,10 @@ fn parked_command(
     })
 }
 
-/// One live connection of one client.
+/// One live connection of one client: on `cluster3`, one per master, each command routed to
+/// the master of its keys ([`crate::route`]).
 struct LiveConn {
-    con: redis::Connection,
-    /// CLIENT ID on the server.
-    id: i64,
+    con: RoutedConn,
     /// Set while a blocking command waits for its reply: how to read that reply.
     parked: Option<wire::Fix>,
     /// Lower-case name of the last command sent (to tell "blocked" from "answered at once").
@@ -346,7 +346,8 @@ struct Runner<'a> {
     timed: bool,
     on_wait: Option<WaitReporter>,
     prefix: String,
-    control: redis::Connection,
+    /// One control connection per master.
+    control: Masters,
     /// `conns[client][slot]`; `None` once killed.
     conns: Vec<Vec<Option<LiveConn>>>,
     clients: Vec<ClientState>,
@@ -374,30 +375,16 @@ impl<'a> Runner<'a> {
     ) -> Result<Runner<'a>, LiveError> {
         server.cleanup()?;
         let prefix = server.key_prefix().to_string();
-        let mut control = server.connect()?;
-        control
-            .set_read_timeout(Some(REPLY_TIMEOUT))
-            .map_err(|e| LiveError::redis("setting a read timeout", e))?;
+        let mut control = Masters::open(server)?;
         let mut conns = Vec::with_capacity(system.bounds.clients);
         for i in 0..system.bounds.clients {
             let names = system.recipe(i).connections();
             let mut slots = Vec::with_capacity(names.len());
             for name in names {
-                let mut con = server.connect()?;
-                con.set_read_timeout(Some(REPLY_TIMEOUT))
-                    .map_err(|e| LiveError::redis("setting a read timeout", e))?;
-                let (id,): (i64,) = redis::pipe()
-                    .cmd("CLIENT")
-                    .arg("SETNAME")
-                    .arg(format!("redis-races:{}:{name}", client_name(i)))
-                    .ignore()
-                    .cmd("CLIENT")
-                    .arg("ID")
-                    .query(&mut con)
-                    .map_err(|e| LiveError::redis("naming a client connection", e))?;
+                let name = format!("redis-races:{}:{name}", client_name(i));
+                let con = RoutedConn::open(server, Some(&name))?;
                 slots.push(Some(LiveConn {
                     con,
-                    id,
                     parked: None,
                     last_command: "client".into(),
                     multi: None,
@@ -410,16 +397,21 @@ impl<'a> Runner<'a> {
             if system.scenario.setup.iter().any(|(_, v)| v.px.is_some()) {
                 presets_at = Some(Instant::now());
             }
-            let mut pipe = redis::pipe();
+            // One pipeline per master: each key is written where it lives.
+            let mut pipes = vec![(redis::pipe(), false); control.len()];
             for (k, v) in &system.scenario.setup {
+                let node = crate::route::node_of_key(&format!("{prefix}{k}"), control.len());
                 for command in v.commands(k) {
                     let out =
                         wire::outgoing(&command, &prefix, opts.tick_ms, timed).map_err(config)?;
-                    pipe.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                    pipes[node].0.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                    pipes[node].1 = true;
                 }
             }
-            pipe.exec(&mut control)
-                .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
+            for (node, (pipe, _)) in pipes.iter().enumerate().filter(|(_, (_, used))| *used) {
+                pipe.exec(control.node(node))
+                    .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
+            }
         }
         let mut runner = Runner {
             server,
@@ -704,23 +696,21 @@ impl<'a> Runner<'a> {
     ) -> Result<Option<Reply>, LiveError> {
         let name = command.name();
         let lower = name.to_ascii_lowercase();
-        let packed = out.packed();
+        let in_context = |e: LiveError| config(format!("{who}: {command}: {e}"));
         let value = if park {
-            lc.con
-                .send_packed_command(&packed)
-                .map_err(|e| LiveError::redis(format!("{who}: sending {command}"), e))?;
+            lc.con.send(&out.args).map_err(in_context)?;
             let previous = std::mem::replace(&mut lc.last_command, lower.clone());
-            if self.await_blocked(lc.id, &lower, &previous, who)? {
+            if self.await_blocked(lc.con.last(), &lower, &previous, who)? {
                 lc.parked = Some(out.fix);
                 return Ok(None);
             }
             notes.push(format!("live: {name} answered at once (the model blocks)"));
-            lc.con.recv_response()
+            lc.con.recv()
         } else {
             lc.last_command = lower;
-            lc.con.req_packed_command(&packed)
+            lc.con.request(&out.args)
         }
-        .map_err(|e| LiveError::redis(format!("{who}: reading the reply to {command}"), e))?;
+        .map_err(in_context)?;
         let reply = wire::incoming(reply_from_value(value), out.fix, &self.prefix, self.tick_ms);
         Ok(Some(match name.as_str() {
             "MULTI" => {
@@ -771,11 +761,10 @@ impl<'a> Runner<'a> {
             ))
         })?;
         let fix = lc.parked.take().unwrap_or_default();
-        let value = lc.con.recv_response().map_err(|e| {
-            LiveError::redis(
-                format!("{who}: reading the reply to its blocked command"),
-                e,
-            )
+        let value = lc.con.recv().map_err(|e| {
+            config(format!(
+                "{who}: reading the reply to its blocked command: {e}"
+            ))
         })?;
         Ok(Some(wire::incoming(
             reply_from_value(value),
@@ -805,36 +794,39 @@ impl<'a> Runner<'a> {
         let mut ids = Vec::new();
         for slot in 0..self.conns[i].len() {
             if let Some(lc) = self.conns[i][slot].take() {
-                let n: i64 = redis::cmd("CLIENT")
-                    .arg("KILL")
-                    .arg("ID")
-                    .arg(lc.id)
-                    .query(&mut self.control)
-                    .map_err(|e| {
-                        LiveError::redis(
-                            format!("killing {}'s connection {}", client_name(i), lc.id),
-                            e,
-                        )
-                    })?;
-                killed += n;
-                ids.push(lc.id);
+                // Its connection to every master.
+                for (node, nc) in lc.con.nodes().iter().enumerate() {
+                    let n: i64 = redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(nc.id)
+                        .query(self.control.node(node))
+                        .map_err(|e| {
+                            LiveError::redis(
+                                format!("killing {}'s connection {}", client_name(i), nc.id),
+                                e,
+                            )
+                        })?;
+                    killed += n;
+                    ids.push((node, nc.id));
+                }
             }
         }
         // The server frees a killed client (its WATCH, MULTI and parked BLPOP) at once;
         // check it is gone before anything else runs.
-        for id in ids {
-            if self.client_info(id)?.is_some() {
+        for (node, id) in ids {
+            if self.client_info((node, id))?.is_some() {
                 return Err(config(format!(
                     "{}'s connection {id} is still listed by CLIENT LIST after CLIENT KILL",
                     client_name(i)
                 )));
             }
         }
-        if killed as usize != self.conns[i].len() {
+        if killed as usize != self.conns[i].len() * self.control.len() {
             self.warnings.push(format!(
                 "CLIENT KILL closed {killed} of {}'s {} connections",
                 client_name(i),
-                self.conns[i].len()
+                self.conns[i].len() * self.control.len()
             ));
         }
         self.crashes += 1;
@@ -932,7 +924,7 @@ impl<'a> Runner<'a> {
         loop {
             let pttl: i64 = redis::cmd("PTTL")
                 .arg(&wire_key)
-                .query(&mut self.control)
+                .query(self.control.for_key(&wire_key))
                 .map_err(|e| LiveError::redis(format!("reading PTTL {key}"), e))?;
             match pttl {
                 -2 => {
@@ -996,10 +988,11 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn client_info(&mut self, id: i64) -> Result<Option<ClientInfo>, LiveError> {
+    /// Connection `id` on master `node`, as that master's CLIENT LIST shows it.
+    fn client_info(&mut self, (node, id): (usize, i64)) -> Result<Option<ClientInfo>, LiveError> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
-            .query(&mut self.control)
+            .query(self.control.node(node))
             .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
         let want = format!("id={id}");
         for line in list.lines() {
@@ -1025,7 +1018,7 @@ impl<'a> Runner<'a> {
 
     /// Whether client `i`'s connection `slot` is parked on the server.
     fn is_blocked(&mut self, i: usize, slot: usize) -> Result<bool, LiveError> {
-        let Some(id) = self.conns[i][slot].as_ref().map(|c| c.id) else {
+        let Some(id) = self.conns[i][slot].as_ref().map(|c| c.con.last()) else {
             return Ok(false);
         };
         Ok(self.client_info(id)?.is_some_and(|c| c.blocked))
@@ -1035,7 +1028,7 @@ impl<'a> Runner<'a> {
     /// blocked (`true`) or shows the command ran without blocking (`false`).
     fn await_blocked(
         &mut self,
-        id: i64,
+        id: (usize, i64),
         name: &str,
         previous: &str,
         who: &str,
@@ -1043,7 +1036,10 @@ impl<'a> Runner<'a> {
         let since = Instant::now();
         loop {
             let info = self.client_info(id)?.ok_or_else(|| {
-                config(format!("{who}: connection {id} is gone from CLIENT LIST"))
+                config(format!(
+                    "{who}: connection {} on master {} is gone from CLIENT LIST",
+                    id.1, id.0
+                ))
             })?;
             if info.blocked {
                 return Ok(true);
@@ -1077,6 +1073,7 @@ impl<'a> Runner<'a> {
         let key = format!("{}{}", self.prefix, self.system.scenario.subject);
         let v = self
             .control
+            .for_key(&key)
             .req_packed_command(&redis::cmd("GET").arg(&key).get_packed_command())
             .map_err(|e| {
                 LiveError::redis(format!("reading {}", self.system.scenario.subject), e)

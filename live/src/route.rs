@@ -7,8 +7,12 @@
 //! three-master cluster answers like it when every command reaches the master that owns its
 //! keys, which these rules ensure, in order:
 //! 1. A connection holding per-connection state on a master — WATCHing, inside MULTI, or
-//!    subscribed — sends everything to that master (its *pin*), until EXEC, DISCARD, UNWATCH
-//!    or the last UNSUBSCRIBE clears the state (tracked from the replies, as a client does).
+//!    subscribed — has that master as its *pin*, until EXEC, DISCARD, UNWATCH or the last
+//!    UNSUBSCRIBE clears the state (tracked from the replies, as a client does). Inside MULTI
+//!    or subscribed, everything goes to the pin; while only WATCHing, the commands about the
+//!    connection's state do ([`STATE_COMMANDS`]: WATCH, MULTI, EXEC, SUBSCRIBE…), and others
+//!    go where rule 2 sends them (on that master's connection, which holds no WATCH, so the
+//!    watch is neither read nor changed).
 //! 2. A command with keys goes to the master of its first key's slot ([`key_slot`], the
 //!    model's own function; CROSSSLOT is refused by every master before ownership is looked
 //!    at, so a command over two slots still meets it).
@@ -36,6 +40,20 @@ use redis::{ConnectionLike, Value};
 
 use crate::executor::reply_from_value;
 use crate::{LiveError, LiveServer};
+
+/// Commands about the connection's own state: while it WATCHes, they go to its pin (rule 1).
+pub const STATE_COMMANDS: [&str; 10] = [
+    "WATCH",
+    "UNWATCH",
+    "MULTI",
+    "EXEC",
+    "DISCARD",
+    "RESET",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "PSUBSCRIBE",
+    "PUNSUBSCRIBE",
+];
 
 /// The slots each master of the `cluster3` backend owns, master 0 first.
 pub const MASTER_SLOTS: [(u16, u16); 3] = [(0, 5460), (5461, 10922), (10923, 16383)];
@@ -175,9 +193,15 @@ impl RoutedConn {
         (self.last, self.nodes[self.last].id)
     }
 
-    /// The master where this connection's messages and parked replies arrive.
+    /// Rule 1: whether `name` goes to the pin (when there is one).
+    fn sticks(&self, name: &str) -> bool {
+        self.in_multi || self.subscriptions > 0 || STATE_COMMANDS.contains(&name)
+    }
+
+    /// The master where this connection's messages and parked replies arrive: where the last
+    /// command went (a subscribed connection sends everything to its pin).
     fn reading_node(&self) -> usize {
-        self.pin.unwrap_or(self.last)
+        self.last
     }
 
     /// Sends `args` and reads the reply.
@@ -185,10 +209,10 @@ impl RoutedConn {
         let name = args[0].to_ascii_uppercase();
         let masters = self.nodes.len();
         let value = match (self.pin, self.open_multi) {
-            (Some(n), _) => self.on(n, args)?,
+            (Some(n), _) if self.sticks(&name) => self.on(n, args)?,
             (None, true) => self.in_open_multi(args, &name)?,
             (None, false) if name == "MULTI" => self.on_every(args)?,
-            (None, false) => match route(args, masters) {
+            _ => match route(args, masters) {
                 Route::Node(n) => self.on(n, args)?,
                 Route::Every => self.on_every(args)?,
                 Route::Gather => self.gather(args, &name)?,
@@ -200,9 +224,10 @@ impl RoutedConn {
 
     /// Sends `args` without reading (a command expected to park); it must have one master.
     pub fn send(&mut self, args: &[String]) -> Result<(), LiveError> {
+        let name = args[0].to_ascii_uppercase();
         let n = match (self.pin, route(args, self.nodes.len())) {
-            (Some(n), _) => n,
-            (None, Route::Node(n)) if !self.open_multi => n,
+            (Some(n), _) if self.sticks(&name) => n,
+            (_, Route::Node(n)) if !self.open_multi => n,
             _ => {
                 return Err(LiveError::Config {
                     reason: format!("{} cannot park on one master", Command(args.to_vec())),

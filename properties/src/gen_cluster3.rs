@@ -10,15 +10,16 @@
 //! master that owns both slots (across masters the second write would be MOVED).
 //!
 //! The routing is `live::route`'s (each command to the master of its first key; a connection
-//! WATCHing, in MULTI or subscribed stays on the master where that began, MULTI's master being
-//! chosen by its first keyed command). Walking the program on the model in cluster mode with
-//! the same pins, a send is dropped when, on a three-master cluster, it would meet another
-//! master's slot where the model (one node) has it local:
-//! 1. inside a pinned connection, a command whose keys lie in one slot of another master
-//!    (Redis answers MOVED, and in MULTI dooms the transaction; the model queues or runs it);
-//!    keys of two slots stay, since CROSSSLOT comes before MOVED on every master;
-//! 2. inside a pinned connection (or an open MULTI), a node-wide command (KEYS, SCAN, DBSIZE,
-//!    FLUSHALL, FLUSHDB, SCRIPT FLUSH): it would run on one master only;
+//! in MULTI or subscribed stays on the master where that began, and so do WATCH, UNWATCH,
+//! MULTI, EXEC and DISCARD while it WATCHes; MULTI's master is chosen by its first keyed
+//! command). Walking the program on the model in cluster mode with the same pins, a send is
+//! dropped when, on a three-master cluster, it would meet another master's slot where the
+//! model (one node) has it local:
+//! 1. a command sent to the pin whose keys lie in one slot of another master (Redis answers
+//!    MOVED, and in MULTI dooms the transaction; the model queues or runs it); keys of two
+//!    slots stay, since CROSSSLOT comes before MOVED on every master;
+//! 2. inside MULTI (open or pinned), a node-wide command (KEYS, SCAN, DBSIZE, FLUSHALL,
+//!    FLUSHDB, SCRIPT FLUSH): it would run on one master only;
 //! 3. SUBSCRIBE on a connection pinned to a master other than 0, where PUBLISH (master 0)
 //!    would count it as remote;
 //! 4. a script one of whose calls names only literal keys of one slot on another master than
@@ -31,7 +32,7 @@
 use crate::gen_cluster::{cluster_program, write};
 use crate::program::{script_body, value, Op, Program};
 use crate::run::conn_id;
-use live::route::{node_of_key, route, Route};
+use live::route::{node_of_key, route, Route, STATE_COMMANDS};
 use model::server::cluster::spans_slots;
 use model::{Command, Outcome, Profile, Server};
 use proptest::prelude::*;
@@ -164,24 +165,29 @@ pub fn routable(mut program: Program) -> Program {
         let pin = pins[usize::from(*conn)];
         let cmd = Command(command.clone());
         let name = cmd.name();
+        let before = server.conn(id).cloned().unwrap_or_default();
+        let in_multi = before.multi.is_some() || pin.open_multi;
+        let sticks = pin.node.is_some()
+            && (before.multi.is_some()
+                || !before.pubsub.channels.is_empty()
+                || STATE_COMMANDS.contains(&name.as_str()));
         let keys = cmd.key_positions();
         let first_node = keys.first().map(|&k| node_of_key(&command[k], MASTERS));
         let one_slot = !keys.is_empty() && !spans_slots([&cmd]);
-        let pinned = pin.node.is_some() || pin.open_multi;
         let node_wide = matches!(route(command, MASTERS), Route::Every | Route::Gather)
             && !(name == "SCRIPT"
                 && command
                     .get(1)
                     .is_some_and(|s| s.eq_ignore_ascii_case("LOAD")));
-        let script_node = pin.node.or(first_node).unwrap_or(0);
+        let script_node = if sticks { pin.node } else { first_node }.unwrap_or(0);
         let foreign_call = body_of(command).is_some_and(|body| {
             lone_literal_calls(&body).iter().any(|lits| {
                 let c = Command([vec!["MGET".to_string()], lits.clone()].concat());
                 !spans_slots([&c]) && node_of_key(&lits[0], MASTERS) != script_node
             })
         });
-        let drop = (one_slot && pin.node.is_some_and(|n| Some(n) != first_node))
-            || (pinned && node_wide)
+        let drop = (one_slot && sticks && pin.node != first_node)
+            || (in_multi && node_wide)
             || (name == "SUBSCRIBE" && pin.node.is_some_and(|n| n != 0))
             || foreign_call;
         if drop {
@@ -190,7 +196,7 @@ pub fn routable(mut program: Program) -> Program {
         // The master this send reaches, and a pin MULTI's first keyed command sets.
         let mut next = pin;
         let used = match (pin.node, pin.open_multi) {
-            (Some(n), _) => n,
+            (Some(n), _) if sticks => n,
             (None, true) => {
                 let n = first_node.unwrap_or(0);
                 if first_node.is_some() || matches!(name.as_str(), "EXEC" | "DISCARD") {
@@ -201,7 +207,7 @@ pub fn routable(mut program: Program) -> Program {
                 }
                 n
             }
-            (None, false) => first_node.unwrap_or(0),
+            _ => first_node.unwrap_or(0),
         };
         let outcome = server.apply(id, &cmd, now);
         let unmodelled = matches!(outcome, Outcome::Unmodelled(_));
@@ -290,6 +296,7 @@ mod tests {
                 "c0: MGET k1 q1",
                 "c0: EXEC",
                 "c1: WATCH q1",
+                "c1: GET k1",
                 "c1: EVAL \"return redis.pcall('MGET', KEYS[1], 'k3')\" 1 q1",
                 "c1: UNWATCH",
                 "c1: GET k1",
