@@ -615,6 +615,12 @@ mod tests {
             }
         );
         assert_eq!(
+            ServerSpec::parse("cluster3").unwrap(),
+            ServerSpec::Cluster3 {
+                binary: "redis-server".into()
+            }
+        );
+        assert_eq!(
             ServerSpec::parse("redis://127.0.0.1:6379/3").unwrap(),
             ServerSpec::External {
                 url: "redis://127.0.0.1:6379/3".into()
