@@ -41,6 +41,9 @@ use redis::{ConnectionLike, Value};
 use crate::executor::reply_from_value;
 use crate::{LiveError, LiveServer};
 
+mod masters;
+pub use masters::Masters;
+
 /// Commands about the connection's own state: while it WATCHes, they go to its pin (rule 1).
 pub const STATE_COMMANDS: [&str; 10] = [
     "WATCH",
@@ -128,7 +131,7 @@ pub struct RoutedConn {
     queued_bodies: Vec<String>,
 }
 
-fn redis_err(context: &str, e: redis::RedisError) -> LiveError {
+pub(crate) fn redis_err(context: &str, e: redis::RedisError) -> LiveError {
     LiveError::redis(context.to_string(), e)
 }
 
@@ -446,64 +449,6 @@ fn disagree(args: &[String], a: &Value, b: &Value) -> LiveError {
             reply_from_value(a.clone()),
             reply_from_value(b.clone())
         ),
-    }
-}
-
-/// One control connection per master (reading keys, CLIENT LIST, clean-up).
-pub struct Masters {
-    cons: Vec<redis::Connection>,
-}
-
-impl Masters {
-    /// Connects to every master of `server`.
-    pub fn open(server: &LiveServer) -> Result<Self, LiveError> {
-        let mut cons = Vec::new();
-        for i in 0..server.masters() {
-            let con = server.connect_node(i)?;
-            con.set_read_timeout(Some(crate::executor::REPLY_TIMEOUT))
-                .map_err(|e| redis_err("setting a read timeout", e))?;
-            cons.push(con);
-        }
-        Ok(Masters { cons })
-    }
-
-    /// How many masters.
-    pub fn len(&self) -> usize {
-        self.cons.len()
-    }
-
-    /// Never: a server has at least one master.
-    pub fn is_empty(&self) -> bool {
-        self.cons.is_empty()
-    }
-
-    /// Master `n`'s control connection.
-    pub fn node(&mut self, n: usize) -> &mut redis::Connection {
-        &mut self.cons[n]
-    }
-
-    /// The control connection of the master that owns `key`.
-    pub fn for_key(&mut self, key: &str) -> &mut redis::Connection {
-        let n = node_of_key(key, self.cons.len());
-        &mut self.cons[n]
-    }
-
-    /// Every master's control connection.
-    pub fn all(&mut self) -> &mut [redis::Connection] {
-        &mut self.cons
-    }
-
-    /// `KEYS pattern` over every master.
-    pub fn keys(&mut self, pattern: &str) -> Result<Vec<String>, LiveError> {
-        let mut out = Vec::new();
-        for con in &mut self.cons {
-            let ks: Vec<String> = redis::cmd("KEYS")
-                .arg(pattern)
-                .query(con)
-                .map_err(|e| redis_err("KEYS", e))?;
-            out.extend(ks);
-        }
-        Ok(out)
     }
 }
 

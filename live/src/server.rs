@@ -294,55 +294,6 @@ impl LiveServer {
             || matches!(self.backend, Backend::Cluster3(_))
     }
 
-    /// How many masters own the keyspace: 3 for `cluster3`, else 1. Master `i` is reached
-    /// with [`LiveServer::connect_node`]; [`crate::route`] says which master a command needs.
-    pub fn masters(&self) -> usize {
-        match &self.backend {
-            Backend::Cluster3(c) => c.nodes.len(),
-            _ => 1,
-        }
-    }
-
-    /// A new connection to master `i` (`0..masters()`); master 0 is [`LiveServer::connect`]'s.
-    pub fn connect_node(&self, i: usize) -> Result<redis::Connection, LiveError> {
-        match &self.backend {
-            Backend::Cluster3(c) => {
-                let node = c.nodes.get(i).ok_or_else(|| LiveError::Config {
-                    reason: format!("master {i} of {}", c.nodes.len()),
-                })?;
-                let info = with_db(
-                    node.addr()
-                        .into_connection_info()
-                        .map_err(|e| LiveError::redis("building connection info", e))?,
-                    self.db,
-                );
-                connect(&info, Duration::from_secs(5))
-                    .map_err(|e| LiveError::redis(format!("connecting to {}", info.addr()), e))
-            }
-            _ if i == 0 => self.connect(),
-            _ => Err(LiveError::Config {
-                reason: format!("master {i} of a single server"),
-            }),
-        }
-    }
-
-    /// PIDs of every `redis-server` child (one per master of `cluster3`), for leak checks.
-    pub fn pids(&self) -> Vec<u32> {
-        match &self.backend {
-            Backend::Process(p) => vec![p.pid()],
-            Backend::Cluster3(c) => c.nodes.iter().map(|n| n.pid()).collect(),
-            _ => vec![],
-        }
-    }
-
-    /// How long `cluster3` took from the first spawn to an agreed slot map.
-    pub fn startup(&self) -> Option<Duration> {
-        match &self.backend {
-            Backend::Cluster3(c) => Some(c.startup),
-            _ => None,
-        }
-    }
-
     /// One line for logs and reports, e.g.
     /// `container redis-races/redis:7.0 at 127.0.0.1:32771 (Redis 7.0.15)`.
     pub fn describe(&self) -> String {
