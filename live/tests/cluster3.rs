@@ -1,6 +1,6 @@
 //! The `cluster3` backend is a real three-master Redis Cluster: every master reports
 //! `cluster_state:ok` and the same slot map, `CLUSTER KEYSLOT` on every master agrees with the
-//! model's slot function, a key is served by the master [`route`] picks and redirected
+//! model's slot function (3020 names: the suite's own and generated ones), a key is served by the master [`route`] picks and redirected
 //! (MOVED) by the others, and dropping the handle ends all three children.
 
 use model::server::cluster::key_slot;
@@ -106,6 +106,34 @@ fn three_masters_agree_route_and_go_away() {
         owners.iter().all(|&n| n > 0),
         "every master owns a key: {owners:?}"
     );
+    // And over many more names (plain, tagged, empty and unclosed tags, non-ASCII), one
+    // pipeline per master: every master's CLUSTER KEYSLOT is the model's.
+    let names: Vec<String> = (0..500)
+        .flat_map(|i| {
+            [
+                format!("key:{i}"),
+                format!("user:{{{i}}}:profile"),
+                format!("{{}}{i}"),
+                format!("{{{i}"),
+                format!("x{{{}}}y{i}", i % 7),
+                format!("\u{e9}t\u{e9}-{i}"),
+            ]
+        })
+        .collect();
+    for (i, con) in masters.iter_mut().enumerate() {
+        let mut pipe = redis::pipe();
+        for n in &names {
+            pipe.cmd("CLUSTER").arg("KEYSLOT").arg(n);
+        }
+        let slots: Vec<i64> = pipe.query(con).unwrap();
+        for (n, slot) in names.iter().zip(slots) {
+            assert_eq!(
+                slot,
+                i64::from(key_slot(n)),
+                "CLUSTER KEYSLOT {n:?} on master {i}"
+            );
+        }
+    }
     // Through a routed connection: a write and a read reach the owner, a transaction is
     // pinned to the master of its first key, and CROSSSLOT is the cluster's own.
     let mut con = RoutedConn::open(&server, None).unwrap();
