@@ -1,7 +1,8 @@
 //! The `cluster3` backend is a real three-master Redis Cluster: every master reports
 //! `cluster_state:ok` and the same slot map, `CLUSTER KEYSLOT` on every master agrees with the
-//! model's slot function (3020 names: the suite's own and generated ones), a key is served by the master [`route`] picks and redirected
-//! (MOVED) by the others, and dropping the handle ends all three children.
+//! model's slot function (3020 names: the suite's own and generated ones), a key is served by
+//! the master [`route`] picks and redirected (MOVED) by the others, and dropping the handle
+//! ends all three children.
 
 use model::server::cluster::key_slot;
 use redis_races_live::route::{node_of_key, route, Route, RoutedConn, MASTER_SLOTS};
