@@ -5,13 +5,17 @@ use crate::Format;
 use clap::Args;
 use live::{LiveServer, SafetyOptions, ServerSpec};
 use model::Profile;
-use properties::matrix::{programs, run_matrix, table, Cell, MATRIX_SEED};
+use properties::matrix::{
+    cluster_programs, programs, run_cluster_cell, run_matrix, table, Cell, CLUSTER_PROFILE,
+    MATRIX_SEED,
+};
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
 pub struct ConformanceArgs {
-    /// Servers to run (repeatable): redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process, or
-    /// a redis:// URL of a server of its own. All four images when omitted.
+    /// Servers to run (repeatable): redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process,
+    /// cluster, cluster3, or a redis:// URL of a server of its own. All four images when
+    /// omitted. A cluster runs the cluster programs against the model's cluster mode.
     #[arg(long = "server")]
     pub servers: Vec<String>,
     /// Programs per server (the same fixed list on every server).
@@ -60,8 +64,17 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, String> {
         let server = LiveServer::start(&spec, &SafetyOptions::default())
             .map_err(|e| format!("{name}: {e}"))?;
         let own = own_profile(name, &server);
-        let (row, took) = run_matrix(name, &server, &progs, own.unwrap_or_default())
-            .map_err(|e| format!("{name}: {e}"))?;
+        let cluster_progs;
+        let (progs, (row, took)) = if server.is_cluster() {
+            cluster_progs = cluster_programs(args.cases, MATRIX_SEED, server.masters());
+            let (cell, took) = run_cluster_cell(name, &server, &cluster_progs)
+                .map_err(|e| format!("{name}: {e}"))?;
+            (&cluster_progs, (vec![cell], took))
+        } else {
+            let run = run_matrix(name, &server, &progs, own.unwrap_or_default())
+                .map_err(|e| format!("{name}: {e}"))?;
+            (&progs, run)
+        };
         eprintln!(
             "{name}: {} cases in {:.1}s ({:.2} cases/s) on {}",
             progs.len(),
@@ -77,7 +90,8 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, String> {
             );
         }
         for c in &row {
-            let diagonal = own.is_some_and(|p| p.name() == c.profile);
+            let diagonal =
+                own.is_some_and(|p| p.name() == c.profile) || c.profile == CLUSTER_PROFILE;
             if diagonal && c.mismatches > 0 {
                 diagonal_ok = false;
             }

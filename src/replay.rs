@@ -28,13 +28,14 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub property: Option<String>,
     /// Server: default, redis-6.0, redis-7.0, redis-8.0, valkey-8.1, process, cluster (one
-    /// redis-server node owning every slot), or a redis:// URL. A check with several servers
+    /// redis-server node owning every slot), cluster3 (three masters, each command routed to
+    /// the master of its keys), or a redis:// URL. A check with several servers
     /// (`--faults failover|restart`, redlock) runs on a fleet of redis-server children:
     /// `process`, or `default` without REDIS_URL.
     #[arg(long, default_value = "default")]
     pub server: String,
     /// As on a Redis cluster (see `check --cluster`); the default server is then `cluster`.
-    /// `--server cluster` implies it.
+    /// `--server cluster` and `--server cluster3` imply it.
     #[arg(long)]
     pub cluster: bool,
     /// Number of clients (default: the scenario's).
@@ -57,14 +58,14 @@ pub struct ReplayArgs {
     pub max_states: usize,
 }
 
-/// `system` with `--replicas`, and as on a cluster when `--cluster` or `--server cluster`
-/// asks for it.
+/// `system` with `--replicas`, and as on a cluster when `--cluster` or `--server
+/// cluster|cluster3` asks for it.
 fn on_cluster_if(system: System, args: &ReplayArgs) -> System {
     let system = match args.replicas {
         Some(n) => system.with_replicas(n),
         None => system,
     };
-    if args.cluster || args.server == "cluster" {
+    if args.cluster || args.server == "cluster" || args.server == "cluster3" {
         system.on_cluster()
     } else {
         system

@@ -11,14 +11,16 @@ mod error;
 pub mod executor;
 pub mod lock;
 pub mod provision;
+pub mod route;
 mod server;
 
 pub use docker::{docker_available, docker_host, image_exists};
 pub use error::LiveError;
 pub use executor::{run_schedule, ExecOptions, LiveRun, Mismatch};
 pub use server::{
-    Link, LiveFleet, LiveServer, SafetyOptions, ServerSpec, DEFAULT_EXTERNAL_DB, DEFAULT_IMAGE,
-    EXTERNAL_READY_TIMEOUT, IMAGES, OWNER_LABEL, READY_TIMEOUT, SERVER_NAMES,
+    Link, LiveFleet, LiveServer, SafetyOptions, ServerSpec, CLUSTER_READY_TIMEOUT,
+    DEFAULT_EXTERNAL_DB, DEFAULT_IMAGE, EXTERNAL_READY_TIMEOUT, IMAGES, OWNER_LABEL, READY_TIMEOUT,
+    SERVER_NAMES,
 };
 
 /// Environment variable that lets live tests pass without a server.

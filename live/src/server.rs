@@ -10,6 +10,8 @@
 //! * **process**: a `redis-server` child on a free loopback port, killed on
 //!   drop and when this process dies. Plain `redis-server` is the host's, or
 //!   without one the image's copy ([`crate::provision::redis_server_binary`]).
+//! * **cluster3**: three such children forming a three-master Redis Cluster
+//!   (`cluster3`); commands reach them through [`crate::route`].
 //!
 //! A [`LiveFleet`] is several process-backend servers: N masters and the first one's
 //! replicas, for schedules with more than one server (`server/fleet.rs`).
@@ -21,12 +23,14 @@ use redis::{ConnectionInfo, IntoConnectionInfo};
 
 use crate::LiveError;
 
+mod cluster3;
 mod container;
 mod external;
 mod fleet;
 mod process;
 
 pub use fleet::{Link, LiveFleet};
+pub use cluster3::CLUSTER_READY_TIMEOUT;
 
 pub(crate) use process::{find_binary, search_path};
 
@@ -44,7 +48,7 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 pub const EXTERNAL_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The names [`ServerSpec::parse`] accepts (besides redis:// URLs).
-pub const SERVER_NAMES: [&str; 7] = [
+pub const SERVER_NAMES: [&str; 8] = [
     "default",
     "redis-6.0",
     "redis-7.0",
@@ -52,6 +56,7 @@ pub const SERVER_NAMES: [&str; 7] = [
     "valkey-8.1",
     "process",
     "cluster",
+    "cluster3",
 ];
 
 /// Container images behind the versioned server names (built by `images/build.sh`).
@@ -93,12 +98,19 @@ pub enum ServerSpec {
         /// The binary, as for `Process`.
         binary: PathBuf,
     },
+    /// Three `redis-server` children forming a Redis Cluster of three masters, owning slots
+    /// 0-5460, 5461-10922 and 10923-16383 ([`crate::route::MASTER_SLOTS`]). Commands reach
+    /// the master of their keys through [`crate::route`].
+    Cluster3 {
+        /// The binary, as for `Process`.
+        binary: PathBuf,
+    },
 }
 
 impl ServerSpec {
     /// Parses a CLI name: `default` (= `Auto`), `redis-6.0` | `redis-7.0` |
     /// `redis-8.0` | `valkey-8.1` (= `Container` with the matching
-    /// `redis-races/...` image), `process`, `cluster`, or a redis:// URL.
+    /// `redis-races/...` image), `process`, `cluster`, `cluster3`, or a redis:// URL.
     pub fn parse(s: &str) -> Result<Self, LiveError> {
         let s = s.trim();
         if s == "default" {
@@ -111,6 +123,11 @@ impl ServerSpec {
         }
         if s == "cluster" {
             return Ok(ServerSpec::Cluster {
+                binary: PathBuf::from("redis-server"),
+            });
+        }
+        if s == "cluster3" {
+            return Ok(ServerSpec::Cluster3 {
                 binary: PathBuf::from("redis-server"),
             });
         }
@@ -227,6 +244,7 @@ enum Backend {
     External(external::External),
     Container(container::ContainerServer),
     Process(process::ProcessServer),
+    Cluster3(cluster3::Cluster3),
 }
 
 impl LiveServer {
@@ -257,22 +275,28 @@ impl LiveServer {
                 let server = process::ProcessServer::start(&binary, true)?;
                 owned(Backend::Process(server), opts)
             }
+            ServerSpec::Cluster3 { binary } => {
+                let cluster = cluster3::Cluster3::start(&binary)?;
+                owned(Backend::Cluster3(cluster), opts)
+            }
         }
     }
 
-    /// `"external"`, `"container"`, `"process"` or `"cluster"`.
+    /// `"external"`, `"container"`, `"process"`, `"cluster"` or `"cluster3"`.
     pub fn backend(&self) -> &'static str {
         match &self.backend {
             Backend::External(_) => "external",
             Backend::Container(_) => "container",
             Backend::Process(p) if p.cluster => "cluster",
             Backend::Process(_) => "process",
+            Backend::Cluster3(_) => "cluster3",
         }
     }
 
-    /// Whether the server runs in cluster mode (the `cluster` backend).
+    /// Whether the server runs in cluster mode (the `cluster` and `cluster3` backends).
     pub fn is_cluster(&self) -> bool {
         matches!(&self.backend, Backend::Process(p) if p.cluster)
+            || matches!(self.backend, Backend::Cluster3(_))
     }
 
     /// One line for logs and reports, e.g.
@@ -291,6 +315,15 @@ impl LiveServer {
                 p.binary.display()
             ),
             Backend::Process(p) => format!("process {} at {at} ({what})", p.binary.display()),
+            Backend::Cluster3(c) => format!(
+                "cluster3 (three masters, process {}) at {} ({what})",
+                c.binary.display(),
+                c.nodes
+                    .iter()
+                    .map(|n| n.port().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -349,6 +382,11 @@ impl LiveServer {
     /// `<prefix>*` + UNLINK in the suite's database (never FLUSHALL, never
     /// FLUSHDB). Servers we own: FLUSHDB of the suite's database.
     pub fn cleanup(&self) -> Result<(), LiveError> {
+        for i in 1..self.masters() {
+            redis::cmd("FLUSHDB")
+                .exec(&mut self.connect_node(i)?)
+                .map_err(|e| LiveError::redis(format!("FLUSHDB of master {i}"), e))?;
+        }
         let mut con = self.connect()?;
         if self.key_prefix.is_empty() {
             redis::cmd("FLUSHDB")
@@ -390,6 +428,10 @@ fn owned(backend: Backend, opts: &SafetyOptions) -> Result<LiveServer, LiveError
             p.addr(),
             format!("process {} at {}", p.binary.display(), p.addr()),
         ),
+        Backend::Cluster3(c) => (
+            c.nodes[0].addr(),
+            format!("cluster3 master 0 at {}", c.nodes[0].addr()),
+        ),
         Backend::External(_) => unreachable!("external servers are not owned"),
     };
     let db = opts.db.unwrap_or(0);
@@ -401,6 +443,7 @@ fn owned(backend: Backend, opts: &SafetyOptions) -> Result<LiveServer, LiveError
     let mut con = match &backend {
         Backend::Process(p) => wait_for_ping(&info, READY_TIMEOUT, &what, || p.check_alive())?,
         Backend::Container(c) => wait_for_ping(&info, READY_TIMEOUT, &what, || c.check_alive())?,
+        Backend::Cluster3(c) => wait_for_ping(&info, READY_TIMEOUT, &what, || c.check_alive())?,
         Backend::External(_) => unreachable!(),
     };
     let (product, version) = server_version(&mut con)?;
@@ -532,6 +575,12 @@ mod tests {
         assert_eq!(
             ServerSpec::parse("process").unwrap(),
             ServerSpec::Process {
+                binary: "redis-server".into()
+            }
+        );
+        assert_eq!(
+            ServerSpec::parse("cluster3").unwrap(),
+            ServerSpec::Cluster3 {
                 binary: "redis-server".into()
             }
         );

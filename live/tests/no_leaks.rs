@@ -1,5 +1,5 @@
-//! A test that panics while holding servers leaves no container and no
-//! redis-server behind, whether the panic is caught in-process or takes a
+//! A test that panics while holding servers (a container, a process, the three
+//! masters of `cluster3`) leaves no container and no redis-server behind, whether the panic is caught in-process or takes a
 //! whole test process down; and a test process killed outright (no unwinding
 //! at all) still takes its redis-server child with it.
 //!
@@ -31,6 +31,24 @@ fn process_spec() -> ServerSpec {
     ServerSpec::Process {
         binary: PathBuf::from("redis-server"),
     }
+}
+
+fn cluster3_spec() -> ServerSpec {
+    ServerSpec::Cluster3 {
+        binary: PathBuf::from("redis-server"),
+    }
+}
+
+/// `a,b,c` → PIDs.
+fn pid_list(field: &str) -> Vec<u32> {
+    field.split(',').map(|p| p.parse().unwrap()).collect()
+}
+
+fn joined(pids: &[u32]) -> String {
+    pids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Is `pid` a live (not zombie) redis-server?
@@ -91,12 +109,16 @@ fn leak_helper() {
             let Some(process) = require_server_for_tests(&process_spec()) else {
                 return;
             };
+            let Some(cluster) = require_server_for_tests(&cluster3_spec()) else {
+                return;
+            };
             println!(
-                "{MARKER} container={} redis_pid={}",
+                "{MARKER} container={} redis_pid={} cluster_pids={}",
                 container.container_id().unwrap(),
-                process.pid().unwrap()
+                process.pid().unwrap(),
+                joined(&cluster.pids())
             );
-            panic!("deliberate panic while holding {container:?} and {process:?}");
+            panic!("deliberate panic while holding {container:?}, {process:?} and {cluster:?}");
         }
         "fleet-sigkill" => {
             let fleet = LiveFleet::start(&process_spec(), 2, 1, &SafetyOptions::default())
@@ -109,7 +131,14 @@ fn leak_helper() {
             let Some(process) = require_server_for_tests(&process_spec()) else {
                 return;
             };
-            println!("{MARKER} redis_pid={}", process.pid().unwrap());
+            let Some(cluster) = require_server_for_tests(&cluster3_spec()) else {
+                return;
+            };
+            println!(
+                "{MARKER} redis_pid={} cluster_pids={}",
+                process.pid().unwrap(),
+                joined(&cluster.pids())
+            );
             // The parent SIGKILLs us: no unwinding, no Drop.
             std::thread::sleep(Duration::from_secs(120));
         }
@@ -175,18 +204,23 @@ fn caught_panic_leaves_no_container_and_no_process() {
         let Some(process) = require_server_for_tests(&process_spec()) else {
             return;
         };
-        held = Some((
-            container.container_id().unwrap().to_string(),
-            process.pid().unwrap(),
-        ));
-        panic!("deliberate panic while holding two servers");
+        let Some(cluster) = require_server_for_tests(&cluster3_spec()) else {
+            return;
+        };
+        let mut pids = cluster.pids();
+        pids.push(process.pid().unwrap());
+        held = Some((container.container_id().unwrap().to_string(), pids));
+        panic!("deliberate panic while holding three servers");
     }));
-    let Some((id, pid)) = held else { return }; // skipped
+    let Some((id, pids)) = held else { return }; // skipped
     assert!(result.is_err());
-    assert!(
-        !redis_server_running(pid),
-        "redis-server {pid} survived the panic"
-    );
+    assert_eq!(pids.len(), 4);
+    for pid in pids {
+        assert!(
+            !redis_server_running(pid),
+            "redis-server {pid} survived the panic"
+        );
+    }
     let owned = containers_owned_by(std::process::id());
     assert!(!owned.contains(&id), "container {id} survived the panic");
 }
@@ -207,6 +241,12 @@ fn panicking_test_process_leaves_no_container_and_no_process() {
         eventually(Duration::from_secs(5), || !redis_server_running(redis_pid)),
         "redis-server {redis_pid} outlived its panicking test process"
     );
+    for pid in pid_list(field(&line, "cluster_pids")) {
+        assert!(
+            eventually(Duration::from_secs(5), || !redis_server_running(pid)),
+            "cluster3 master {pid} outlived its panicking test process"
+        );
+    }
 }
 
 #[test]
@@ -218,6 +258,14 @@ fn killed_test_process_takes_its_redis_server_along() {
         eventually(Duration::from_secs(5), || !redis_server_running(redis_pid)),
         "redis-server {redis_pid} outlived its SIGKILLed parent (PR_SET_PDEATHSIG)"
     );
+    let cluster = pid_list(field(&line, "cluster_pids"));
+    assert_eq!(cluster.len(), 3);
+    for pid in cluster {
+        assert!(
+            eventually(Duration::from_secs(5), || !redis_server_running(pid)),
+            "cluster3 master {pid} outlived its SIGKILLed parent (PR_SET_PDEATHSIG)"
+        );
+    }
 }
 
 #[test]

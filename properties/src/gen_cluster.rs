@@ -22,7 +22,7 @@ pub const CLUSTER_SCRIPTS: [&str; 6] = [
 ];
 
 /// A write to one key, for the transactions of rule 2.
-fn write(k: String, v: String, which: u8) -> Vec<String> {
+pub(crate) fn write(k: String, v: String, which: u8) -> Vec<String> {
     match which % 3 {
         0 => vec!["SET".into(), k, v],
         1 => vec!["INCR".into(), k],

@@ -7,6 +7,7 @@
 
 mod dump;
 pub mod gen_cluster;
+pub mod gen_cluster3;
 pub mod gen_faith;
 pub mod gen_lex;
 pub mod gen_types;

@@ -2,9 +2,9 @@
 //! compared with the model under every profile.
 
 use crate::program::{program, Program};
-use crate::run::{compare, run_model, Divergence, LiveSession};
+use crate::run::{compare, run_model, run_model_on, Divergence, LiveSession};
 use live::{LiveError, LiveServer};
-use model::Profile;
+use model::{Profile, Server};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::Serialize;
@@ -33,9 +33,26 @@ pub struct Cell {
 
 /// `cases` programs generated from `seed`, in order.
 pub fn programs(cases: usize, seed: [u8; 32]) -> Vec<Program> {
+    sample(program(MAX_STEPS), cases, seed)
+}
+
+/// `cases` cluster programs from `seed`: those of `properties::gen_cluster3` for a cluster of
+/// several masters, else `properties::gen_cluster`'s.
+pub fn cluster_programs(cases: usize, seed: [u8; 32], masters: usize) -> Vec<Program> {
+    if masters > 1 {
+        sample(
+            crate::gen_cluster3::cluster3_program(MAX_STEPS),
+            cases,
+            seed,
+        )
+    } else {
+        sample(crate::gen_cluster::cluster_program(MAX_STEPS), cases, seed)
+    }
+}
+
+fn sample(strategy: impl Strategy<Value = Program>, cases: usize, seed: [u8; 32]) -> Vec<Program> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let strategy = program(MAX_STEPS);
     (0..cases)
         .map(|_| {
             strategy
@@ -85,6 +102,44 @@ pub fn run_matrix(
         }
     }
     Ok((cells, started.elapsed()))
+}
+
+/// The name of the cluster-mode profile's cell (Redis 7.0's slot rules, `--cluster`).
+pub const CLUSTER_PROFILE: &str = "redis-7.0 cluster";
+
+/// Runs `programs` on a live cluster (`cluster`, `cluster3`) and compares each run with the
+/// model's cluster mode on Redis 7.0: one cell, [`CLUSTER_PROFILE`], and the live time spent.
+pub fn run_cluster_cell(
+    server_name: &str,
+    live: &LiveServer,
+    programs: &[Program],
+) -> Result<(Cell, Duration), LiveError> {
+    let mut session = LiveSession::new(live)?;
+    let model = Server::new(Profile::Redis70).on_cluster();
+    let mut cell = Cell {
+        server: server_name.to_string(),
+        profile: CLUSTER_PROFILE.to_string(),
+        cases: 0,
+        mismatches: 0,
+        commands: command_counts(programs),
+        example: None,
+    };
+    let started = Instant::now();
+    for prog in programs {
+        let live_run = session.run_guided(prog, model.clone())?;
+        cell.cases += 1;
+        if let Some(d) = compare(prog, &run_model_on(prog, model.clone()), &live_run) {
+            cell.mismatches += 1;
+            if cell
+                .example
+                .as_ref()
+                .is_none_or(|(p, _)| prog.ops.len() < p.ops.len())
+            {
+                cell.example = Some((prog.clone(), d));
+            }
+        }
+    }
+    Ok((cell, started.elapsed()))
 }
 
 /// How many times each command is sent in `programs` (see [`Cell::commands`]).
@@ -147,13 +202,20 @@ pub fn new_command_share(counts: &BTreeMap<String, usize>) -> (usize, usize) {
 
 /// The matrix as a table: one row per (server, profile).
 pub fn table(cells: &[Cell]) -> String {
+    // 12 wide, or as wide as the longest profile (the cluster cell's).
+    let w = cells
+        .iter()
+        .map(|c| c.profile.len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let mut out = format!(
-        "{:<12} {:<12} {:>6} {:>10}\n",
+        "{:<12} {:<w$} {:>6} {:>10}\n",
         "SERVER", "PROFILE", "CASES", "MISMATCHES"
     );
     for c in cells {
         out.push_str(&format!(
-            "{:<12} {:<12} {:>6} {:>10}\n",
+            "{:<12} {:<w$} {:>6} {:>10}\n",
             c.server, c.profile, c.cases, c.mismatches
         ));
     }

@@ -3,9 +3,9 @@
 use crate::dump::{dump_value, join_pairs, sorted_keys};
 use crate::program::{Op, Program};
 use live::executor::reply_from_value;
+use live::route::{Masters, RoutedConn};
 use live::{LiveError, LiveServer};
 use model::{Command, ConnId, Outcome, Profile, Reply, Server};
-use redis::ConnectionLike;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 pub const TICK_MS: u64 = 200;
 /// How long to wait for a key or a BLPOP the model expires at a tick to go on the server.
 const SETTLE_WAIT: Duration = Duration::from_secs(2);
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn is_blocking(name: &str) -> bool {
     ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH"]
@@ -128,15 +127,16 @@ pub fn run_model_on(program: &Program, mut server: Server) -> Run {
     }
 }
 
-/// A live server prepared for conformance runs (owned: no key prefix).
+/// A live server prepared for conformance runs (owned: no key prefix). On the `cluster3`
+/// backend every program connection is a [`RoutedConn`] (each command to the master of its
+/// keys, `live::route`) and the control connections are one per master.
 pub struct LiveSession<'a> {
     server: &'a LiveServer,
-    control: redis::Connection,
+    masters: Masters,
 }
 
 struct Conn {
-    con: redis::Connection,
-    id: i64,
+    con: RoutedConn,
     parked: bool,
     /// The last command sent was a blocking one (BLPOP BRPOP BLMOVE BRPOPLPUSH).
     after_blpop: bool,
@@ -158,17 +158,25 @@ impl<'a> LiveSession<'a> {
                     .into(),
             });
         }
-        let control = server.connect()?;
-        control
-            .set_read_timeout(Some(REPLY_TIMEOUT))
-            .map_err(|e| err("setting a read timeout", e))?;
-        Ok(LiveSession { server, control })
+        let masters = Masters::open(server)?;
+        Ok(LiveSession { server, masters })
     }
 
-    fn blocked_ids(&mut self) -> Result<BTreeMap<i64, bool>, LiveError> {
+    /// Whether each connection (master, CLIENT ID) is blocked, by CLIENT LIST on every master.
+    fn blocked_ids(&mut self) -> Result<BTreeMap<(usize, i64), bool>, LiveError> {
+        let mut out = BTreeMap::new();
+        for node in 0..self.masters.len() {
+            for (id, blocked) in self.blocked_on(node)? {
+                out.insert((node, id), blocked);
+            }
+        }
+        Ok(out)
+    }
+
+    fn blocked_on(&mut self, node: usize) -> Result<BTreeMap<i64, bool>, LiveError> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
-            .query(&mut self.control)
+            .query(self.masters.node(node))
             .map_err(|e| err("CLIENT LIST", e))?;
         let mut out = BTreeMap::new();
         for line in list.lines() {
@@ -189,10 +197,14 @@ impl<'a> LiveSession<'a> {
     }
 
     /// Waits until the connection is no longer blocked or `wait` passes; true if unblocked.
-    fn await_unblocked(&mut self, id: i64, wait: Duration) -> Result<bool, LiveError> {
+    fn await_unblocked(
+        &mut self,
+        (node, id): (usize, i64),
+        wait: Duration,
+    ) -> Result<bool, LiveError> {
         let since = Instant::now();
         loop {
-            if !self.blocked_ids()?.get(&id).copied().unwrap_or(false) {
+            if !self.blocked_on(node)?.get(&id).copied().unwrap_or(false) {
                 return Ok(true);
             }
             if since.elapsed() > wait {
@@ -205,7 +217,12 @@ impl<'a> LiveSession<'a> {
     /// Waits until the connection shows up blocked, or its command ran without blocking. When
     /// the connection's previous command was BLPOP too, CLIENT LIST's `cmd=blpop` proves
     /// nothing: then only a short wait for the blocked flag tells.
-    fn await_parked(&mut self, id: i64, name: &str, after_blpop: bool) -> Result<bool, LiveError> {
+    fn await_parked(
+        &mut self,
+        (node, id): (usize, i64),
+        name: &str,
+        after_blpop: bool,
+    ) -> Result<bool, LiveError> {
         let limit = if after_blpop {
             Duration::from_millis(300)
         } else {
@@ -215,7 +232,7 @@ impl<'a> LiveSession<'a> {
         loop {
             let list: String = redis::cmd("CLIENT")
                 .arg("LIST")
-                .query(&mut self.control)
+                .query(self.masters.node(node))
                 .map_err(|e| err("CLIENT LIST", e))?;
             let want = format!("id={id}");
             if let Some(line) = list
@@ -248,7 +265,7 @@ impl<'a> LiveSession<'a> {
     fn pttl(&mut self, key: &str) -> Result<i64, LiveError> {
         redis::cmd("PTTL")
             .arg(key)
-            .query(&mut self.control)
+            .query(self.masters.for_key(key))
             .map_err(|e| err("PTTL", e))
     }
 
@@ -260,26 +277,19 @@ impl<'a> LiveSession<'a> {
 
     /// [`LiveSession::run`] with a fresh model server of any mode as the guide.
     pub fn run_guided(&mut self, program: &Program, guide: Server) -> Result<Run, LiveError> {
-        let mut con = self.server.connect()?;
-        redis::cmd("FLUSHDB")
-            .exec(&mut con)
-            .map_err(|e| err("FLUSHDB", e))?;
-        redis::cmd("SCRIPT")
-            .arg("FLUSH")
-            .exec(&mut con)
-            .map_err(|e| err("SCRIPT FLUSH", e))?;
+        for con in self.masters.all() {
+            redis::cmd("FLUSHDB")
+                .exec(con)
+                .map_err(|e| err("FLUSHDB", e))?;
+            redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .exec(con)
+                .map_err(|e| err("SCRIPT FLUSH", e))?;
+        }
         let mut conns = Vec::new();
         for _ in 0..program.conns {
-            let mut con = self.server.connect()?;
-            con.set_read_timeout(Some(REPLY_TIMEOUT))
-                .map_err(|e| err("setting a read timeout", e))?;
-            let id: i64 = redis::cmd("CLIENT")
-                .arg("ID")
-                .query(&mut con)
-                .map_err(|e| err("CLIENT ID", e))?;
             conns.push(Conn {
-                con,
-                id,
+                con: RoutedConn::open(self.server, None)?,
                 parked: false,
                 after_blpop: false,
             });
@@ -317,8 +327,8 @@ impl<'a> LiveSession<'a> {
                         }
                     }
                     for c in timed_out {
-                        let id = conns[c.client as usize].id;
-                        self.await_unblocked(id, SETTLE_WAIT)?;
+                        let at = conns[c.client as usize].con.last();
+                        self.await_unblocked(at, SETTLE_WAIT)?;
                     }
                 }
                 Op::Send { conn, command } => {
@@ -338,34 +348,21 @@ impl<'a> LiveSession<'a> {
                     if c.parked {
                         step.reply = Some(Reply::err("skipped: connection parked"));
                     } else {
-                        let mut packed = redis::cmd(&command[0]);
-                        for a in &command[1..] {
-                            packed.arg(a);
-                        }
-                        let packed = packed.get_packed_command();
                         let blocking = is_blocking(&command[0]);
                         let after_blpop = std::mem::replace(&mut c.after_blpop, blocking);
                         if guide_outcome == Some(Outcome::Blocked) {
-                            c.con
-                                .send_packed_command(&packed)
-                                .map_err(|e| err("sending", e))?;
-                            let id = c.id;
+                            c.con.send(command)?;
+                            let at = c.con.last();
                             let name = command[0].to_ascii_lowercase();
-                            if self.await_parked(id, &name, after_blpop)? {
+                            if self.await_parked(at, &name, after_blpop)? {
                                 conns[*conn as usize].parked = true;
                                 step.blocked = true;
                             } else {
-                                let v = conns[*conn as usize]
-                                    .con
-                                    .recv_response()
-                                    .map_err(|e| err("reading", e))?;
+                                let v = conns[*conn as usize].con.recv()?;
                                 step.reply = Some(reply_from_value(v));
                             }
                         } else {
-                            let v = c
-                                .con
-                                .req_packed_command(&packed)
-                                .map_err(|e| err("reading", e))?;
+                            let v = c.con.request(command)?;
                             step.reply = Some(reply_from_value(v));
                         }
                     }
@@ -377,18 +374,15 @@ impl<'a> LiveSession<'a> {
                 // way when the step's own reply has arrived (Redis writes both before it
                 // reads the next command). A missing one is a read timeout, an error.
                 for _ in model.take_messages(conn_id(c)) {
-                    let v = conns[c as usize]
-                        .con
-                        .recv_response()
-                        .map_err(|e| err("reading a pub/sub message", e))?;
+                    let v = conns[c as usize].con.recv()?;
                     step.messages.push((c, reply_from_value(v)));
                 }
             }
             if conns.iter().any(|c| c.parked) {
                 let blocked = self.blocked_ids()?;
                 for (i, c) in conns.iter_mut().enumerate() {
-                    if c.parked && !blocked.get(&c.id).copied().unwrap_or(false) {
-                        let v = c.con.recv_response().map_err(|e| err("reading", e))?;
+                    if c.parked && !blocked.get(&c.con.last()).copied().unwrap_or(false) {
+                        let v = c.con.recv()?;
                         c.parked = false;
                         step.served.push((i as u8, reply_from_value(v)));
                     }
@@ -398,33 +392,31 @@ impl<'a> LiveSession<'a> {
         }
         drop(conns);
         let mut keys = Vec::new();
-        let mut names: Vec<String> = redis::cmd("KEYS")
-            .arg("*")
-            .query(&mut con)
-            .map_err(|e| err("KEYS", e))?;
+        let mut names = self.masters.keys("*")?;
         names.sort();
         for k in names {
+            let con = self.masters.for_key(&k);
             let ty: String = redis::cmd("TYPE")
                 .arg(&k)
-                .query(&mut con)
+                .query(&mut *con)
                 .map_err(|e| err("TYPE", e))?;
             let v = match ty.as_str() {
                 "string" => redis::cmd("GET")
                     .arg(&k)
-                    .query::<Option<String>>(&mut con)
+                    .query::<Option<String>>(&mut *con)
                     .map_err(|e| err("GET", e))?
                     .unwrap_or_default(),
                 "list" => redis::cmd("LRANGE")
                     .arg(&k)
                     .arg(0)
                     .arg(-1)
-                    .query::<Vec<String>>(&mut con)
+                    .query::<Vec<String>>(&mut *con)
                     .map_err(|e| err("LRANGE", e))?
                     .join(","),
                 "hash" => join_pairs(
                     &redis::cmd("HGETALL")
                         .arg(&k)
-                        .query::<Vec<String>>(&mut con)
+                        .query::<Vec<String>>(&mut *con)
                         .map_err(|e| err("HGETALL", e))?,
                     '=',
                 ),
@@ -434,7 +426,7 @@ impl<'a> LiveSession<'a> {
                         .arg(0)
                         .arg(-1)
                         .arg("WITHSCORES")
-                        .query::<Vec<String>>(&mut con)
+                        .query::<Vec<String>>(&mut *con)
                         .map_err(|e| err("ZRANGE", e))?,
                     ':',
                 ),

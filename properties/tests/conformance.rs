@@ -7,6 +7,7 @@ use live::ServerSpec;
 use model::Profile;
 use model::Server;
 use properties::gen_cluster::cluster_program;
+use properties::gen_cluster3::cluster3_program;
 use properties::gen_lex::lex_program;
 use properties::matrix::MAX_STEPS;
 use properties::program::program;
@@ -147,6 +148,22 @@ fn redis_7_0_cluster_conforms_to_cluster_mode() {
         "cluster",
         Server::new(Profile::Redis70).on_cluster(),
         "proptest-regressions/conformance-cluster.txt",
+    );
+}
+
+/// A real three-master Redis 7.0 cluster (`cluster3`: slots 0-5460, 5461-10922, 10923-16383)
+/// against the same cluster mode, each command routed to the master of its keys
+/// (`live::route`), with the cluster programs a cluster client can route
+/// (`properties::gen_cluster3`): the keys live on all three masters (`k2`, `k3` on 0, `q1` on
+/// 1, `k1`, `{k1}k2`, `q2` on 2), so CROSSSLOT meets commands and EXECs on every master.
+#[test]
+fn redis_7_0_cluster3_conforms_to_cluster_mode() {
+    conforms_on(
+        "cluster3",
+        Server::new(Profile::Redis70).on_cluster(),
+        cluster3_program(MAX_STEPS).boxed(),
+        cases(),
+        "proptest-regressions/conformance-cluster3.txt",
     );
 }
 

@@ -180,7 +180,7 @@ impl Runner<'_> {
         let Nodes::Fleet(f) = &self.nodes else {
             unreachable!("replicas are a fleet's")
         };
-        let mut con = f.replica(r).connect()?;
+        let mut con = crate::route::Masters::open(f.replica(r))?;
         let live = snapshot::read_keyspace(
             &mut con,
             &self.prefix,
@@ -267,7 +267,7 @@ impl Runner<'_> {
     /// still parked there is answered with the model's connection-lost error.
     fn reconnect(&mut self, s: usize) -> Result<Vec<String>, LiveError> {
         let mut notes = Vec::new();
-        self.control[s] = self.nodes.connect(s)?;
+        self.control[s] = self.nodes.control(s)?;
         for i in 0..self.conns.len() {
             for slot in 0..self.conns[i].len() {
                 if self.system.server_of(i, slot) != s {
@@ -298,22 +298,27 @@ impl Runner<'_> {
 
     pub(super) fn crash(&mut self, i: usize) -> Result<Step, LiveError> {
         let mut killed = 0;
+        let mut expected = 0;
         let mut ids = Vec::new();
         for slot in 0..self.conns[i].len() {
             if let Some(lc) = self.conns[i][slot].take() {
-                let n: i64 = redis::cmd("CLIENT")
-                    .arg("KILL")
-                    .arg("ID")
-                    .arg(lc.id)
-                    .query(&mut self.control[lc.server])
-                    .map_err(|e| {
-                        LiveError::redis(
-                            format!("killing {}'s connection {}", client_name(i), lc.id),
-                            e,
-                        )
-                    })?;
-                killed += n;
-                ids.push((lc.server, lc.id));
+                // Its connection to every master of its server.
+                for (node, nc) in lc.con.nodes().iter().enumerate() {
+                    let n: i64 = redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(nc.id)
+                        .query(self.control[lc.server].node(node))
+                        .map_err(|e| {
+                            LiveError::redis(
+                                format!("killing {}'s connection {}", client_name(i), nc.id),
+                                e,
+                            )
+                        })?;
+                    killed += n;
+                    expected += 1;
+                    ids.push((lc.server, (node, nc.id)));
+                }
             }
         }
         // The server frees a killed client (its WATCH, MULTI and parked BLPOP) at once;
@@ -321,16 +326,16 @@ impl Runner<'_> {
         for (server, id) in ids {
             if self.client_info(server, id)?.is_some() {
                 return Err(config(format!(
-                    "{}'s connection {id} is still listed by CLIENT LIST after CLIENT KILL",
-                    client_name(i)
+                    "{}'s connection {} is still listed by CLIENT LIST after CLIENT KILL",
+                    client_name(i),
+                    id.1
                 )));
             }
         }
-        if killed as usize != self.conns[i].len() {
+        if killed != expected {
             self.warnings.push(format!(
-                "CLIENT KILL closed {killed} of {}'s {} connections",
+                "CLIENT KILL closed {killed} of {}'s {expected} connections",
                 client_name(i),
-                self.conns[i].len()
             ));
         }
         self.crashes += 1;

@@ -88,7 +88,7 @@ impl Runner<'_> {
         loop {
             let pttl: i64 = redis::cmd("PTTL")
                 .arg(&wire_key)
-                .query(&mut self.control[server])
+                .query(self.control[server].for_key(&wire_key))
                 .map_err(|e| LiveError::redis(format!("reading PTTL {key}"), e))?;
             match pttl {
                 -2 => {
@@ -152,15 +152,16 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Connection `id` of model server `server`, as its CLIENT LIST shows it.
+    /// Connection `id` on master `node` of model server `server`, as that master's CLIENT
+    /// LIST shows it.
     pub(super) fn client_info(
         &mut self,
         server: usize,
-        id: i64,
+        (node, id): (usize, i64),
     ) -> Result<Option<ClientInfo>, LiveError> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
-            .query(&mut self.control[server])
+            .query(self.control[server].node(node))
             .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
         let want = format!("id={id}");
         for line in list.lines() {
@@ -186,7 +187,10 @@ impl Runner<'_> {
 
     /// Whether client `i`'s connection `slot` is parked on the server.
     pub(super) fn is_blocked(&mut self, i: usize, slot: usize) -> Result<bool, LiveError> {
-        let Some((server, id)) = self.conns[i][slot].as_ref().map(|c| (c.server, c.id)) else {
+        let Some((server, id)) = self.conns[i][slot]
+            .as_ref()
+            .map(|c| (c.server, c.con.last()))
+        else {
             return Ok(false);
         };
         Ok(self.client_info(server, id)?.is_some_and(|c| c.blocked))
@@ -197,7 +201,7 @@ impl Runner<'_> {
     pub(super) fn await_blocked(
         &mut self,
         server: usize,
-        id: i64,
+        id: (usize, i64),
         name: &str,
         previous: &str,
         who: &str,
@@ -205,7 +209,10 @@ impl Runner<'_> {
         let since = Instant::now();
         loop {
             let info = self.client_info(server, id)?.ok_or_else(|| {
-                config(format!("{who}: connection {id} is gone from CLIENT LIST"))
+                config(format!(
+                    "{who}: connection {} on master {} is gone from CLIENT LIST",
+                    id.1, id.0
+                ))
             })?;
             if info.blocked {
                 return Ok(true);

@@ -3,7 +3,8 @@
 //! drive, and each action dispatched to what performs it live. The final [`World`] is built
 //! here from the live run (the property is judged on it).
 
-use super::{config, snapshot, wire, ExecOptions, WaitReporter, CLOCK_MARGIN, REPLY_TIMEOUT};
+use super::{config, snapshot, wire, ExecOptions, WaitReporter, CLOCK_MARGIN};
+use crate::route::{Masters, RoutedConn};
 use crate::{LiveError, LiveFleet, LiveServer};
 use model::fleet::Fleet;
 use model::server::ConnState;
@@ -26,12 +27,16 @@ impl Nodes<'_> {
         }
     }
 
-    /// A connection to model server `i`, with [`REPLY_TIMEOUT`] as its read timeout.
-    pub(super) fn connect(&self, i: usize) -> Result<redis::Connection, LiveError> {
-        let con = self.server(i).connect()?;
-        con.set_read_timeout(Some(REPLY_TIMEOUT))
-            .map_err(|e| LiveError::redis("setting a read timeout", e))?;
-        Ok(con)
+    /// The control connections of model server `i` (one per master of it: three on
+    /// `cluster3`), with [`super::REPLY_TIMEOUT`] as their read timeout.
+    pub(super) fn control(&self, i: usize) -> Result<Masters, LiveError> {
+        Masters::open(self.server(i))
+    }
+
+    /// A client connection to model server `i` named `name` (on `cluster3`, one to each
+    /// master, routed by key: [`crate::route`]).
+    pub(super) fn connect(&self, i: usize, name: &str) -> Result<RoutedConn, LiveError> {
+        RoutedConn::open(self.server(i), Some(name))
     }
 
     /// Removes the run's keys from every master (a fleet's replicas follow, or are reset
@@ -52,13 +57,12 @@ impl Nodes<'_> {
     }
 }
 
-/// One live connection of one client.
+/// One live connection of one client: on `cluster3`, one per master, each command routed to
+/// the master of its keys ([`crate::route`]).
 pub(super) struct LiveConn {
-    pub(super) con: redis::Connection,
+    pub(super) con: RoutedConn,
     /// The model server it is bound to.
     pub(super) server: usize,
-    /// CLIENT ID on that server.
-    pub(super) id: i64,
     /// Set while a blocking command waits for its reply: how to read that reply.
     pub(super) parked: Option<wire::Fix>,
     /// The reply to a parked command its server answered (or lost) before the connection
@@ -79,8 +83,8 @@ pub(super) struct Runner<'a> {
     pub(super) timed: bool,
     pub(super) on_wait: Option<WaitReporter>,
     pub(super) prefix: String,
-    /// One control connection per model server.
-    pub(super) control: Vec<redis::Connection>,
+    /// The control connections of each model server (one per master of it).
+    pub(super) control: Vec<Masters>,
     /// `conns[client][slot]`; `None` once killed.
     pub(super) conns: Vec<Vec<Option<LiveConn>>>,
     pub(super) clients: Vec<ClientState>,
@@ -146,7 +150,7 @@ impl<'a> Runner<'a> {
         let system = self.system;
         self.nodes.cleanup()?;
         for s in 0..system.servers() {
-            let con = self.nodes.connect(s)?;
+            let con = self.nodes.control(s)?;
             self.control.push(con);
         }
         for i in 0..system.bounds.clients {
@@ -160,16 +164,22 @@ impl<'a> Runner<'a> {
             if system.scenario.setup.iter().any(|(_, v)| v.px.is_some()) {
                 self.presets_at = Some(Instant::now());
             }
-            let mut pipe = redis::pipe();
+            // One pipeline per master of server 0: each key is written where it lives.
+            let masters = self.control[0].len();
+            let mut pipes = vec![(redis::pipe(), false); masters];
             for (k, v) in &system.scenario.setup {
+                let node = crate::route::node_of_key(&format!("{}{k}", self.prefix), masters);
                 for command in v.commands(k) {
                     let out = wire::outgoing(&command, &self.prefix, opts.tick_ms, self.timed)
                         .map_err(config)?;
-                    pipe.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                    pipes[node].0.cmd(&out.args[0]).arg(&out.args[1..]).ignore();
+                    pipes[node].1 = true;
                 }
             }
-            pipe.exec(&mut self.control[0])
-                .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
+            for (node, (pipe, _)) in pipes.iter().enumerate().filter(|(_, (_, used))| *used) {
+                pipe.exec(self.control[0].node(node))
+                    .map_err(|e| LiveError::redis("writing the scenario's starting keys", e))?;
+            }
         }
         self.sync_linked()?;
         for i in 0..system.bounds.clients {
@@ -183,20 +193,12 @@ impl<'a> Runner<'a> {
     pub(super) fn open_conn(&self, i: usize, slot: usize) -> Result<LiveConn, LiveError> {
         let server = self.system.server_of(i, slot);
         let name = self.system.connection_name(i, slot);
-        let mut con = self.nodes.connect(server)?;
-        let (id,): (i64,) = redis::pipe()
-            .cmd("CLIENT")
-            .arg("SETNAME")
-            .arg(format!("redis-races:{}:{name}", client_name(i)))
-            .ignore()
-            .cmd("CLIENT")
-            .arg("ID")
-            .query(&mut con)
-            .map_err(|e| LiveError::redis("naming a client connection", e))?;
+        let con = self
+            .nodes
+            .connect(server, &format!("redis-races:{}:{name}", client_name(i)))?;
         Ok(LiveConn {
             con,
             server,
-            id,
             parked: None,
             kept: None,
             last_command: "client".into(),

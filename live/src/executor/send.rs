@@ -104,23 +104,21 @@ impl Runner<'_> {
     ) -> Result<Option<Reply>, LiveError> {
         let name = command.name();
         let lower = name.to_ascii_lowercase();
-        let packed = out.packed();
+        let in_context = |e: LiveError| config(format!("{who}: {command}: {e}"));
         let value = if park {
-            lc.con
-                .send_packed_command(&packed)
-                .map_err(|e| LiveError::redis(format!("{who}: sending {command}"), e))?;
+            lc.con.send(&out.args).map_err(in_context)?;
             let previous = std::mem::replace(&mut lc.last_command, lower.clone());
-            if self.await_blocked(lc.server, lc.id, &lower, &previous, who)? {
+            if self.await_blocked(lc.server, lc.con.last(), &lower, &previous, who)? {
                 lc.parked = Some(out.fix);
                 return Ok(None);
             }
             notes.push(format!("live: {name} answered at once (the model blocks)"));
-            lc.con.recv_response()
+            lc.con.recv()
         } else {
             lc.last_command = lower;
-            lc.con.req_packed_command(&packed)
+            lc.con.request(&out.args)
         }
-        .map_err(|e| LiveError::redis(format!("{who}: reading the reply to {command}"), e))?;
+        .map_err(in_context)?;
         let reply = wire::incoming(reply_from_value(value), out.fix, &self.prefix, self.tick_ms);
         Ok(Some(match name.as_str() {
             "MULTI" => {
@@ -174,11 +172,10 @@ impl Runner<'_> {
             ))
         })?;
         let fix = lc.parked.take().unwrap_or_default();
-        let value = lc.con.recv_response().map_err(|e| {
-            LiveError::redis(
-                format!("{who}: reading the reply to its blocked command"),
-                e,
-            )
+        let value = lc.con.recv().map_err(|e| {
+            config(format!(
+                "{who}: reading the reply to its blocked command: {e}"
+            ))
         })?;
         Ok(Some(wire::incoming(
             reply_from_value(value),
@@ -218,6 +215,7 @@ impl Runner<'_> {
     pub(super) fn read_subject(&mut self) -> Result<Option<String>, LiveError> {
         let key = format!("{}{}", self.prefix, self.system.scenario.subject);
         let v = self.control[0]
+            .for_key(&key)
             .req_packed_command(&redis::cmd("GET").arg(&key).get_packed_command())
             .map_err(|e| {
                 LiveError::redis(format!("reading {}", self.system.scenario.subject), e)

@@ -2,6 +2,7 @@
 //! real server holds.
 
 use super::wire::reply_from_value;
+use crate::route::Masters;
 use crate::LiveError;
 use model::server::{Entry, Server, Value};
 use model::Reply;
@@ -14,7 +15,7 @@ use std::time::Instant;
 /// PTTL plus the time its reply came back), measured from `started` and counted in ticks of
 /// `tick_ms`, rounded down to the tick at which the model expires it. Types the model does not know are reported in `warnings` and left out.
 pub(crate) fn read_keyspace(
-    con: &mut redis::Connection,
+    masters: &mut Masters,
     prefix: &str,
     started: Instant,
     tick_ms: u64,
@@ -22,7 +23,13 @@ pub(crate) fn read_keyspace(
     warnings: &mut Vec<String>,
 ) -> Result<Server, LiveError> {
     let mut server = Server::default();
-    for raw in scan(con, prefix)? {
+    let mut keys = Vec::new();
+    for con in masters.all() {
+        keys.extend(scan(con, prefix)?);
+    }
+    keys.sort();
+    for raw in keys {
+        let con = masters.for_key(&String::from_utf8_lossy(&raw));
         let Some(name) = raw.strip_prefix(prefix.as_bytes()) else {
             continue;
         };
@@ -144,7 +151,7 @@ fn protocol(reason: String) -> LiveError {
     }
 }
 
-/// Every key of the connection's database that starts with `prefix` (all keys when empty).
+/// Every key of the connection's database (one master's) that starts with `prefix` (all keys when empty).
 fn scan(con: &mut redis::Connection, prefix: &str) -> Result<Vec<Vec<u8>>, LiveError> {
     let pattern = format!("{}*", glob_escape(prefix));
     let mut cursor: u64 = 0;

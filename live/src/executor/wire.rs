@@ -31,17 +31,6 @@ pub(crate) struct Outgoing {
     pub fix: Fix,
 }
 
-impl Outgoing {
-    /// RESP encoding of the argument vector.
-    pub fn packed(&self) -> Vec<u8> {
-        let mut cmd = redis::Cmd::new();
-        for a in &self.args {
-            cmd.arg(a.as_bytes());
-        }
-        cmd.get_packed_command()
-    }
-}
-
 /// Whether a command carries a time argument that depends on the length of a tick.
 pub(crate) fn has_time_argument(cmd: &Command) -> bool {
     matches!(

@@ -358,6 +358,7 @@ fn fleet_binary(spec: &ServerSpec) -> Result<PathBuf, LiveError> {
         ServerSpec::External { .. } => Err(no("an external server (REDIS_URL)")),
         ServerSpec::Container { image } => Err(no(&format!("the container {image}"))),
         ServerSpec::Cluster { .. } => Err(no("the cluster backend")),
+        ServerSpec::Cluster3 { .. } => Err(no("the cluster3 backend")),
     }
 }
 

@@ -1,6 +1,8 @@
 //! A `redis-server` child on a free loopback port, optionally in cluster mode: a cluster of
 //! one node, its config file in the child's temp dir, that assigns itself all 16384 slots
-//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`.
+//! (`CLUSTER ADDSLOTSRANGE 0 16383`) and is ready once `CLUSTER INFO` says `cluster_state:ok`;
+//! or a bare cluster node with no slots, for the three-master cluster (`super::cluster3`).
+//! A cluster node's bus listens on a second free port (`--cluster-port`), never port+10000.
 //!
 //! The child is killed when the handle drops (including during a panic
 //! unwind) and, through `PR_SET_PDEATHSIG`, when this process dies without
@@ -42,6 +44,8 @@ pub(super) struct ProcessServer {
     pub(super) cluster: bool,
     child: Child,
     port: u16,
+    /// The cluster bus port (cluster mode only).
+    pub(super) bus_port: Option<u16>,
     dir: PathBuf,
     log: PathBuf,
 }
@@ -51,7 +55,7 @@ impl ProcessServer {
     /// through INFO's `process_id`, so a foreign server that grabbed the port
     /// first is never mistaken for ours).
     pub(super) fn start(binary: &Path, cluster: bool) -> Result<Self, LiveError> {
-        Self::start_at(binary, cluster, None)
+        Self::start_with(binary, cluster, cluster, None)
     }
 
     /// As [`ProcessServer::start`], on `port` when given (a restarted fleet node comes back
@@ -60,6 +64,20 @@ impl ProcessServer {
         binary: &Path,
         cluster: bool,
         port: Option<u16>,
+    ) -> Result<Self, LiveError> {
+        Self::start_with(binary, cluster, cluster, port)
+    }
+
+    /// A node in cluster mode that owns no slot yet (a member of `super::cluster3`).
+    pub(super) fn start_cluster_node(binary: &Path) -> Result<Self, LiveError> {
+        Self::start_with(binary, true, false, None)
+    }
+
+    fn start_with(
+        binary: &Path,
+        cluster_mode: bool,
+        cluster: bool,
+        at: Option<u16>,
     ) -> Result<Self, LiveError> {
         let binary = resolve_binary(binary)?;
         remove_stale_dirs();
@@ -70,23 +88,29 @@ impl ProcessServer {
             // (Re)created each attempt: a failed attempt's Drop removes it.
             fs::create_dir_all(&dir)
                 .map_err(|e| LiveError::io(format!("creating {}", dir.display()), e))?;
-            let chosen = match port {
+            let port = match at {
                 Some(p) => p,
                 None => free_port()?,
             };
-            let log = dir.join(format!("redis-{chosen}.log"));
-            let child = spawn(&binary, chosen, &dir, &log, cluster)?;
+            let bus_port = if cluster_mode {
+                Some(free_port()?)
+            } else {
+                None
+            };
+            let log = dir.join(format!("redis-{port}.log"));
+            let child = spawn(&binary, port, &dir, &log, bus_port)?;
             let server = ProcessServer {
                 binary: binary.clone(),
                 cluster,
                 child,
-                port: chosen,
+                port,
+                bus_port,
                 dir: dir.clone(),
                 log,
             };
             match server.wait_ready() {
                 Ok(()) => return Ok(server),
-                Err(Failure::PortLost(e)) if port.is_none() => last_error = Some(e),
+                Err(Failure::PortLost(e)) if at.is_none() => last_error = Some(e),
                 Err(Failure::PortLost(e)) => return Err(e),
                 Err(Failure::Fatal(e)) => return Err(e),
             }
@@ -165,12 +189,12 @@ impl ProcessServer {
         }
     }
 
-    pub(super) fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     pub(super) fn port(&self) -> u16 {
         self.port
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub(super) fn addr(&self) -> redis::ConnectionAddr {
@@ -285,7 +309,7 @@ fn spawn(
     port: u16,
     dir: &Path,
     log: &Path,
-    cluster: bool,
+    bus_port: Option<u16>,
 ) -> Result<Child, LiveError> {
     let out =
         File::create(log).map_err(|e| LiveError::io(format!("creating {}", log.display()), e))?;
@@ -301,15 +325,16 @@ fn spawn(
         .arg("--dir")
         .arg(dir)
         .current_dir(dir)
-        .args(if cluster {
-            vec![
+        .args(match bus_port {
+            Some(bus) => vec![
                 "--cluster-enabled".into(),
                 "yes".into(),
+                "--cluster-port".into(),
+                bus.to_string().into(),
                 "--cluster-config-file".into(),
                 dir.join(format!("nodes-{port}.conf")).into_os_string(),
-            ]
-        } else {
-            vec![]
+            ],
+            None => vec![],
         })
         .stdin(Stdio::null())
         .stdout(out)
