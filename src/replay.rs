@@ -156,7 +156,7 @@ fn from_row(args: &ReplayArgs) -> Result<Target, String> {
         let result = checker::check(&system, limits, &mut |_| {});
         match (result.verdict, result.counterexample) {
             (Verdict::Violated, Some(trace)) => {
-                let actions = trace.actions()?;
+                let actions = trace.actions_for(&system)?;
                 return Ok(Target {
                     system,
                     actions,
@@ -274,7 +274,9 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
     }
     let clients = args.clients.unwrap_or(trace.clients);
     let system = on_cluster_if(job.system(Some(clients)), args);
-    let actions = trace.actions().map_err(|e| format!("{shown}: {e}"))?;
+    let actions = trace
+        .actions_for(&system)
+        .map_err(|e| format!("{shown}: {e}"))?;
     Ok(Target {
         system,
         actions,

@@ -249,6 +249,7 @@ fn trace(
 fn action_word(a: Action) -> String {
     match a {
         Action::Step(i) => format!("{} steps", client_name(i)),
+        Action::Thread(i, t) => format!("{} thread {t} steps", client_name(i)),
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
         Action::Choose(i, k) => format!("{} chooses {k}", client_name(i)),
@@ -461,7 +462,8 @@ impl<'a> Runner<'a> {
         self.started = base.checked_sub(margin).unwrap_or(base);
         for (n, &a) in actions.iter().enumerate() {
             let step = match a {
-                Action::Step(i) => self.client_step(i, &model_steps[n])?,
+                Action::Step(i) => self.client_step(i, 0, &model_steps[n])?,
+                Action::Thread(i, t) => self.client_step(i, t, &model_steps[n])?,
                 Action::Tick => self.tick(&worlds[n])?,
                 Action::Crash(i) => self.crash(i)?,
                 Action::Choose(i, k) => self.choose(i, k),
@@ -565,12 +567,13 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
+    /// Thread `thread` of client `i` (0: its main thread) takes its step.
+    fn client_step(&mut self, i: usize, thread: u8, model_step: &Step) -> Result<Step, LiveError> {
         let system = self.system;
         let mut step = Step {
             time: self.now / 1000,
             kind: StepKind::Tick,
-            client: Some(client_name(i)),
+            client: Some(system.thread_name(i, thread)),
             server: None,
             connection: None,
             command: None,
@@ -578,7 +581,7 @@ impl<'a> Runner<'a> {
             events: vec![],
             notes: vec![],
         };
-        match self.clients[i].status {
+        match self.clients[i].thread_status(thread) {
             Status::Waiting { conn } => {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
@@ -590,17 +593,18 @@ impl<'a> Runner<'a> {
                     ));
                     return Ok(step);
                 };
-                self.clients[i].status = Status::Running;
-                step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
+                self.clients[i].set_thread_status(thread, Status::Running);
+                step.events =
+                    system.read_thread_reply(&mut self.clients[i], i, thread, &reply, self.now);
                 step.reply = Some(reply);
             }
             Status::Sleeping { .. } => {
                 step.kind = StepKind::Local;
-                step.events = system.wake(&mut self.clients[i], i, self.now);
+                step.events = system.wake_thread(&mut self.clients[i], i, thread, self.now);
                 return Ok(step);
             }
             Status::Running => {
-                let next = system.begin_step(&mut self.clients[i], i, self.now);
+                let next = system.begin_thread_step(&mut self.clients[i], i, thread, self.now);
                 let mut events = next.events;
                 match next.op {
                     Op::Send { conn, command } => {
@@ -618,13 +622,21 @@ impl<'a> Runner<'a> {
                                     let after = self.read_subject()?;
                                     self.note_foreign_release(i, before, after, &mut step.notes);
                                 }
-                                let later =
-                                    system.read_reply(&mut self.clients[i], i, &reply, self.now);
+                                let later = system.read_thread_reply(
+                                    &mut self.clients[i],
+                                    i,
+                                    thread,
+                                    &reply,
+                                    self.now,
+                                );
                                 events.extend(later);
                                 step.reply = Some(reply);
                             }
                             None => {
-                                self.clients[i].status = Status::Waiting { conn: conn as u8 };
+                                self.clients[i].set_thread_status(
+                                    thread,
+                                    Status::Waiting { conn: conn as u8 },
+                                );
                                 self.subject = None;
                                 step.notes.push(format!("{} blocks", client_name(i)));
                             }
@@ -634,7 +646,7 @@ impl<'a> Runner<'a> {
                     Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;
-                        system.rest(&mut self.clients[i], &op, self.now);
+                        system.rest_thread(&mut self.clients[i], thread, &op, self.now);
                     }
                 }
                 step.events = events;
@@ -840,6 +852,7 @@ impl<'a> Runner<'a> {
         self.crashes += 1;
         let c = &mut self.clients[i];
         c.status = Status::Crashed { at: self.now };
+        c.threads.clear();
         c.in_cs = false;
         Ok(Step {
             time: self.now / 1000,

@@ -46,7 +46,7 @@ fn every_violation_replays_and_reproduces() {
             not_replayed.push(label);
             continue;
         }
-        let actions = trace.actions().expect("schedule");
+        let actions = trace.actions_for(&system).expect("schedule");
         let run = run_schedule(&server, &system, &actions, &ExecOptions::default())
             .unwrap_or_else(|e| panic!("{label}: {e}"));
         replayed += 1;

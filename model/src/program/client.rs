@@ -19,7 +19,7 @@ use crate::reply::Reply;
 /// Whether the events stated before `input` were reported with an earlier step: true of a
 /// reply, and of a retry loop's mark, which stands for the reply that decided the attempt.
 fn is_boundary(input: &Input) -> bool {
-    !matches!(input, Input::Time(_))
+    !matches!(input, Input::Time(_) | Input::Thread(_))
 }
 
 fn describe(input: &Input) -> &'static str {
@@ -29,6 +29,7 @@ fn describe(input: &Input) -> &'static str {
         Input::Attempt(_) | Input::Attempted(_) => "started a retry loop",
         Input::Slept => "slept",
         Input::Chose(_) => "made a choice",
+        Input::Thread(_) => "let another thread step",
     }
 }
 
@@ -104,6 +105,30 @@ pub(crate) struct Harvest {
     /// Whether the run began with no reply (or retry mark) in the trail: the program's
     /// first step, whose events no reply has carried yet.
     pub first_step: bool,
+    /// The threads the program spawned (`c:spawn`), in the order spawned.
+    pub threads: Vec<ThreadHarvest>,
+}
+
+/// What a run left of one spawned thread.
+#[derive(Debug)]
+pub(crate) struct ThreadHarvest {
+    /// Its connection slot (its name is that connection's).
+    pub slot: u8,
+    /// Its next step; `None` once its function has returned.
+    pub pending: Option<Pending>,
+    /// Its `exit`s not yet carried by a step of its own.
+    pub deferred: Vec<Event>,
+}
+
+/// Whose input the trail holds next.
+enum Peek<'t> {
+    /// The current thread's: the input, and how many trail entries it takes (1, or 2 with
+    /// its thread mark).
+    Mine(&'t Input, usize),
+    /// Another thread's.
+    Other,
+    /// None: the trail is consumed.
+    End,
 }
 
 /// What a run stopped at: the program's next step.
@@ -128,6 +153,13 @@ pub struct Client<'a> {
     fresh_from: usize,
     now: u64,
     pub(crate) harvest: Harvest,
+    /// The thread whose verbs are answered now: its connection slot (0: the main thread).
+    thread: u8,
+    /// Whether the trail holds a thread mark (another thread has stepped).
+    threaded: bool,
+    /// Per thread slot, the trail position after that thread's last reply (or wake-up,
+    /// choice): its `exit`s stated before were carried by an earlier step of its own.
+    thread_fresh: Vec<(u8, usize)>,
 }
 
 impl<'a> Client<'a> {
@@ -138,6 +170,24 @@ impl<'a> Client<'a> {
         now: u64,
     ) -> Client<'a> {
         let fresh_from = trail.iter().rposition(is_boundary).map_or(0, |p| p + 1);
+        let threaded = trail.iter().any(|i| matches!(i, Input::Thread(_)));
+        let mut thread_fresh: Vec<(u8, usize)> = Vec::new();
+        if threaded {
+            let mut owner = 0u8;
+            for (p, input) in trail.iter().enumerate() {
+                if let Input::Thread(t) = input {
+                    owner = *t;
+                    continue;
+                }
+                if is_boundary(input) {
+                    match thread_fresh.iter_mut().find(|(t, _)| *t == owner) {
+                        Some(f) => f.1 = p + 1,
+                        None => thread_fresh.push((owner, p + 1)),
+                    }
+                }
+                owner = 0;
+            }
+        }
         Client {
             ctx,
             connections,
@@ -149,7 +199,102 @@ impl<'a> Client<'a> {
                 first_step: fresh_from == 0,
                 ..Harvest::default()
             },
+            thread: 0,
+            threaded,
+            thread_fresh,
         }
+    }
+
+    /// Answers thread `slot`'s verbs from now on (the Lua front end's scheduler).
+    pub(crate) fn set_thread(&mut self, slot: u8) {
+        self.thread = slot;
+    }
+
+    /// Whose input the trail holds next: `Some(slot)` of the thread it belongs to, or `None`
+    /// when the trail is consumed.
+    pub(crate) fn next_owner(&self) -> Option<u8> {
+        match self.trail.get(self.pos)? {
+            Input::Thread(t) => Some(*t),
+            _ => Some(0),
+        }
+    }
+
+    /// Starts thread `name` (one of the program's connections, not the first): its events
+    /// and steps are its own from now on. Returns its slot.
+    pub(crate) fn spawn(&mut self, name: &str) -> Result<u8, String> {
+        let Some(slot) = self.connections.iter().position(|c| *c == name) else {
+            return Err(format!(
+                "c:spawn({name:?}): a thread runs on a connection of its own, one of {:?}",
+                self.connections
+            ));
+        };
+        if slot == 0 || self.thread != 0 {
+            return Err(format!(
+                "c:spawn({name:?}): only the main thread spawns, and not on its first connection"
+            ));
+        }
+        let slot = slot as u8;
+        if self.harvest.threads.iter().any(|t| t.slot == slot) {
+            return Err(format!("c:spawn({name:?}): the thread is already running"));
+        }
+        self.harvest.threads.push(ThreadHarvest {
+            slot,
+            pending: None,
+            deferred: Vec::new(),
+        });
+        self.event(Event::Spawned {
+            thread: name.to_string(),
+            slot,
+        });
+        Ok(slot)
+    }
+
+    fn peek(&self) -> Peek<'_> {
+        match (self.trail.get(self.pos), self.thread) {
+            (None, _) => Peek::End,
+            (Some(Input::Thread(t)), me) if *t == me => match self.trail.get(self.pos + 1) {
+                Some(input) => Peek::Mine(input, 2),
+                None => Peek::End,
+            },
+            (Some(Input::Thread(_)), _) => Peek::Other,
+            (Some(input), 0) => Peek::Mine(input, 1),
+            (Some(_), _) => Peek::Other,
+        }
+    }
+
+    /// The current thread waits on `pending`.
+    fn wait_on(&mut self, pending: Pending) {
+        let me = self.thread;
+        if me == 0 {
+            self.harvest.pending = Some(pending);
+        } else if let Some(t) = self.harvest.threads.iter_mut().find(|t| t.slot == me) {
+            t.pending = Some(pending);
+        }
+    }
+
+    /// Whether the current thread already waits on a step.
+    fn waiting(&self) -> bool {
+        let me = self.thread;
+        if me == 0 {
+            return self.harvest.pending.is_some();
+        }
+        self.harvest
+            .threads
+            .iter()
+            .any(|t| t.slot == me && t.pending.is_some())
+    }
+
+    /// Whether an `exit` stated now is news: stated after the current thread's last step.
+    fn exit_is_fresh(&self) -> bool {
+        if !self.threaded {
+            return self.is_fresh();
+        }
+        let from = self
+            .thread_fresh
+            .iter()
+            .find(|(t, _)| *t == self.thread)
+            .map_or(0, |f| f.1);
+        self.pos >= from
     }
 
     /// Whether every input of the trail has been handed out.
@@ -187,7 +332,7 @@ impl<'a> Client<'a> {
 
     /// Breaks the contract if the program went on after a step it had to wait for.
     fn went_on(&mut self, doing: &dyn Fn() -> String) -> bool {
-        if self.harvest.pending.is_some() {
+        if self.waiting() {
             let what = doing();
             self.broken(format!(
                 "the program went on after a call it had to wait for, and then {what}: \
@@ -202,20 +347,27 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("sent {command}")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Reply(r)) => {
-                self.pos += 1;
-                Ok(r.clone())
+        match self.peek() {
+            Peek::Mine(Input::Reply(r), n) => {
+                let r = r.clone();
+                self.pos += n;
+                Ok(r)
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now sends {command}"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Call(slot, command));
+            Peek::Other => {
+                self.broken(format!(
+                    "not deterministic: another thread stepped here on an earlier run, and now it sends {command}"
+                ));
+                Err(Stop(()))
+            }
+            Peek::End => {
+                self.wait_on(Pending::Call(slot, command));
                 Err(Stop(()))
             }
         }
@@ -228,20 +380,26 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("slept {ms} ms")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Slept) => {
-                self.pos += 1;
+        match self.peek() {
+            Peek::Mine(Input::Slept, n) => {
+                self.pos += n;
                 Ok(())
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now sleeps"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Sleep(ms));
+            Peek::Other => {
+                self.broken(
+                    "not deterministic: another thread stepped here on an earlier run, and now it sleeps".into(),
+                );
+                Err(Stop(()))
+            }
+            Peek::End => {
+                self.wait_on(Pending::Sleep(ms));
                 Err(Stop(()))
             }
         }
@@ -262,20 +420,31 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("chose among {n}")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Chose(k)) if *k < n => {
-                self.pos += 1;
-                Ok(*k)
+        if self.thread != 0 {
+            self.broken("c:choose is for the main thread only".into());
+            return Err(Stop(()));
+        }
+        match self.peek() {
+            Peek::Mine(Input::Chose(k), m) if *k < n => {
+                let k = *k;
+                self.pos += m;
+                Ok(k)
             }
-            Some(other) => {
+            Peek::Other => {
+                self.broken(format!(
+                    "not deterministic: another thread stepped here on an earlier run, and now it chooses among {n}"
+                ));
+                Err(Stop(()))
+            }
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now chooses among {n}"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Choose(n));
+            Peek::End => {
+                self.wait_on(Pending::Choose(n));
                 Err(Stop(()))
             }
         }
@@ -283,19 +452,30 @@ impl<'a> Client<'a> {
 
     /// The client's clock: logical time in ms (see the contract). Not a step.
     pub fn now(&mut self) -> u64 {
-        match self.trail.get(self.pos) {
-            Some(Input::Time(t)) => {
-                self.pos += 1;
-                *t
+        match self.peek() {
+            Peek::Mine(Input::Time(t), n) => {
+                let t = *t;
+                self.pos += n;
+                t
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now reads the clock"
                 ));
                 self.now
             }
-            None => {
+            Peek::Other => {
+                self.broken(
+                    "not deterministic: another thread stepped here on an earlier run, and now it reads the clock".into(),
+                );
+                self.now
+            }
+            Peek::End => {
+                if self.thread != 0 {
+                    self.trail.push(Input::Thread(self.thread));
+                    self.pos += 1;
+                }
                 self.trail.push(Input::Time(self.now));
                 self.pos += 1;
                 self.now
@@ -337,6 +517,12 @@ impl<'a> Client<'a> {
     /// loop has already ended on an earlier run, how.
     pub(crate) fn attempts_begin(&mut self) -> Loop {
         let start = self.pos;
+        if self.threaded || !self.harvest.threads.is_empty() {
+            // Compacting a loop's inputs would drop the other threads' inputs among them.
+            self.broken(
+                "c:attempts cannot run once a thread is spawned: write the loop with `for`".into(),
+            );
+        }
         match self.trail.get(self.pos) {
             Some(Input::Attempted(ok)) => {
                 self.pos += 1;
@@ -390,12 +576,17 @@ impl<'a> Client<'a> {
 
     /// States an event that takes effect with the last reply.
     pub fn event(&mut self, event: Event) {
-        if self.is_fresh() {
-            if event == Event::Exit {
-                self.harvest.deferred.push(event);
-            } else {
-                self.harvest.events.push(event);
+        if event == Event::Exit {
+            if !self.exit_is_fresh() {
+                return;
             }
+            let me = self.thread;
+            match self.harvest.threads.iter_mut().find(|t| t.slot == me) {
+                Some(t) => t.deferred.push(event),
+                None => self.harvest.deferred.push(event),
+            }
+        } else if self.is_fresh() {
+            self.harvest.events.push(event);
         }
     }
 

@@ -52,6 +52,7 @@
 //!   a variant changes break determinism). `pcall` around `c:call` is not supported.
 
 mod engine;
+mod run;
 mod scenario;
 
 pub use scenario::{load, load_source};
@@ -99,7 +100,7 @@ impl Program for LuaProgram {
 
     fn run(&self, c: &mut Client) -> Flow {
         match engine::with_engine(&self.file, |e| {
-            engine::run_variant(e, &self.variant, self.role, c)
+            run::run_variant(e, &self.variant, self.role, c)
         }) {
             Ok(flow) => flow,
             Err(why) => {
