@@ -48,12 +48,14 @@
 --     none   holds for both: the renewer extends before the lease runs out (the fault model
 --            lets no tick pass a live holder's lease), so a slow holder keeps its lock.
 --     crash  holds: a crashed holder's threads die with it and its lock expires.
---     pause  VIOLATED for both: the paused process's renewer is paused too; A holds, the
---            clock passes its 2 s, the lock expires, B's SET NX succeeds: two holders.
+--     pause  VIOLATED for both (4 steps): the paused process's renewer is paused too; A
+--            holds, the clock passes its 2 s, the lock expires, B's SET NX succeeds: two
+--            holders.
 --   `learns-lock-lost` (a holder whose own renewer found the lock gone does not write
 --   after that):
---     python-redis-lock  VIOLATED under pause: A is paused past its expiry, B takes the
---            lock, A's renewer wakes and its extend returns 1 (the thread dies), then A's
+--     python-redis-lock  VIOLATED under pause (7 steps): A takes the lock; the clock passes
+--            its 2 s before A's renewer runs (the process is paused), the lock expires; the
+--            renewer wakes and its extend returns 1 (NotAcquired: the thread dies); then A's
 --            work ends and it writes: the process knew, the writer did not.
 --     lock-client        holds: the renewer marks the guard lost and the write checks it.
 --

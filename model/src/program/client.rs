@@ -228,6 +228,12 @@ impl<'a> Client<'a> {
                 self.connections
             ));
         };
+        if slot >= 8 {
+            // The visited set packs a thread's action with its slot in three bits.
+            return Err(format!(
+                "c:spawn({name:?}): a thread runs on one of the first 8 connections"
+            ));
+        }
         if slot == 0 || self.thread != 0 {
             return Err(format!(
                 "c:spawn({name:?}): only the main thread spawns, and not on its first connection"

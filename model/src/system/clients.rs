@@ -6,6 +6,9 @@
 //! 2. A command goes to the server the connection is bound to; a reply is read at once
 //!    (`read_reply`), a parked command later, when served.
 //! 3. `settle_client`: a program that next ends, sleeps or chooses comes to rest there.
+//!
+//! A client's spawned threads (`c:spawn`) step the same way: the `*_thread` forms take the
+//! thread's connection slot (0: the main thread, whose status is the client's).
 
 use super::{StepKind, System};
 use crate::client_name;

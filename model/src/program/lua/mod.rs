@@ -41,8 +41,9 @@
 //!   `c:attempts(n, function(attempt) … end)` (a retry loop whose attempts share nothing but
 //!   their number: return a value to stop, nil to retry), the events `c:acquired(lease_s)`,
 //!   `c:acquired_until(ms)`, `c:enter()`, `c:exit()`, `c:released()`, `c:committed(delta)`,
-//!   `c:gave_up()`, `c:event(name, value)` (kept in the history), and `c.token`, `c.role`,
-//!   `c.params`, `c.is_error(reply)`.
+//!   `c:gave_up()`, `c:event(name, value)` (kept in the history), `c:spawn(name, fn)` (a
+//!   second thread on the connection `name`, sharing the variant's variables: `run.rs`), and
+//!   `c.token`, `c.role`, `c.params`, `c.is_error(reply)`.
 //!   What a step is, when events take effect and what determinism means: [`crate::program`].
 //! - `property(name, "always" | "at-end", function(w) … end)` returns `true`, or `false` and a
 //!   message; `w` is described in `engine`'s `observation`.
