@@ -364,8 +364,20 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
             format!(", {tick_ms} ms per tick")
         }
     );
+    // The client and conn columns widen for a spawned thread (`A/renewer`) and its connection.
+    let width = |f: &dyn Fn(&model::Step) -> Option<&str>| {
+        m.steps
+            .iter()
+            .filter_map(f)
+            .map(|s| s.chars().count())
+            .fold(6, usize::max)
+    };
+    let (cw, nw) = (
+        width(&|s| s.client.as_deref()),
+        width(&|s| s.connection.as_deref()),
+    );
     out.push_str(&format!(
-        "{:>3} {:>3}  {:<6} {:<6} {:<40} {:<18} {:<18} {}\n",
+        "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
         "#", "t", "client", "conn", "command", "model reply", "live reply", "same"
     ));
     for (i, (ms, ls)) in m.steps.iter().zip(&run.live.steps).enumerate() {
@@ -381,7 +393,7 @@ fn render(run: &LiveRun, server: &LiveServer, tick_ms: u64) -> String {
         };
         let same = executor::same_step(ms, ls);
         out.push_str(&format!(
-            "{:>3} {:>3}  {:<6} {:<6} {:<40} {:<18} {:<18} {}\n",
+            "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
             i + 1,
             ms.time,
             ms.client.as_deref().unwrap_or("-"),
