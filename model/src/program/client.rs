@@ -16,6 +16,11 @@ use crate::command::Command;
 use crate::recipe::{ClientCtx, Event, Input, Params};
 use crate::reply::Reply;
 
+mod threads;
+
+use threads::Peek;
+pub(crate) use threads::ThreadHarvest;
+
 /// Whether the events stated before `input` were reported with an earlier step: true of a
 /// reply, and of a retry loop's mark, which stands for the reply that decided the attempt.
 fn is_boundary(input: &Input) -> bool {
@@ -109,28 +114,6 @@ pub(crate) struct Harvest {
     pub threads: Vec<ThreadHarvest>,
 }
 
-/// What a run left of one spawned thread.
-#[derive(Debug)]
-pub(crate) struct ThreadHarvest {
-    /// Its connection slot (its name is that connection's).
-    pub slot: u8,
-    /// Its next step; `None` once its function has returned.
-    pub pending: Option<Pending>,
-    /// Its `exit`s not yet carried by a step of its own.
-    pub deferred: Vec<Event>,
-}
-
-/// Whose input the trail holds next.
-enum Peek<'t> {
-    /// The current thread's: the input, and how many trail entries it takes (1, or 2 with
-    /// its thread mark).
-    Mine(&'t Input, usize),
-    /// Another thread's.
-    Other,
-    /// None: the trail is consumed.
-    End,
-}
-
 /// What a run stopped at: the program's next step.
 #[derive(Debug)]
 pub(crate) enum Pending {
@@ -170,24 +153,7 @@ impl<'a> Client<'a> {
         now: u64,
     ) -> Client<'a> {
         let fresh_from = trail.iter().rposition(is_boundary).map_or(0, |p| p + 1);
-        let threaded = trail.iter().any(|i| matches!(i, Input::Thread(_)));
-        let mut thread_fresh: Vec<(u8, usize)> = Vec::new();
-        if threaded {
-            let mut owner = 0u8;
-            for (p, input) in trail.iter().enumerate() {
-                if let Input::Thread(t) = input {
-                    owner = *t;
-                    continue;
-                }
-                if is_boundary(input) {
-                    match thread_fresh.iter_mut().find(|(t, _)| *t == owner) {
-                        Some(f) => f.1 = p + 1,
-                        None => thread_fresh.push((owner, p + 1)),
-                    }
-                }
-                owner = 0;
-            }
-        }
+        let (threaded, thread_fresh) = threads::freshness(trail);
         Client {
             ctx,
             connections,
@@ -203,104 +169,6 @@ impl<'a> Client<'a> {
             threaded,
             thread_fresh,
         }
-    }
-
-    /// Answers thread `slot`'s verbs from now on (the Lua front end's scheduler).
-    pub(crate) fn set_thread(&mut self, slot: u8) {
-        self.thread = slot;
-    }
-
-    /// Whose input the trail holds next: `Some(slot)` of the thread it belongs to, or `None`
-    /// when the trail is consumed.
-    pub(crate) fn next_owner(&self) -> Option<u8> {
-        match self.trail.get(self.pos)? {
-            Input::Thread(t) => Some(*t),
-            _ => Some(0),
-        }
-    }
-
-    /// Starts thread `name` (one of the program's connections, not the first): its events
-    /// and steps are its own from now on. Returns its slot.
-    pub(crate) fn spawn(&mut self, name: &str) -> Result<u8, String> {
-        let Some(slot) = self.connections.iter().position(|c| *c == name) else {
-            return Err(format!(
-                "c:spawn({name:?}): a thread runs on a connection of its own, one of {:?}",
-                self.connections
-            ));
-        };
-        if slot >= 8 {
-            // The visited set packs a thread's action with its slot in three bits.
-            return Err(format!(
-                "c:spawn({name:?}): a thread runs on one of the first 8 connections"
-            ));
-        }
-        if slot == 0 || self.thread != 0 {
-            return Err(format!(
-                "c:spawn({name:?}): only the main thread spawns, and not on its first connection"
-            ));
-        }
-        let slot = slot as u8;
-        if self.harvest.threads.iter().any(|t| t.slot == slot) {
-            return Err(format!("c:spawn({name:?}): the thread is already running"));
-        }
-        self.harvest.threads.push(ThreadHarvest {
-            slot,
-            pending: None,
-            deferred: Vec::new(),
-        });
-        self.event(Event::Spawned {
-            thread: name.to_string(),
-            slot,
-        });
-        Ok(slot)
-    }
-
-    fn peek(&self) -> Peek<'_> {
-        match (self.trail.get(self.pos), self.thread) {
-            (None, _) => Peek::End,
-            (Some(Input::Thread(t)), me) if *t == me => match self.trail.get(self.pos + 1) {
-                Some(input) => Peek::Mine(input, 2),
-                None => Peek::End,
-            },
-            (Some(Input::Thread(_)), _) => Peek::Other,
-            (Some(input), 0) => Peek::Mine(input, 1),
-            (Some(_), _) => Peek::Other,
-        }
-    }
-
-    /// The current thread waits on `pending`.
-    fn wait_on(&mut self, pending: Pending) {
-        let me = self.thread;
-        if me == 0 {
-            self.harvest.pending = Some(pending);
-        } else if let Some(t) = self.harvest.threads.iter_mut().find(|t| t.slot == me) {
-            t.pending = Some(pending);
-        }
-    }
-
-    /// Whether the current thread already waits on a step.
-    fn waiting(&self) -> bool {
-        let me = self.thread;
-        if me == 0 {
-            return self.harvest.pending.is_some();
-        }
-        self.harvest
-            .threads
-            .iter()
-            .any(|t| t.slot == me && t.pending.is_some())
-    }
-
-    /// Whether an `exit` stated now is news: stated after the current thread's last step.
-    fn exit_is_fresh(&self) -> bool {
-        if !self.threaded {
-            return self.is_fresh();
-        }
-        let from = self
-            .thread_fresh
-            .iter()
-            .find(|(t, _)| *t == self.thread)
-            .map_or(0, |f| f.1);
-        self.pos >= from
     }
 
     /// Whether every input of the trail has been handed out.
