@@ -27,7 +27,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
             let cx = result
                 .counterexample
                 .expect("a violation has a counterexample");
-            let actions = model::minimize::minimize(&system, &cx.actions()?);
+            let actions = model::minimize::minimize(&system, &cx.actions_for(&system)?);
             chosen = Some((system, Some(actions)));
             break;
         }

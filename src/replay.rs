@@ -200,7 +200,7 @@ fn from_row(args: &ReplayArgs) -> Result<Target, String> {
         let result = checker::check(&system, limits, &mut |_| {});
         match (result.verdict, result.counterexample) {
             (Verdict::Violated, Some(trace)) => {
-                let actions = trace.actions()?;
+                let actions = trace.actions_for(&system)?;
                 return Ok(Target {
                     system,
                     actions,
@@ -318,7 +318,9 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
     }
     let clients = args.clients.unwrap_or(trace.clients);
     let system = on_cluster_if(job.system(Some(clients)), args);
-    let actions = trace.actions().map_err(|e| format!("{shown}: {e}"))?;
+    let actions = trace
+        .actions_for(&system)
+        .map_err(|e| format!("{shown}: {e}"))?;
     Ok(Target {
         system,
         actions,
@@ -406,8 +408,20 @@ fn render(run: &LiveRun, server: &str, tick_ms: u64) -> String {
             format!(", {tick_ms} ms per tick")
         }
     );
+    // The client and conn columns widen for a spawned thread (`A/renewer`) and its connection.
+    let width = |f: &dyn Fn(&model::Step) -> Option<&str>| {
+        m.steps
+            .iter()
+            .filter_map(f)
+            .map(|s| s.chars().count())
+            .fold(6, usize::max)
+    };
+    let (cw, nw) = (
+        width(&|s| s.client.as_deref()),
+        width(&|s| s.connection.as_deref()),
+    );
     out.push_str(&format!(
-        "{:>3} {:>3}  {:<6} {:<6} {:<40} {:<18} {:<18} {}\n",
+        "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
         "#", "t", "client", "conn", "command", "model reply", "live reply", "same"
     ));
     for (i, (ms, ls)) in m.steps.iter().zip(&run.live.steps).enumerate() {
@@ -423,7 +437,7 @@ fn render(run: &LiveRun, server: &str, tick_ms: u64) -> String {
         };
         let same = executor::same_step(ms, ls);
         out.push_str(&format!(
-            "{:>3} {:>3}  {:<6} {:<6} {:<40} {:<18} {:<18} {}\n",
+            "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
             i + 1,
             ms.time,
             ms.client.as_deref().unwrap_or("-"),

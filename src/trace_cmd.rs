@@ -135,7 +135,7 @@ pub fn first_counterexample(jobs: &[Job], target: &RowArgs) -> Result<(System, T
                 let cx = result
                     .counterexample
                     .expect("a violation has a counterexample");
-                let actions = cx.actions()?;
+                let actions = cx.actions_for(&system)?;
                 let trace = model::minimize::minimal_trace(&system, &actions).unwrap_or(cx);
                 return Ok((system, trace));
             }

@@ -229,6 +229,8 @@ fn label(sys: &System, w: &model::World, action: Action) -> String {
         (Action::Step(i), Some(cmd)) => format!("{}: {}", model::client_name(i), Command(cmd)),
         (Action::Step(i), None) => format!("{}: reads its reply", model::client_name(i)),
         (Action::Choose(i, k), _) => format!("{}: chooses {k}", model::client_name(i)),
+        (Action::Thread(i, t), Some(cmd)) => format!("{}: {}", sys.thread_name(i, t), Command(cmd)),
+        (Action::Thread(i, t), None) => format!("{}: local step", sys.thread_name(i, t)),
         (Action::Replicate(_) | Action::Promote(_) | Action::Restart(_), _) => {
             model::render::server_fault(&step)
         }

@@ -273,14 +273,14 @@ fn model_run(system: &System, actions: &[Action]) -> Result<(Vec<Step>, Vec<Worl
                 "step {} ({}) is not possible in the model of {} at that point (possible: {}): \
                  the schedule does not belong to this row, clients or fault model",
                 n + 1,
-                action_word(a),
+                action_word(system, a),
                 system.row(),
                 if enabled.is_empty() {
                     "nothing, the run is over".to_string()
                 } else {
                     enabled
                         .iter()
-                        .map(|a| action_word(*a))
+                        .map(|a| action_word(system, *a))
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -304,9 +304,10 @@ fn trace(
     model::checker::assemble_trace(system, steps, violation, final_keys)
 }
 
-fn action_word(a: Action) -> String {
+fn action_word(system: &System, a: Action) -> String {
     match a {
         Action::Step(i) => format!("{} steps", client_name(i)),
+        Action::Thread(i, t) => format!("{} steps", system.thread_name(i, t)),
         Action::Tick => "clock +1s".into(),
         Action::Crash(i) => format!("{} crashes", client_name(i)),
         Action::Choose(i, k) => format!("{} chooses {k}", client_name(i)),

@@ -40,7 +40,7 @@ fn every_violation_replays_and_reproduces() {
             .counterexample
             .expect("a violation has a counterexample");
         let label = format!("{} {} {}", trace.row, trace.property, trace.faults);
-        let actions = trace.actions().expect("schedule");
+        let actions = trace.actions_for(&system).expect("schedule");
         let run = if needs_fleet(&system) {
             let spec = ServerSpec::Process {
                 binary: "redis-server".into(),

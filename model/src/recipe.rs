@@ -38,6 +38,9 @@ pub enum Input {
     Slept,
     /// The branch the checker took at a `choose`.
     Chose(u32),
+    /// The next input belongs to the thread on connection slot `.0` (`c:spawn`); inputs
+    /// without this mark belong to the main thread.
+    Thread(u8),
 }
 
 /// The value of a named event: an integer or a string.
@@ -99,6 +102,9 @@ pub enum Event {
         name: String,
         value: Option<EventValue>,
     },
+    /// The client started a second thread (`c:spawn`) on its connection number `slot`,
+    /// named `thread` (the connection's name): from now on it is an action of its own.
+    Spawned { thread: String, slot: u8 },
 }
 
 impl Event {
@@ -114,6 +120,7 @@ impl Event {
             Event::GaveUp => "gave-up",
             Event::Chose { .. } => "chose",
             Event::Named { name, .. } => name,
+            Event::Spawned { .. } => "spawned",
         }
     }
 
@@ -125,6 +132,7 @@ impl Event {
             Event::Committed { delta } => Some(EventValue::Int(*delta)),
             Event::Chose { choice } => Some(EventValue::Int(*choice as i64)),
             Event::Named { value, .. } => value.clone(),
+            Event::Spawned { thread, .. } => Some(EventValue::Str(thread.clone())),
             Event::Enter | Event::Exit | Event::Released | Event::GaveUp => None,
         }
     }
@@ -154,6 +162,7 @@ impl fmt::Display for Event {
                 name,
                 value: Some(v),
             } => write!(f, "{name} {v}"),
+            Event::Spawned { thread, .. } => write!(f, "starts thread {thread}"),
         }
     }
 }
@@ -297,6 +306,46 @@ pub trait Recipe: Send + Sync + fmt::Debug {
     ) -> Vec<Event> {
         let _ = (me, local, input, now_ms);
         vec![]
+    }
+
+    /// [`Recipe::next_at`] for the thread on connection slot `thread` (0: the main thread;
+    /// others exist once the program has stated [`Event::Spawned`]). The default knows only
+    /// the main thread.
+    fn next_thread(&self, me: &ClientCtx, local: &mut Local, thread: u8, now_ms: u64) -> Next {
+        debug_assert_eq!(thread, 0, "a recipe without threads");
+        self.next_at(me, local, now_ms)
+    }
+
+    /// [`Recipe::rests_at`] for thread `thread`; [`Op::Finish`] there ends only that thread.
+    fn rests_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Option<Rest> {
+        debug_assert_eq!(thread, 0, "a recipe without threads");
+        self.rests_at(me, local, now_ms)
+    }
+
+    /// [`Recipe::on_reply_at`] for a reply on thread `thread`'s connection.
+    fn on_reply_thread(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        thread: u8,
+        reply: &Reply,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        debug_assert_eq!(thread, 0, "a recipe without threads");
+        self.on_reply_at(me, local, reply, now_ms)
+    }
+
+    /// [`Recipe::resume_at`] for thread `thread`.
+    fn resume_thread(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        thread: u8,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        debug_assert_eq!(thread, 0, "a recipe without threads");
+        self.resume_at(me, local, input, now_ms)
     }
 }
 

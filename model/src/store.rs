@@ -429,6 +429,8 @@ fn pack(a: Action) -> u16 {
         Action::Replicate(r) => 0x8100 | r as u16,
         Action::Promote(r) => 0x8200 | r as u16,
         Action::Restart(s) => 0x8300 | s as u16,
+        // A spawned thread: client in the low 5 bits, connection slot (< 8) above them.
+        Action::Thread(i, t) => 0x8400 | (t as u16) << 5 | i as u16,
     }
 }
 
@@ -439,6 +441,7 @@ fn unpack(a: u16) -> Action {
         a if a & 0xff00 == 0x8100 => Action::Replicate(a as u8),
         a if a & 0xff00 == 0x8200 => Action::Promote(a as u8),
         a if a & 0xff00 == 0x8300 => Action::Restart(a as u8),
+        a if a & 0xff00 == 0x8400 => Action::Thread((a & 0x1f) as usize, ((a >> 5) & 0x7) as u8),
         a if a & 0x4000 != 0 => Action::Crash((a & 0x3fff) as usize),
         a => Action::Step(a as usize),
     }

@@ -283,6 +283,7 @@ pub fn unrename(action: crate::system::Action, perm: &[usize]) -> crate::system:
         Action::Step(i) => Action::Step(old(i)),
         Action::Crash(i) => Action::Crash(old(i)),
         Action::Choose(i, k) => Action::Choose(old(i), k),
+        Action::Thread(i, t) => Action::Thread(old(i), t),
         a @ (Action::Tick | Action::Replicate(_) | Action::Promote(_) | Action::Restart(_)) => a,
     }
 }

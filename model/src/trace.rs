@@ -74,14 +74,52 @@ pub struct Trace {
 
 impl Trace {
     /// The schedule this trace followed, as model actions (client names map back to indices:
-    /// A = 0, B = 1, …). Errors on a step naming an unknown client.
+    /// A = 0, B = 1, …). Errors on a step naming an unknown client, or a spawned thread
+    /// (`A/renewer`: use [`Trace::actions_for`], which knows the recipe's connections).
     pub fn actions(&self) -> Result<Vec<crate::system::Action>, String> {
+        self.actions_with(&|_, thread| {
+            Err(format!(
+                "a step of thread {thread:?}: its connection slot needs the system (actions_for)"
+            ))
+        })
+    }
+
+    /// [`Trace::actions`], with a spawned thread `A/name` mapped to `name`'s connection slot
+    /// in `system`'s recipe for A.
+    pub fn actions_for(
+        &self,
+        system: &crate::system::System,
+    ) -> Result<Vec<crate::system::Action>, String> {
+        self.actions_with(&|i, thread| {
+            let conns = system.recipe(i).connections();
+            conns
+                .iter()
+                .position(|c| *c == thread)
+                .filter(|&slot| slot > 0 && i < system.bounds.clients)
+                .map(|slot| slot as u8)
+                .ok_or_else(|| format!("unknown thread {thread:?} of {}", crate::client_name(i)))
+        })
+    }
+
+    fn actions_with(
+        &self,
+        slot_of: &dyn Fn(usize, &str) -> Result<u8, String>,
+    ) -> Result<Vec<crate::system::Action>, String> {
         use crate::system::Action;
         let index = |name: &Option<String>| -> Result<usize, String> {
             let n = name.as_deref().ok_or("a client step without a client")?;
+            let n = n.split('/').next().unwrap_or(n);
             (0..self.clients.max(26))
                 .find(|&i| crate::client_name(i) == n)
                 .ok_or_else(|| format!("unknown client {n:?}"))
+        };
+        // A client step: the main thread's (`A`) or a spawned thread's (`A/renewer`).
+        let step = |name: &Option<String>| -> Result<Action, String> {
+            let i = index(name)?;
+            match name.as_deref().and_then(|n| n.split_once('/')) {
+                Some((_, thread)) => Ok(Action::Thread(i, slot_of(i, thread)?)),
+                None => Ok(Action::Step(i)),
+            }
         };
         let server = |s: &Step| -> Result<u8, String> {
             s.server
@@ -99,9 +137,9 @@ impl Trace {
                         Some(crate::recipe::Event::Chose { choice }) => {
                             Action::Choose(index(&s.client)?, *choice)
                         }
-                        _ => Action::Step(index(&s.client)?),
+                        _ => step(&s.client)?,
                     },
-                    StepKind::Command | StepKind::Receive => Action::Step(index(&s.client)?),
+                    StepKind::Command | StepKind::Receive => step(&s.client)?,
                     StepKind::Replicate => Action::Replicate(server(s)?),
                     StepKind::Promote => Action::Promote(server(s)?),
                     StepKind::Restart => Action::Restart(server(s)?),

@@ -46,6 +46,10 @@ pub struct ClientState {
     /// event, and the built-in events the scenario's `history` lists. Empty for rows that do
     /// not ask for it, so it costs them nothing.
     pub history: Vec<Noted>,
+    /// The threads the program spawned (`c:spawn`), each as (its connection slot, where it
+    /// is), in the order spawned; empty for a client of one thread. The client's `status` is
+    /// its main thread's: when the main thread ends or the client crashes, these stop too.
+    pub threads: Vec<(u8, Status)>,
 }
 
 /// One entry of a client's history: an event and the logical time (ms) it took effect.
@@ -66,6 +70,30 @@ impl ClientState {
             committed: 0,
             role: 0,
             history: Vec::new(),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Where thread `slot` is (0: the main thread, whose status is the client's).
+    pub fn thread_status(&self, slot: u8) -> Status {
+        if slot == 0 {
+            return self.status;
+        }
+        self.threads
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map_or(Status::Done, |(_, st)| *st)
+    }
+
+    /// Sets where thread `slot` is. The main thread's end (done, crashed) stops every other.
+    pub fn set_thread_status(&mut self, slot: u8, status: Status) {
+        if slot == 0 {
+            self.status = status;
+            if !self.is_live() {
+                self.threads.clear();
+            }
+        } else if let Some(t) = self.threads.iter_mut().find(|(s, _)| *s == slot) {
+            t.1 = status;
         }
     }
 
@@ -94,6 +122,7 @@ impl ClientState {
             Event::Exit => self.in_cs = false,
             Event::Released => self.lease_until = None,
             Event::Committed { delta } => self.committed += delta,
+            Event::Spawned { slot, .. } => self.threads.push((*slot, Status::Running)),
             Event::GaveUp | Event::Chose { .. } | Event::Named { .. } => {}
         }
     }

@@ -37,7 +37,7 @@ fn verdicts_and_counterexample_lengths_agree_with_and_without_symmetry() {
         if let (Some(a), Some(b)) = (&on.counterexample, &off.counterexample) {
             assert_eq!(a.steps.len(), b.steps.len(), "{label}: both are shortest");
             // The reduced search's schedule replays on the real system and ends in violation.
-            let actions = a.actions().unwrap();
+            let actions = a.actions_for(&system).unwrap();
             let mut w = system.initial();
             for act in actions {
                 assert!(

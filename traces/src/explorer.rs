@@ -77,7 +77,7 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
     let (_, step) = system.step(w, action);
     let who = step.client.clone().unwrap_or_default();
     let many = match action {
-        Action::Step(i) | Action::Crash(i) | Action::Choose(i, _) => {
+        Action::Step(i) | Action::Crash(i) | Action::Choose(i, _) | Action::Thread(i, _) => {
             system.recipe(i).connections().len() > 1
         }
         Action::Tick | Action::Replicate(_) | Action::Promote(_) | Action::Restart(_) => false,
@@ -198,6 +198,20 @@ pub fn describe(system: &System, w: &World) -> String {
                 format!("; {}", beliefs.join(", "))
             }
         ));
+        for &(slot, status) in &c.threads {
+            let status = match status {
+                Status::Running => "running".to_string(),
+                Status::Waiting { conn } => format!(
+                    "waiting for its reply on {}",
+                    system.connection_name(i, conn as usize)
+                ),
+                Status::Sleeping { until } => format!("asleep until t={}s", until / 1000),
+                Status::Choosing { n } => format!("at a choice among {n}"),
+                Status::Done => "done".to_string(),
+                Status::Crashed { at } => format!("crashed at t={}s", at / 1000),
+            };
+            out.push_str(&format!("  {}: {status}\n", system.thread_name(i, slot)));
+        }
     }
     if !w.server.conns.is_empty() {
         out.push_str("\nserver connections:\n");

@@ -5,8 +5,19 @@ use model::trace::{StepKind, Trace};
 
 /// Numbered steps, one per line, then the violation and the final keyspace.
 pub fn render(trace: &Trace) -> String {
+    // The client and conn columns widen for a spawned thread (`A/renewer`) and its connection.
+    let width = |f: &dyn Fn(&model::trace::Step) -> Option<&str>| {
+        trace
+            .steps
+            .iter()
+            .filter_map(f)
+            .map(|s| s.chars().count())
+            .fold(6, usize::max)
+    };
+    let cw = width(&|s| s.client.as_deref());
+    let nw = width(&|s| s.connection.as_deref());
     let mut out = format!(
-        "{:>3} {:>3}  {:<6} {:<6} {:<44} {:<14} {}\n",
+        "{:>3} {:>3}  {:<cw$} {:<nw$} {:<44} {:<14} {}\n",
         "#", "t", "client", "conn", "command", "reply", "events / notes"
     );
     for (i, s) in trace.steps.iter().enumerate() {
@@ -32,7 +43,7 @@ pub fn render(trace: &Trace) -> String {
         let mut notes: Vec<String> = s.events.iter().map(|e| e.to_string()).collect();
         notes.extend(s.notes.iter().cloned());
         out.push_str(&format!(
-            "{:>3} {:>3}  {:<6} {:<6} {:<44} {:<14} {}\n",
+            "{:>3} {:>3}  {:<cw$} {:<nw$} {:<44} {:<14} {}\n",
             i + 1,
             s.time,
             s.client.as_deref().unwrap_or("-"),

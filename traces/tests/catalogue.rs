@@ -41,7 +41,7 @@ fn counterexamples() -> Vec<(&'static Job, &'static VerdictRecord, Trace)> {
             let system = job.system(None);
             let found = record.trace().expect("a violation has a counterexample");
             let actions = found
-                .actions()
+                .actions_for(&system)
                 .expect("a counterexample names known clients");
             let trace = minimize::minimal_trace(&system, &actions)
                 .unwrap_or_else(|| panic!("{}: counterexample does not violate", name(record)));
@@ -108,8 +108,8 @@ fn counterexample_snapshots() {
 fn minimize_keeps_every_counterexample_violating_and_drops_nothing_from_bfs() {
     for (job, record, trace) in counterexamples() {
         let system = job.system(None);
-        let original = record.trace().unwrap().actions().unwrap();
-        let minimal = trace.actions().unwrap();
+        let original = record.trace().unwrap().actions_for(&system).unwrap();
+        let minimal = trace.actions_for(&system).unwrap();
         assert!(
             minimize::violation_at_end(&system, &minimal).is_some(),
             "{}: minimized schedule no longer violates",
@@ -180,9 +180,18 @@ fn every_swimlane_is_aligned_and_ends_with_the_violation() {
                 .collect()
         };
         let expected = bars(header);
+        // One lane per client and per spawned thread (`A/renewer`) that steps.
+        let mut threads: Vec<&str> = trace
+            .steps
+            .iter()
+            .filter_map(|s| s.client.as_deref())
+            .filter(|c| c.contains('/'))
+            .collect();
+        threads.sort();
+        threads.dedup();
         assert_eq!(
             expected.len(),
-            trace.clients + 1,
+            trace.clients + threads.len() + 1,
             "{}:\n{lane}",
             name(record)
         );
@@ -226,8 +235,11 @@ fn every_trace_round_trips_through_json_and_replays() {
         assert_eq!(back, trace, "{}", name(record));
         // The schedule read back replays to the same trace.
         let system = job.system(None);
-        let again =
-            model::checker::trace_of(&system, &back.actions().unwrap(), back.violation.clone());
+        let again = model::checker::trace_of(
+            &system,
+            &back.actions_for(&system).unwrap(),
+            back.violation.clone(),
+        );
         assert_eq!(again, trace, "{}", name(record));
     }
 }

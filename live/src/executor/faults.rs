@@ -75,7 +75,9 @@ pub(super) fn check_hold_back(
             .command
             .as_ref()
             .is_some_and(|c| c[0].eq_ignore_ascii_case("wait"));
-        if let (true, Action::Step(i), Some(before)) = (wait, a, worlds[n].replication()) {
+        if let (true, Action::Step(i) | Action::Thread(i, _), Some(before)) =
+            (wait, a, worlds[n].replication())
+        {
             let slot = (0..system.recipe(i).connections().len())
                 .find(|&s| step.connection.as_deref() == Some(system.connection_name(i, s)))
                 .unwrap_or(0);
@@ -341,6 +343,7 @@ impl Runner<'_> {
         self.crashes += 1;
         let c = &mut self.clients[i];
         c.status = model::world::Status::Crashed { at: self.now };
+        c.threads.clear();
         c.in_cs = false;
         let mut step = self.blank(StepKind::Crash, Some(i));
         step.notes = vec![format!("{} crashes; its connections close", client_name(i))];

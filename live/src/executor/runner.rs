@@ -234,9 +234,13 @@ impl<'a> Runner<'a> {
         for (n, &a) in actions.iter().enumerate() {
             let (before, after) = (&worlds[n], &worlds[n + 1]);
             let step = match a {
-                Action::Step(i) => {
+                Action::Step(i) | Action::Thread(i, _) => {
+                    let thread = match a {
+                        Action::Thread(_, t) => t,
+                        _ => 0,
+                    };
                     self.hold_back(&model_steps[n], before, after, &actions[n + 1..])?;
-                    let step = self.client_step(i, &model_steps[n])?;
+                    let step = self.client_step(i, thread, &model_steps[n])?;
                     self.after_write(before, after)?;
                     step
                 }
@@ -378,10 +382,12 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
+    /// Thread `thread` of client `i` (0: its main thread) takes its step.
+    fn client_step(&mut self, i: usize, thread: u8, model_step: &Step) -> Result<Step, LiveError> {
         let system = self.system;
         let mut step = self.blank(StepKind::Tick, Some(i));
-        match self.clients[i].status {
+        step.client = Some(system.thread_name(i, thread));
+        match self.clients[i].thread_status(thread) {
             Status::Waiting { conn } => {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
@@ -393,17 +399,18 @@ impl<'a> Runner<'a> {
                     ));
                     return Ok(step);
                 };
-                self.clients[i].status = Status::Running;
-                step.events = system.read_reply(&mut self.clients[i], i, &reply, self.now);
+                self.clients[i].set_thread_status(thread, Status::Running);
+                step.events =
+                    system.read_thread_reply(&mut self.clients[i], i, thread, &reply, self.now);
                 step.reply = Some(reply);
             }
             Status::Sleeping { .. } => {
                 step.kind = StepKind::Local;
-                step.events = system.wake(&mut self.clients[i], i, self.now);
+                step.events = system.wake_thread(&mut self.clients[i], i, thread, self.now);
                 return Ok(step);
             }
             Status::Running => {
-                let next = system.begin_step(&mut self.clients[i], i, self.now);
+                let next = system.begin_thread_step(&mut self.clients[i], i, thread, self.now);
                 let mut events = next.events;
                 match next.op {
                     Op::Send { conn, command } => {
@@ -421,13 +428,21 @@ impl<'a> Runner<'a> {
                                     let after = self.read_subject()?;
                                     self.note_foreign_release(i, before, after, &mut step.notes);
                                 }
-                                let later =
-                                    system.read_reply(&mut self.clients[i], i, &reply, self.now);
+                                let later = system.read_thread_reply(
+                                    &mut self.clients[i],
+                                    i,
+                                    thread,
+                                    &reply,
+                                    self.now,
+                                );
                                 events.extend(later);
                                 step.reply = Some(reply);
                             }
                             None => {
-                                self.clients[i].status = Status::Waiting { conn: conn as u8 };
+                                self.clients[i].set_thread_status(
+                                    thread,
+                                    Status::Waiting { conn: conn as u8 },
+                                );
                                 self.subject = None;
                                 step.notes.push(format!("{} blocks", client_name(i)));
                             }
@@ -437,7 +452,7 @@ impl<'a> Runner<'a> {
                     Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;
-                        system.rest(&mut self.clients[i], &op, self.now);
+                        system.rest_thread(&mut self.clients[i], thread, &op, self.now);
                     }
                 }
                 step.events = events;

@@ -43,6 +43,7 @@ impl Nemesis for Crashes {
         w.crashes += 1;
         let c = &mut w.clients[i];
         c.status = Status::Crashed { at: w.now };
+        c.threads.clear(); // its other threads die with it
         c.in_cs = false;
         if let Some(step) = rec {
             step.kind = StepKind::Crash;

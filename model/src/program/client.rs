@@ -16,10 +16,15 @@ use crate::command::Command;
 use crate::recipe::{ClientCtx, Event, Input, Params};
 use crate::reply::Reply;
 
+mod threads;
+
+use threads::Peek;
+pub(crate) use threads::ThreadHarvest;
+
 /// Whether the events stated before `input` were reported with an earlier step: true of a
 /// reply, and of a retry loop's mark, which stands for the reply that decided the attempt.
 fn is_boundary(input: &Input) -> bool {
-    !matches!(input, Input::Time(_))
+    !matches!(input, Input::Time(_) | Input::Thread(_))
 }
 
 fn describe(input: &Input) -> &'static str {
@@ -29,6 +34,7 @@ fn describe(input: &Input) -> &'static str {
         Input::Attempt(_) | Input::Attempted(_) => "started a retry loop",
         Input::Slept => "slept",
         Input::Chose(_) => "made a choice",
+        Input::Thread(_) => "let another thread step",
     }
 }
 
@@ -104,6 +110,8 @@ pub(crate) struct Harvest {
     /// Whether the run began with no reply (or retry mark) in the trail: the program's
     /// first step, whose events no reply has carried yet.
     pub first_step: bool,
+    /// The threads the program spawned (`c:spawn`), in the order spawned.
+    pub threads: Vec<ThreadHarvest>,
 }
 
 /// What a run stopped at: the program's next step.
@@ -128,6 +136,13 @@ pub struct Client<'a> {
     fresh_from: usize,
     now: u64,
     pub(crate) harvest: Harvest,
+    /// The thread whose verbs are answered now: its connection slot (0: the main thread).
+    thread: u8,
+    /// Whether the trail holds a thread mark (another thread has stepped).
+    threaded: bool,
+    /// Per thread slot, the trail position after that thread's last reply (or wake-up,
+    /// choice): its `exit`s stated before were carried by an earlier step of its own.
+    thread_fresh: Vec<(u8, usize)>,
 }
 
 impl<'a> Client<'a> {
@@ -138,6 +153,7 @@ impl<'a> Client<'a> {
         now: u64,
     ) -> Client<'a> {
         let fresh_from = trail.iter().rposition(is_boundary).map_or(0, |p| p + 1);
+        let (threaded, thread_fresh) = threads::freshness(trail);
         Client {
             ctx,
             connections,
@@ -149,6 +165,9 @@ impl<'a> Client<'a> {
                 first_step: fresh_from == 0,
                 ..Harvest::default()
             },
+            thread: 0,
+            threaded,
+            thread_fresh,
         }
     }
 
@@ -187,7 +206,7 @@ impl<'a> Client<'a> {
 
     /// Breaks the contract if the program went on after a step it had to wait for.
     fn went_on(&mut self, doing: &dyn Fn() -> String) -> bool {
-        if self.harvest.pending.is_some() {
+        if self.waiting() {
             let what = doing();
             self.broken(format!(
                 "the program went on after a call it had to wait for, and then {what}: \
@@ -202,20 +221,27 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("sent {command}")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Reply(r)) => {
-                self.pos += 1;
-                Ok(r.clone())
+        match self.peek() {
+            Peek::Mine(Input::Reply(r), n) => {
+                let r = r.clone();
+                self.pos += n;
+                Ok(r)
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now sends {command}"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Call(slot, command));
+            Peek::Other => {
+                self.broken(format!(
+                    "not deterministic: another thread stepped here on an earlier run, and now it sends {command}"
+                ));
+                Err(Stop(()))
+            }
+            Peek::End => {
+                self.wait_on(Pending::Call(slot, command));
                 Err(Stop(()))
             }
         }
@@ -228,20 +254,26 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("slept {ms} ms")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Slept) => {
-                self.pos += 1;
+        match self.peek() {
+            Peek::Mine(Input::Slept, n) => {
+                self.pos += n;
                 Ok(())
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now sleeps"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Sleep(ms));
+            Peek::Other => {
+                self.broken(
+                    "not deterministic: another thread stepped here on an earlier run, and now it sleeps".into(),
+                );
+                Err(Stop(()))
+            }
+            Peek::End => {
+                self.wait_on(Pending::Sleep(ms));
                 Err(Stop(()))
             }
         }
@@ -262,20 +294,31 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("chose among {n}")) {
             return Err(Stop(()));
         }
-        match self.trail.get(self.pos) {
-            Some(Input::Chose(k)) if *k < n => {
-                self.pos += 1;
-                Ok(*k)
+        if self.thread != 0 {
+            self.broken("c:choose is for the main thread only".into());
+            return Err(Stop(()));
+        }
+        match self.peek() {
+            Peek::Mine(Input::Chose(k), m) if *k < n => {
+                let k = *k;
+                self.pos += m;
+                Ok(k)
             }
-            Some(other) => {
+            Peek::Other => {
+                self.broken(format!(
+                    "not deterministic: another thread stepped here on an earlier run, and now it chooses among {n}"
+                ));
+                Err(Stop(()))
+            }
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now chooses among {n}"
                 ));
                 Err(Stop(()))
             }
-            None => {
-                self.harvest.pending = Some(Pending::Choose(n));
+            Peek::End => {
+                self.wait_on(Pending::Choose(n));
                 Err(Stop(()))
             }
         }
@@ -283,19 +326,30 @@ impl<'a> Client<'a> {
 
     /// The client's clock: logical time in ms (see the contract). Not a step.
     pub fn now(&mut self) -> u64 {
-        match self.trail.get(self.pos) {
-            Some(Input::Time(t)) => {
-                self.pos += 1;
-                *t
+        match self.peek() {
+            Peek::Mine(Input::Time(t), n) => {
+                let t = *t;
+                self.pos += n;
+                t
             }
-            Some(other) => {
+            Peek::Mine(other, _) => {
                 let was = describe(other);
                 self.broken(format!(
                     "not deterministic: it {was} here on an earlier run, and now reads the clock"
                 ));
                 self.now
             }
-            None => {
+            Peek::Other => {
+                self.broken(
+                    "not deterministic: another thread stepped here on an earlier run, and now it reads the clock".into(),
+                );
+                self.now
+            }
+            Peek::End => {
+                if self.thread != 0 {
+                    self.trail.push(Input::Thread(self.thread));
+                    self.pos += 1;
+                }
                 self.trail.push(Input::Time(self.now));
                 self.pos += 1;
                 self.now
@@ -337,6 +391,12 @@ impl<'a> Client<'a> {
     /// loop has already ended on an earlier run, how.
     pub(crate) fn attempts_begin(&mut self) -> Loop {
         let start = self.pos;
+        if self.threaded || !self.harvest.threads.is_empty() {
+            // Compacting a loop's inputs would drop the other threads' inputs among them.
+            self.broken(
+                "c:attempts cannot run once a thread is spawned: write the loop with `for`".into(),
+            );
+        }
         match self.trail.get(self.pos) {
             Some(Input::Attempted(ok)) => {
                 self.pos += 1;
@@ -390,12 +450,17 @@ impl<'a> Client<'a> {
 
     /// States an event that takes effect with the last reply.
     pub fn event(&mut self, event: Event) {
-        if self.is_fresh() {
-            if event == Event::Exit {
-                self.harvest.deferred.push(event);
-            } else {
-                self.harvest.events.push(event);
+        if event == Event::Exit {
+            if !self.exit_is_fresh() {
+                return;
             }
+            let me = self.thread;
+            match self.harvest.threads.iter_mut().find(|t| t.slot == me) {
+                Some(t) => t.deferred.push(event),
+                None => self.harvest.deferred.push(event),
+            }
+        } else if self.is_fresh() {
+            self.harvest.events.push(event);
         }
     }
 

@@ -48,6 +48,9 @@ pub(crate) struct Outcome {
     pub pending: Option<Pending>,
     /// Whether no reply (or retry mark) was in the trail: the program's first step.
     pub first_step: bool,
+    /// The spawned threads' next steps and their `exit`s not yet carried (see
+    /// [`super::client::ThreadHarvest`]).
+    pub threads: Vec<super::client::ThreadHarvest>,
 }
 
 struct Entry {
@@ -60,29 +63,30 @@ struct Entry {
     outcome: Arc<Outcome>,
 }
 
-/// A key: the trail as given, followed by one more input (the reply just read) if any; so
-/// that a step can be looked up before its reply is appended.
+/// A key: the trail as given, followed by the input just read if any (the reply, with a
+/// spawned thread's mark before it); so that a step can be looked up before its reply is
+/// appended.
 #[derive(Clone, Copy)]
 pub(crate) struct Trail<'a> {
     pub given: &'a [Input],
-    pub then: Option<&'a Input>,
+    pub then: &'a [Input],
 }
 
 impl Trail<'_> {
     fn len(&self) -> usize {
-        self.given.len() + usize::from(self.then.is_some())
+        self.given.len() + self.then.len()
     }
 
     fn is(&self, whole: &[Input]) -> bool {
         whole.len() == self.len()
             && whole[..self.given.len()] == *self.given
-            && self.then.is_none_or(|t| *t == whole[self.given.len()])
+            && whole[self.given.len()..] == *self.then
     }
 
     pub(crate) fn to_vec(self) -> Vec<Input> {
         let mut v = Vec::with_capacity(self.len());
         v.extend_from_slice(self.given);
-        v.extend(self.then.cloned());
+        v.extend_from_slice(self.then);
         v
     }
 }
@@ -118,7 +122,7 @@ fn key_hash(me: &ClientCtx, now: u64, trail: Trail<'_>) -> u64 {
     me.params.hash(&mut h);
     now.hash(&mut h);
     h.write_usize(trail.len());
-    for input in trail.given.iter().chain(trail.then) {
+    for input in trail.given.iter().chain(trail.then.iter()) {
         input.hash(&mut h);
     }
     h.finish()

@@ -39,6 +39,11 @@
 //! distinct run is made once and remembered (`program/memo.rs`): the search meets the same client
 //! state in many worlds and asks again each time. [`Runner`] turns a [`Program`] into a [`crate::Recipe`], so the
 //! stepper, the checker, replay and the Explorer run programs unchanged.
+//!
+//! A Lua program may spawn a second thread (`c:spawn`, see `lua/run.rs`): the trail is then the
+//! ordered log of both threads' inputs, a spawned thread's marked with [`crate::recipe::Input::Thread`],
+//! and each thread waits on a step of its own ([`crate::recipe::Recipe::next_thread`]), which the
+//! system schedules as `Action::Thread`.
 
 pub(crate) mod client;
 pub mod lua;

@@ -65,6 +65,7 @@ impl<P: Program> Runner<P> {
             deferred: h.deferred,
             pending: h.pending,
             first_step: h.first_step,
+            threads: h.threads,
         });
         self.memo.put(me, now, trail, Arc::clone(&o));
         o
@@ -175,15 +176,92 @@ impl<P: Program> Recipe for Runner<P> {
     ) -> Vec<Event> {
         self.run_on(me, local, input, now_ms)
     }
+
+    fn next_thread(&self, me: &ClientCtx, local: &mut Local, thread: u8, now_ms: u64) -> Next {
+        if thread == 0 {
+            return self.next_at(me, local, now_ms);
+        }
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        adopt(&mut local.trail, &o.trail);
+        match o.threads.iter().find(|t| t.slot == thread) {
+            Some(t) => Next {
+                events: t.deferred.clone(),
+                op: t.pending.as_ref().map_or(Op::Finish, op_of),
+            },
+            None => Next::finish(),
+        }
+    }
+
+    fn rests_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Option<Rest> {
+        if thread == 0 {
+            return self.rests_at(me, local, now_ms);
+        }
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        let t = o.threads.iter().find(|t| t.slot == thread);
+        let op = match t.and_then(|t| t.pending.as_ref()) {
+            Some(Pending::Call(..)) => return None,
+            Some(pending) => op_of(pending),
+            None => Op::Finish,
+        };
+        Some(Rest {
+            events: t.map(|t| t.deferred.clone()).unwrap_or_default(),
+            local: Local {
+                trail: o.trail.clone(),
+                ..local.clone()
+            },
+            op,
+        })
+    }
+
+    fn on_reply_thread(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        thread: u8,
+        reply: &Reply,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        self.run_on_thread(me, local, thread, Input::Reply(reply.clone()), now_ms)
+    }
+
+    fn resume_thread(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        thread: u8,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        self.run_on_thread(me, local, thread, input, now_ms)
+    }
 }
 
 impl<P: Program> Runner<P> {
     /// Appends `input` (a reply, the end of a sleep, a choice) to the trail and runs the
     /// program on to its next step; returns the events taking effect with that input.
     fn run_on(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
+        self.run_on_thread(me, local, 0, input, now_ms)
+    }
+
+    /// [`Runner::run_on`] for thread `thread`: its input goes in with its thread mark.
+    fn run_on_thread(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        thread: u8,
+        input: Input,
+        now_ms: u64,
+    ) -> Vec<Event> {
+        let marked;
+        let then: &[Input] = if thread == 0 {
+            std::slice::from_ref(&input)
+        } else {
+            marked = [Input::Thread(thread), input];
+            &marked
+        };
         let trail = Trail {
             given: &local.trail,
-            then: Some(&input),
+            then,
         };
         let o = self.outcome(me, trail, now_ms);
         adopt(&mut local.trail, &o.trail);
@@ -214,7 +292,7 @@ fn adopt(trail: &mut Vec<Input>, after: &[Input]) {
 fn whole(trail: &[Input]) -> Trail<'_> {
     Trail {
         given: trail,
-        then: None,
+        then: &[],
     }
 }
 

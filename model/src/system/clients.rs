@@ -6,6 +6,9 @@
 //! 2. A command goes to the server the connection is bound to; a reply is read at once
 //!    (`read_reply`), a parked command later, when served.
 //! 3. `settle_client`: a program that next ends, sleeps or chooses comes to rest there.
+//!
+//! A client's spawned threads (`c:spawn`) step the same way: the `*_thread` forms take the
+//! thread's connection slot (0: the main thread, whose status is the client's).
 
 use super::{StepKind, System};
 use crate::client_name;
@@ -30,10 +33,29 @@ impl System {
     /// on the way (and adds them to `events`). The model and the live executor both call it
     /// after every client step.
     pub fn settle_client(&self, c: &mut ClientState, i: usize, now: u64, events: &mut Vec<Event>) {
-        if c.status != Status::Running {
+        self.settle_thread(c, i, 0, now, events);
+        // The threads it has spawned (in this step or before) come to rest too.
+        let mut k = 0;
+        while k < c.threads.len() {
+            let slot = c.threads[k].0;
+            self.settle_thread(c, i, slot, now, events);
+            k += 1;
+        }
+    }
+
+    /// [`System::settle_client`] for one thread (`slot` 0: the main thread).
+    fn settle_thread(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        slot: u8,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) {
+        if c.thread_status(slot) != Status::Running || !c.is_live() {
             return;
         }
-        let Some(rest) = self.recipes[i].rests_at(&self.ctxs[i], &c.local, now) else {
+        let Some(rest) = self.recipes[i].rests_thread(&self.ctxs[i], &c.local, slot, now) else {
             return;
         };
         for e in &rest.events {
@@ -41,19 +63,35 @@ impl System {
         }
         events.extend(rest.events);
         c.local = rest.local;
-        self.rest(c, &rest.op, now);
+        self.rest_thread(c, slot, &rest.op, now);
     }
 
-    /// Hands client `i` the end of its sleep or the checker's choice, recording what it states.
+    /// Client `i`'s thread `slot` is named `A` (the main thread) or `A/renewer` (a spawned
+    /// thread: the client, a slash, its connection): in traces, the model and live alike.
+    pub fn thread_name(&self, i: usize, slot: u8) -> String {
+        if slot == 0 {
+            client_name(i)
+        } else {
+            format!(
+                "{}/{}",
+                client_name(i),
+                self.connection_name(i, slot as usize)
+            )
+        }
+    }
+
+    /// Hands thread `slot` of client `i` the end of its sleep or the checker's choice,
+    /// recording what it states.
     fn resume(
         &self,
         c: &mut ClientState,
         i: usize,
+        slot: u8,
         input: Input,
         now: u64,
         events: &mut Vec<Event>,
     ) {
-        let later = self.recipes[i].resume_at(&self.ctxs[i], &mut c.local, input, now);
+        let later = self.recipes[i].resume_thread(&self.ctxs[i], &mut c.local, slot, input, now);
         for e in &later {
             self.record(c, e, now);
         }
@@ -75,7 +113,18 @@ impl System {
     /// as the step starts are recorded at `now`. The model and the live executor both step
     /// clients through this and [`System::read_reply`], so they cannot drift apart.
     pub fn begin_step(&self, c: &mut ClientState, i: usize, now: u64) -> crate::recipe::Next {
-        let next = self.recipes[i].next_at(&self.ctxs[i], &mut c.local, now);
+        self.begin_thread_step(c, i, 0, now)
+    }
+
+    /// [`System::begin_step`] for thread `slot` of client `i`.
+    pub fn begin_thread_step(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        slot: u8,
+        now: u64,
+    ) -> crate::recipe::Next {
+        let next = self.recipes[i].next_thread(&self.ctxs[i], &mut c.local, slot, now);
         for e in &next.events {
             self.record(c, e, now);
         }
@@ -87,16 +136,21 @@ impl System {
     /// rounded down to whole ticks (every real wake-up time is then allowed: the client may
     /// also step later); at a choice.
     pub fn rest(&self, c: &mut ClientState, op: &Op, now: u64) {
-        match *op {
-            Op::Finish => c.status = Status::Done,
-            Op::Sleep { ms } => {
-                c.status = Status::Sleeping {
-                    until: now + ms / 1000 * 1000,
-                }
-            }
-            Op::Choose { n } => c.status = Status::Choosing { n },
-            Op::Send { .. } | Op::Local => {}
-        }
+        self.rest_thread(c, 0, op, now)
+    }
+
+    /// [`System::rest`] for thread `slot`: the main thread's end ends the client (its other
+    /// threads stop); another thread's end ends only that thread.
+    pub fn rest_thread(&self, c: &mut ClientState, slot: u8, op: &Op, now: u64) {
+        let status = match *op {
+            Op::Finish => Status::Done,
+            Op::Sleep { ms } => Status::Sleeping {
+                until: now + ms / 1000 * 1000,
+            },
+            Op::Choose { n } => Status::Choosing { n },
+            Op::Send { .. } | Op::Local => return,
+        };
+        c.set_thread_status(slot, status);
     }
 
     /// Client `i`, at a choice, takes branch `k` at `now` (a step without a command): its
@@ -106,7 +160,7 @@ impl System {
         let mut events = vec![Event::Chose { choice: k }];
         self.record(c, &events[0], now);
         c.status = Status::Running;
-        self.resume(c, i, Input::Chose(k), now, &mut events);
+        self.resume(c, i, 0, Input::Chose(k), now, &mut events);
         self.settle_client(c, i, now, &mut events);
         events
     }
@@ -114,9 +168,14 @@ impl System {
     /// Client `i`, asleep, wakes at `now` (a step without a command): its program runs on from
     /// the sleep to its next step; returns what it states.
     pub fn wake(&self, c: &mut ClientState, i: usize, now: u64) -> Vec<Event> {
+        self.wake_thread(c, i, 0, now)
+    }
+
+    /// [`System::wake`] for thread `slot` of client `i`.
+    pub fn wake_thread(&self, c: &mut ClientState, i: usize, slot: u8, now: u64) -> Vec<Event> {
         let mut events = Vec::new();
-        c.status = Status::Running;
-        self.resume(c, i, Input::Slept, now, &mut events);
+        c.set_thread_status(slot, Status::Running);
+        self.resume(c, i, slot, Input::Slept, now, &mut events);
         self.settle_client(c, i, now, &mut events);
         events
     }
@@ -124,39 +183,57 @@ impl System {
     /// Client `i` reads `reply` (to the command it just sent, or to one that had parked its
     /// connection): its recipe updates its state and the events it states are recorded.
     pub fn read_reply(&self, c: &mut ClientState, i: usize, reply: &Reply, now: u64) -> Vec<Event> {
-        let events = self.recipes[i].on_reply_at(&self.ctxs[i], &mut c.local, reply, now);
+        self.read_thread_reply(c, i, 0, reply, now)
+    }
+
+    /// [`System::read_reply`] for a reply on thread `slot` of client `i`.
+    pub fn read_thread_reply(
+        &self,
+        c: &mut ClientState,
+        i: usize,
+        slot: u8,
+        reply: &Reply,
+        now: u64,
+    ) -> Vec<Event> {
+        let events = self.recipes[i].on_reply_thread(&self.ctxs[i], &mut c.local, slot, reply, now);
         for e in &events {
             self.record(c, e, now);
         }
         events
     }
 
-    pub(super) fn client_step(&self, w: &mut World, i: usize, mut rec: Option<&mut Step>) {
+    pub(super) fn client_step(
+        &self,
+        w: &mut World,
+        i: usize,
+        slot: u8,
+        mut rec: Option<&mut Step>,
+    ) {
         if let Some(step) = rec.as_deref_mut() {
-            step.client = Some(client_name(i));
+            step.client = Some(self.thread_name(i, slot));
         }
-        if let Status::Waiting { conn } = w.clients[i].status {
+        if let Status::Waiting { conn } = w.clients[i].thread_status(slot) {
             let reply = w
                 .server_mut(self.server_of(i, conn as usize))
                 .take_served(self.conn_id(i, conn as usize))
                 .unwrap_or(Reply::Nil);
-            w.clients[i].status = Status::Running;
-            let events = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+            w.clients[i].set_thread_status(slot, Status::Running);
+            let events = self.read_thread_reply(&mut w.clients[i], i, slot, &reply, w.now);
             if let Some(step) = rec.as_deref_mut() {
                 step.kind = StepKind::Receive;
                 step.connection = Some(self.connection_name(i, conn as usize).to_string());
                 step.events = events;
                 step.reply = Some(reply);
             }
-        } else if let Status::Sleeping { .. } = w.clients[i].status {
-            let woke = self.wake(&mut w.clients[i], i, w.now);
+        } else if let Status::Sleeping { .. } = w.clients[i].thread_status(slot) {
+            let woke = self.wake_thread(&mut w.clients[i], i, slot, w.now);
             if let Some(step) = rec.as_deref_mut() {
                 step.kind = StepKind::Local;
                 step.events = woke;
             }
             return;
         } else {
-            let next = self.begin_step(&mut w.clients[i], i, w.now);
+            let next = self.begin_thread_step(&mut w.clients[i], i, slot, w.now);
             if let Some(step) = rec.as_deref_mut() {
                 step.events = next.events;
             }
@@ -169,21 +246,24 @@ impl System {
                     self.note_foreign_release(w, i, owner_before, rec.as_deref_mut());
                     match outcome {
                         Outcome::Reply(reply) => {
-                            let later = self.read_reply(&mut w.clients[i], i, &reply, w.now);
+                            let later =
+                                self.read_thread_reply(&mut w.clients[i], i, slot, &reply, w.now);
                             if let Some(step) = rec.as_deref_mut() {
                                 step.events.extend(later);
                                 step.reply = Some(reply);
                             }
                         }
                         Outcome::Blocked => {
-                            w.clients[i].status = Status::Waiting { conn: conn as u8 };
+                            w.clients[i]
+                                .set_thread_status(slot, Status::Waiting { conn: conn as u8 });
                             if let Some(step) = rec.as_deref_mut() {
-                                step.notes.push(format!("{} blocks", client_name(i)));
+                                step.notes
+                                    .push(format!("{} blocks", self.thread_name(i, slot)));
                             }
                         }
                         Outcome::Unmodelled(name) => {
                             // The world records it (w.server.unmodelled); the checker stops.
-                            w.clients[i].status = Status::Done;
+                            w.clients[i].set_thread_status(slot, Status::Done);
                             if let Some(step) = rec.as_deref_mut() {
                                 step.notes
                                     .push(format!("the model does not implement {name}"));
@@ -212,7 +292,7 @@ impl System {
                 // A program that reads the clock may decide otherwise at a later time than
                 // the one settle_client probed at.
                 op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
-                    self.rest(&mut w.clients[i], &op, w.now);
+                    self.rest_thread(&mut w.clients[i], slot, &op, w.now);
                     if let Some(step) = rec.as_deref_mut() {
                         step.kind = StepKind::Local;
                     }

@@ -31,6 +31,9 @@ pub use late_contender::LATE_CONTENDER_TICKS;
 pub enum Action {
     /// Client `i` takes its next step (sends a command, or reads a served reply).
     Step(usize),
+    /// The thread client `i` spawned on its connection number `.1` (`c:spawn`) takes its
+    /// next step; the main thread's steps are `Step(i)`.
+    Thread(usize, u8),
     /// The clock advances one tick (one second).
     Tick,
     /// Client `i` crashes.
@@ -277,6 +280,19 @@ impl System {
             if ready {
                 out.push(Action::Step(i));
             }
+            if c.is_live() {
+                for &(slot, status) in &c.threads {
+                    let ready = match status {
+                        Status::Running => true,
+                        Status::Waiting { conn } => self.is_served(w, i, conn as usize),
+                        Status::Sleeping { until } => w.now >= until,
+                        Status::Choosing { .. } | Status::Done | Status::Crashed { .. } => false,
+                    };
+                    if ready {
+                        out.push(Action::Thread(i, slot));
+                    }
+                }
+            }
         }
         let nemesis = self.faults.nemesis();
         if w.now / 1000 < self.bounds.ticks && nemesis.may_tick(self, w) {
@@ -386,7 +402,8 @@ impl System {
                     step.events = events;
                 }
             }
-            Action::Step(i) => self.client_step(w, i, rec),
+            Action::Step(i) => self.client_step(w, i, 0, rec),
+            Action::Thread(i, slot) => self.client_step(w, i, slot, rec),
             fault => self.faults.nemesis().apply(self, w, fault, rec),
         }
     }

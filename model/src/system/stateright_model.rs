@@ -35,6 +35,7 @@ impl stateright::Model for System {
     fn format_action(&self, action: &Action) -> String {
         match action {
             Action::Step(i) => format!("{} steps", client_name(*i)),
+            Action::Thread(i, t) => format!("{} steps", self.thread_name(*i, *t)),
             Action::Tick => "clock +1s".to_string(),
             Action::Crash(i) => format!("{} crashes", client_name(*i)),
             Action::Choose(i, k) => format!("{} chooses {k}", client_name(*i)),

@@ -85,8 +85,12 @@ pub fn mermaid_problems(diagram: &str) -> Vec<String> {
     problems
 }
 
+/// A participant: a client (`A`) or a client's thread (`A/renewer`; Mermaid's actor names
+/// exclude only `+ - > : , ;` and line breaks).
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '/')
 }
 
 fn check_text(n: usize, text: &str, problems: &mut Vec<String>) {

@@ -1,22 +1,15 @@
-//! One Lua state per thread and recipe file: running a variant's function as a program, and a
-//! property's function over an observation.
+//! One Lua state per thread and recipe file: loading it, converting replies, and running a
+//! property's function over an observation (a variant's function runs in `run.rs`).
 //!
-//! A variant runs in a fresh coroutine each time the runtime re-executes it; the client's
-//! verbs (`c:call`, `c:now`, the events, `c:attempts`) yield to [`run_variant`], which
-//! answers them through the [`Client`] handle, exactly as a Rust program's calls are answered.
 //! Replies reach Lua as redis-py users see them: nil → `nil`, integer → number, bulk and
 //! status → string, error → `{err = "..."}`, array → table (a nil element becomes `false`).
 
 use super::LuaFile;
-use crate::command::Command;
-use crate::program::client::Loop;
-use crate::program::{Client, Flow};
 use crate::recipe::EventValue;
 use crate::reply::Reply;
 use crate::scenario::Role;
 use crate::server::Value;
 use crate::world::{Status, World};
-use mlua::thread::ThreadStatus;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,15 +18,15 @@ use std::rc::Rc;
 const PRELUDE: &str = include_str!("prelude.lua");
 
 /// How a retry loop that ended with `true` is remembered (integers stay below it).
-const TRUE_OUTCOME: u32 = 1 << 31;
+pub(super) const TRUE_OUTCOME: u32 = 1 << 31;
 
 /// A loaded recipe file: its Lua state and what it declared.
 pub(crate) struct Engine {
     pub lua: Lua,
     pub decl: Table,
-    client_mt: Table,
+    pub(super) client_mt: Table,
     /// Each variant's function by (variant, role): role `None` in a one-role scenario.
-    variants: HashMap<(String, Option<String>), Function>,
+    pub(super) variants: HashMap<(String, Option<String>), Function>,
     properties: HashMap<String, Function>,
 }
 
@@ -140,7 +133,7 @@ pub(crate) fn with_engine<R>(file: &LuaFile, f: impl FnOnce(&Engine) -> R) -> Re
     Ok(f(&engine))
 }
 
-fn reply_to_lua(lua: &Lua, r: &Reply, top: bool) -> mlua::Result<LuaValue> {
+pub(super) fn reply_to_lua(lua: &Lua, r: &Reply, top: bool) -> mlua::Result<LuaValue> {
     Ok(match r {
         Reply::Nil if top => LuaValue::Nil,
         Reply::Nil => LuaValue::Boolean(false),
@@ -162,7 +155,7 @@ fn reply_to_lua(lua: &Lua, r: &Reply, top: bool) -> mlua::Result<LuaValue> {
 }
 
 /// A Lua value as a command argument: strings as they are, numbers as redis-py prints them.
-fn argument(v: &LuaValue) -> Result<String, String> {
+pub(super) fn argument(v: &LuaValue) -> Result<String, String> {
     match v {
         LuaValue::String(s) => Ok(s.to_string_lossy().to_string()),
         LuaValue::Integer(i) => Ok(i.to_string()),
@@ -175,195 +168,11 @@ fn argument(v: &LuaValue) -> Result<String, String> {
     }
 }
 
-fn number(v: Option<&LuaValue>) -> Option<f64> {
+pub(super) fn number(v: Option<&LuaValue>) -> Option<f64> {
     match v {
         Some(LuaValue::Number(n)) => Some(*n),
         Some(LuaValue::Integer(i)) => Some(*i as f64),
         _ => None,
-    }
-}
-
-/// Runs variant `name` (role `role`'s function, in a scenario with roles) of the engine's
-/// file as a program over `c`.
-pub(crate) fn run_variant(engine: &Engine, name: &str, role: Option<&str>, c: &mut Client) -> Flow {
-    let lua = &engine.lua;
-    let fail = |c: &mut Client, why: String| {
-        c.broken(why);
-        Err(crate::program::client::stop())
-    };
-    let Some(body) = engine
-        .variants
-        .get(&(name.to_string(), role.map(str::to_string)))
-    else {
-        return fail(c, format!("variant {name:?} is not declared"));
-    };
-    let set_up = || -> mlua::Result<(mlua::Thread, Table)> {
-        let me = lua.create_table()?;
-        me.set("token", c.token())?;
-        me.set("role", role)?;
-        let params = lua.create_table()?;
-        params.set("retries", c.params().retries)?;
-        params.set("lease", c.params().lease)?;
-        me.set("params", params)?;
-        me.set_metatable(Some(engine.client_mt.clone()))?;
-        Ok((lua.create_thread(body.clone())?, me))
-    };
-    let (thread, me) = match set_up() {
-        Ok(x) => x,
-        Err(e) => return fail(c, lua_message(&e)),
-    };
-    let mut input = MultiValue::from_iter([LuaValue::Table(me)]);
-    let mut loops: Vec<usize> = Vec::new();
-    loop {
-        let out = match thread.resume::<MultiValue>(input) {
-            Ok(out) => out,
-            Err(e) => return fail(c, lua_message(&e)),
-        };
-        if thread.status() != ThreadStatus::Resumable {
-            return Ok(());
-        }
-        let out: Vec<LuaValue> = out.into_iter().collect();
-        let verb = match out.first() {
-            Some(LuaValue::String(s)) => s.to_string_lossy().to_string(),
-            _ => {
-                return fail(
-                    c,
-                    "the program yielded: recipe files must not use coroutines".into(),
-                )
-            }
-        };
-        let answer: mlua::Result<MultiValue> = match verb.as_str() {
-            "call" => {
-                let mut args = Vec::with_capacity(out.len());
-                for v in &out[2..] {
-                    match argument(v) {
-                        Ok(a) => args.push(a),
-                        Err(why) => return fail(c, why),
-                    }
-                }
-                if args.is_empty() {
-                    return fail(c, "c:call() needs a command".into());
-                }
-                let reply = match &out[1] {
-                    LuaValue::String(conn) => c.call_on(&conn.to_string_lossy(), Command(args))?,
-                    _ => c.call(Command(args))?,
-                };
-                reply_to_lua(lua, &reply, true).map(|v| MultiValue::from_iter([v]))
-            }
-            "now" => Ok(MultiValue::from_iter([LuaValue::Number(c.now() as f64)])),
-            "event" => {
-                let arg = number(out.get(2));
-                let event = match &out.get(1) {
-                    Some(LuaValue::String(s)) => s.to_string_lossy().to_string(),
-                    _ => String::new(),
-                };
-                match event.as_str() {
-                    "acquired" => c.acquired(arg.map(|s| s.max(0.0) as u64)),
-                    "acquired-until" => match arg {
-                        Some(ms) => c.acquired_until(ms.max(0.0) as u64),
-                        None => return fail(c, "c:acquired_until(ms) needs a time in ms".into()),
-                    },
-                    "enter" => c.enter(),
-                    "exit" => c.exit(),
-                    "released" => c.released(),
-                    "committed" => c.committed(arg.unwrap_or(1.0) as i64),
-                    "gave-up" => c.gave_up(),
-                    other => return fail(c, format!("unknown event {other:?}")),
-                }
-                Ok(MultiValue::new())
-            }
-            "named" => {
-                let name = match out.get(1) {
-                    Some(LuaValue::String(s)) => s.to_string_lossy().to_string(),
-                    _ => return fail(c, "c:event(name, value) needs a name (a string)".into()),
-                };
-                let value = match out.get(2) {
-                    None | Some(LuaValue::Nil) => None,
-                    Some(LuaValue::String(s)) => Some(EventValue::Str(s.to_string_lossy().to_string())),
-                    Some(v) => match number(Some(v)) {
-                        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(EventValue::Int(n as i64)),
-                        _ => {
-                            return fail(
-                                c,
-                                format!("c:event({name:?}, value): the value must be a string or an integer"),
-                            )
-                        }
-                    },
-                };
-                c.named(&name, value);
-                Ok(MultiValue::new())
-            }
-            "sleep" => match number(out.get(1)) {
-                Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => {
-                    c.sleep(ms as u64)?;
-                    Ok(MultiValue::new())
-                }
-                _ => return fail(c, "c:sleep(ms) needs a whole number of ms".into()),
-            },
-            "choose" => match number(out.get(1)) {
-                Some(n) if n.fract() == 0.0 && (1.0..=256.0).contains(&n) => {
-                    let k = c.choose(n as u32)?;
-                    Ok(MultiValue::from_iter([LuaValue::Number(k as f64)]))
-                }
-                _ => return fail(c, "c:choose(n) needs a whole number from 1 to 256".into()),
-            },
-            "attempts-begin" => match c.attempts_begin() {
-                Loop::Ended(code) => Ok(MultiValue::from_iter([
-                    LuaValue::Boolean(true),
-                    match code {
-                        None => LuaValue::Boolean(false),
-                        Some(TRUE_OUTCOME) => LuaValue::Boolean(true),
-                        Some(n) => LuaValue::Number(n as f64),
-                    },
-                ])),
-                Loop::At { start, attempt } => {
-                    loops.push(start);
-                    Ok(MultiValue::from_iter([
-                        LuaValue::Boolean(false),
-                        LuaValue::Number(attempt as f64),
-                    ]))
-                }
-            },
-            "attempts-failed" | "attempts-end" => {
-                let Some(&start) = loops.last() else {
-                    return fail(c, "a retry loop ended that had not begun".into());
-                };
-                if verb == "attempts-failed" {
-                    let k = number(out.get(1)).unwrap_or(0.0) as usize;
-                    c.attempts_failed(start, k);
-                } else {
-                    loops.pop();
-                    let code = match out.get(1) {
-                        Some(LuaValue::Boolean(true)) => Some(TRUE_OUTCOME),
-                        Some(LuaValue::Boolean(false)) | None => None,
-                        Some(v) => match number(Some(v)) {
-                            Some(n) if n.fract() == 0.0 && (0.0..TRUE_OUTCOME as f64).contains(&n) => {
-                                Some(n as u32)
-                            }
-                            _ => {
-                                return fail(
-                                    c,
-                                    "a c:attempts body must return nil, false, true or an integer from 0 to 2^31-1"
-                                        .into(),
-                                )
-                            }
-                        },
-                    };
-                    c.attempts_end(start, code);
-                }
-                Ok(MultiValue::new())
-            }
-            other => {
-                return fail(
-                    c,
-                    format!("the program yielded {other:?}: recipe files must not use coroutines"),
-                )
-            }
-        };
-        input = match answer {
-            Ok(v) => v,
-            Err(e) => return fail(c, lua_message(&e)),
-        };
     }
 }
 

@@ -41,8 +41,9 @@
 //!   `c:attempts(n, function(attempt) … end)` (a retry loop whose attempts share nothing but
 //!   their number: return a value to stop, nil to retry), the events `c:acquired(lease_s)`,
 //!   `c:acquired_until(ms)`, `c:enter()`, `c:exit()`, `c:released()`, `c:committed(delta)`,
-//!   `c:gave_up()`, `c:event(name, value)` (kept in the history), and `c.token`, `c.role`,
-//!   `c.params`, `c.is_error(reply)`.
+//!   `c:gave_up()`, `c:event(name, value)` (kept in the history), `c:spawn(name, fn)` (a
+//!   second thread on the connection `name`, sharing the variant's variables: `run.rs`), and
+//!   `c.token`, `c.role`, `c.params`, `c.is_error(reply)`.
 //!   What a step is, when events take effect and what determinism means: [`crate::program`].
 //! - `property(name, "always" | "at-end", function(w) … end)` returns `true`, or `false` and a
 //!   message; `w` is described in `engine`'s `observation`.
@@ -52,6 +53,7 @@
 //!   a variant changes break determinism). `pcall` around `c:call` is not supported.
 
 mod engine;
+mod run;
 mod scenario;
 
 pub use scenario::{load, load_source};
@@ -99,7 +101,7 @@ impl Program for LuaProgram {
 
     fn run(&self, c: &mut Client) -> Flow {
         match engine::with_engine(&self.file, |e| {
-            engine::run_variant(e, &self.variant, self.role, c)
+            run::run_variant(e, &self.variant, self.role, c)
         }) {
             Ok(flow) => flow,
             Err(why) => {

@@ -45,7 +45,7 @@ local C = {}
 C.__index = C
 __rr_client = C
 
-function C:call(...) return yield("call", false, ...) end
+function C:call(...) return yield("call", rawget(self, "__conn") or false, ...) end
 function C:call_on(conn, ...) return yield("call", conn, ...) end
 function C:now() return yield("now") end
 function C:acquired(lease_s) yield("event", "acquired", lease_s) end
@@ -58,6 +58,7 @@ function C:gave_up() yield("event", "gave-up") end
 function C:event(name, value) yield("named", name, value) end
 function C:sleep(ms) yield("sleep", ms) end
 function C:choose(n) return yield("choose", n) end
+function C:spawn(name, fn) yield("spawn", name, fn) end
 function C.is_error(r) return type(r) == "table" and r.err ~= nil end
 
 -- Up to n attempts of body(attempt) (attempt from 0) until one returns a value other than
