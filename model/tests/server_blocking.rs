@@ -250,3 +250,31 @@ fn a_pop_by_another_connection_does_not_serve_anyone() {
     r.expect(B, &["LPUSH", "other", "x"], int(1));
     assert!(r.server.is_blocked(A));
 }
+
+#[test]
+fn a_list_renamed_or_copied_onto_a_waited_key_serves_the_waiter() {
+    // Real 7.0.15: (A) BLPOP k3 0; RPUSH k1 a b; RENAME k1 k3 -> A gets [k3, a], k3 = [b].
+    // (B) BLPOP k4 0; RPUSH k5 x; COPY k5 k4 -> B gets [k4, x], k4 gone, k5 kept.
+    // dbAdd signals the list it adds (signalKeyAsReady), whichever command adds it.
+    let mut r = Redis::new();
+    assert_eq!(r.send(A, &["BLPOP", "k3", "0"]), Outcome::Blocked);
+    r.expect(C, &["RPUSH", "k1", "a", "b"], int(2));
+    r.expect(C, &["RENAME", "k1", "k3"], ok());
+    assert_eq!(r.server.take_served(A), Some(bulks(&["k3", "a"])));
+    r.expect(C, &["LRANGE", "k3", "0", "-1"], bulks(&["b"]));
+    assert_eq!(r.send(B, &["BLPOP", "k4", "0"]), Outcome::Blocked);
+    r.expect(C, &["RPUSH", "k5", "x"], int(1));
+    r.expect(C, &["COPY", "k5", "k4"], int(1));
+    assert_eq!(r.server.take_served(B), Some(bulks(&["k4", "x"])));
+    r.expect(C, &["EXISTS", "k4", "k5"], int(1));
+}
+
+#[test]
+fn a_string_renamed_onto_a_waited_key_does_not_serve() {
+    // Real 7.0.15: (D) BLPOP k6 0; SET s1 x; RENAME s1 k6 -> D stays blocked.
+    let mut r = Redis::new();
+    assert_eq!(r.send(D, &["BLPOP", "k6", "0"]), Outcome::Blocked);
+    r.expect(C, &["SET", "s1", "x"], ok());
+    r.expect(C, &["RENAME", "s1", "k6"], ok());
+    assert!(r.server.is_blocked(D));
+}

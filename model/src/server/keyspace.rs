@@ -7,7 +7,7 @@
 //! keyspace fits in one COUNT, which the generated programs' few keys always do); any other
 //! valid cursor returns nothing, where a real server would carry on from that bucket.
 
-use super::{parse_int, Server};
+use super::{parse_int, Server, Value};
 use crate::reply::Reply;
 
 /// Redis's glob (stringmatchlen): `*`, `?`, `[abc]`, `[^a]`, `[a-z]` and `\` escapes, on bytes.
@@ -107,9 +107,14 @@ impl Server {
             return Reply::Int(0);
         }
         let entry = self.keys.remove(src).expect("checked above");
+        let list = matches!(entry.value, Value::List(_));
         self.keys.insert(dst.to_string(), entry);
         self.touch(src);
         self.touch(dst);
+        // dbAdd signals a list it adds: a client blocked on `dst` is served from it.
+        if list {
+            self.signal_ready(dst);
+        }
         if nx {
             Reply::Int(1)
         } else {
@@ -150,8 +155,13 @@ impl Server {
         if self.keys.contains_key(&a[1]) && !replace {
             return Reply::Int(0);
         }
+        let list = matches!(entry.value, Value::List(_));
         self.keys.insert(a[1].clone(), entry);
         self.touch(&a[1]);
+        // As RENAME: the added list serves a client blocked on the destination.
+        if list {
+            self.signal_ready(&a[1]);
+        }
         Reply::Int(1)
     }
 
