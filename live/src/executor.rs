@@ -23,7 +23,9 @@ pub use wire::reply_from_value;
 use crate::{LiveError, LiveServer};
 use model::server::ConnState;
 use model::world::{ClientState, Status};
-use model::{client_name, Action, Command, Event, Op, Reply, Step, StepKind, System, Trace, World};
+use model::{
+    client_name, Action, Command, Event, Note, Op, Reply, Step, StepKind, System, Trace, World,
+};
 use redis::ConnectionLike;
 use std::fmt;
 use std::sync::Arc;
@@ -584,10 +586,9 @@ impl<'a> Runner<'a> {
                 step.kind = StepKind::Receive;
                 step.connection = Some(system.connection_name(i, slot).to_string());
                 let Some(reply) = self.receive(i, slot)? else {
-                    step.notes.push(format!(
-                        "live: {}'s command is still blocked on the server; nothing to read",
-                        client_name(i)
-                    ));
+                    step.notes.push(Note::LiveStillBlocked {
+                        client: client_name(i),
+                    });
                     return Ok(step);
                 };
                 self.clients[i].status = Status::Running;
@@ -626,7 +627,9 @@ impl<'a> Runner<'a> {
                             None => {
                                 self.clients[i].status = Status::Waiting { conn: conn as u8 };
                                 self.subject = None;
-                                step.notes.push(format!("{} blocks", client_name(i)));
+                                step.notes.push(Note::Blocks {
+                                    client: client_name(i),
+                                });
                             }
                         }
                         self.note_served(i, &mut step.notes)?;
@@ -641,15 +644,10 @@ impl<'a> Runner<'a> {
             }
             Status::Done | Status::Crashed { .. } | Status::Choosing { .. } => {
                 step.kind = StepKind::Local;
-                step.notes.push(format!(
-                    "live: {} has {}; nothing to do",
-                    client_name(i),
-                    if self.clients[i].is_crashed() {
-                        "crashed"
-                    } else {
-                        "finished"
-                    }
-                ));
+                step.notes.push(Note::LiveNothingToDo {
+                    client: client_name(i),
+                    crashed: self.clients[i].is_crashed(),
+                });
                 return Ok(step);
             }
         }
@@ -667,7 +665,7 @@ impl<'a> Runner<'a> {
         slot: usize,
         command: &Command,
         park: bool,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) -> Result<Option<Reply>, LiveError> {
         let out =
             wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
@@ -675,7 +673,9 @@ impl<'a> Runner<'a> {
             let plain =
                 wire::outgoing(command, &self.prefix, DEFAULT_TICK_MS, false).map_err(config)?;
             if plain.args != out.args {
-                notes.push(format!("live: sent as {}", Command(out.args.clone())));
+                notes.push(Note::LiveSentAs {
+                    command: out.args.clone(),
+                });
             }
         }
         let who = format!(
@@ -699,7 +699,7 @@ impl<'a> Runner<'a> {
         out: &wire::Outgoing,
         command: &Command,
         park: bool,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
         who: &str,
     ) -> Result<Option<Reply>, LiveError> {
         let name = command.name();
@@ -714,7 +714,9 @@ impl<'a> Runner<'a> {
                 lc.parked = Some(out.fix);
                 return Ok(None);
             }
-            notes.push(format!("live: {name} answered at once (the model blocks)"));
+            notes.push(Note::LiveAnsweredAtOnce {
+                command: name.clone(),
+            });
             lc.con.recv_response()
         } else {
             lc.last_command = lower;
@@ -786,14 +788,16 @@ impl<'a> Runner<'a> {
     }
 
     /// After a command: notes the other parked clients the server has now served.
-    fn note_served(&mut self, actor: usize, notes: &mut Vec<String>) -> Result<(), LiveError> {
+    fn note_served(&mut self, actor: usize, notes: &mut Vec<Note>) -> Result<(), LiveError> {
         for j in 0..self.clients.len() {
             if j == actor {
                 continue;
             }
             if let Status::Waiting { conn } = self.clients[j].status {
                 if !self.is_blocked(j, conn as usize)? {
-                    notes.push(format!("{}'s BLPOP is served", client_name(j)));
+                    notes.push(Note::Served {
+                        client: client_name(j),
+                    });
                 }
             }
         }
@@ -850,7 +854,9 @@ impl<'a> Runner<'a> {
             command: None,
             reply: None,
             events: vec![],
-            notes: vec![format!("{} crashes; its connections close", client_name(i))],
+            notes: vec![Note::Crashed {
+                client: client_name(i),
+            }],
         })
     }
 
@@ -893,15 +899,16 @@ impl<'a> Runner<'a> {
             .collect();
         for c in timed_out {
             self.await_unblocked(c.client as usize, c.slot as usize)?;
-            notes.push(format!(
-                "{}'s BLPOP times out",
-                client_name(c.client as usize)
-            ));
+            notes.push(Note::TimedOut {
+                client: client_name(c.client as usize),
+            });
         }
         for (i, c) in self.clients.iter().enumerate() {
             if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
                 if until == self.now {
-                    notes.push(format!("{}'s lease runs out", client_name(i)));
+                    notes.push(Note::LeaseRanOut {
+                        client: client_name(i),
+                    });
                 }
             }
         }
@@ -920,12 +927,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Polls PTTL until the server reports `key` gone.
-    fn await_expiry(
-        &mut self,
-        key: &str,
-        t: u64,
-        notes: &mut Vec<String>,
-    ) -> Result<(), LiveError> {
+    fn await_expiry(&mut self, key: &str, t: u64, notes: &mut Vec<Note>) -> Result<(), LiveError> {
         let wire_key = format!("{}{key}", self.prefix);
         let since = Instant::now();
         let mut reported = false;
@@ -936,13 +938,19 @@ impl<'a> Runner<'a> {
                 .map_err(|e| LiveError::redis(format!("reading PTTL {key}"), e))?;
             match pttl {
                 -2 => {
-                    notes.push(format!("{key} expires"));
+                    notes.push(Note::Expired {
+                        key: key.to_string(),
+                        server: None,
+                    });
                     return Ok(());
                 }
                 -1 => {
-                    let msg = format!("live: {key} has no expiry on the server, but the model expires it at t={t}s");
-                    self.warnings.push(msg.clone());
-                    notes.push(msg);
+                    let note = Note::LiveNoExpiry {
+                        key: key.to_string(),
+                        t,
+                    };
+                    self.warnings.push(note.to_string());
+                    notes.push(note);
                     return Ok(());
                 }
                 ms => {
@@ -1095,7 +1103,7 @@ impl<'a> Runner<'a> {
         actor: usize,
         before: Option<String>,
         after: Option<String>,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) {
         let Some(owner_token) = before else { return };
         let Some(owner) =
@@ -1106,11 +1114,10 @@ impl<'a> Runner<'a> {
         if owner == actor || after.as_deref() == Some(owner_token.as_str()) {
             return;
         }
-        notes.push(format!(
-            "{} removes {}'s lock",
-            client_name(actor),
-            client_name(owner)
-        ));
+        notes.push(Note::ForeignRelease {
+            by: client_name(actor),
+            owner: client_name(owner),
+        });
         if self.foreign_release.is_none() {
             self.foreign_release = Some((actor as u8, owner as u8));
         }

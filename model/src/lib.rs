@@ -9,6 +9,7 @@ pub mod command;
 pub mod faults;
 pub mod fleet;
 pub mod minimize;
+pub mod note;
 pub mod profile;
 pub mod program;
 pub mod properties;
@@ -28,6 +29,7 @@ pub mod world;
 
 pub use command::Command;
 pub use faults::FaultModel;
+pub use note::Note;
 pub use profile::Profile;
 pub use recipe::{ClientCtx, Event, Local, Next, Op, Params, Recipe};
 pub use reply::Reply;

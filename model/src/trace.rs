@@ -5,8 +5,14 @@ use crate::recipe::Event;
 use crate::reply::Reply;
 use serde::{Deserialize, Serialize};
 
-/// The JSON format's version; bump it when a field changes meaning.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub use crate::note::Note;
+
+/// The JSON format's version; bump it when a field changes meaning. Version 2: a step's
+/// notes are [`Note`] objects (version 1 wrote their text, which readers still accept).
+pub const TRACE_FORMAT_VERSION: u32 = 2;
+
+/// The format versions this build reads.
+pub const READABLE_TRACE_VERSIONS: [u32; 2] = [1, 2];
 
 /// What kind of step this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,8 +58,8 @@ pub struct Step {
     pub events: Vec<Event>,
     /// What else happened: expiries, served or timed-out pops, closed connections, the
     /// violated property.
-    #[serde(default)]
-    pub notes: Vec<String>,
+    #[serde(default, deserialize_with = "crate::note::deserialize_notes")]
+    pub notes: Vec<Note>,
 }
 
 /// A whole trace and what it shows.

@@ -5,7 +5,7 @@
 use super::{none::no_lease_runs_out, Budget, Nemesis};
 use crate::client_name;
 use crate::system::{Action, System};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::{Status, World};
 
 pub(super) struct Crashes;
@@ -47,8 +47,9 @@ impl Nemesis for Crashes {
         if let Some(step) = rec {
             step.kind = StepKind::Crash;
             step.client = Some(client_name(i));
-            step.notes
-                .push(format!("{} crashes; its connections close", client_name(i)));
+            step.notes.push(Note::Crashed {
+                client: client_name(i),
+            });
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{none::no_lease_runs_out, Budget, Nemesis};
 use crate::system::{Action, System};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::World;
 
 pub(super) struct Restarts;
@@ -40,9 +40,7 @@ impl Nemesis for Restarts {
         if let Some(step) = rec {
             step.kind = StepKind::Restart;
             step.server = Some(s as usize);
-            step.notes.push(format!(
-                "server {s} restarts empty (no persistence); its connections close"
-            ));
+            step.notes.push(Note::Restarted { server: s as usize });
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::client_name;
 use crate::recipe::{Event, Input, Op};
 use crate::reply::Reply;
 use crate::server::Outcome;
-use crate::trace::Step;
+use crate::trace::{Note, Step};
 use crate::world::{ClientState, Status, World};
 
 impl System {
@@ -178,15 +178,18 @@ impl System {
                         Outcome::Blocked => {
                             w.clients[i].status = Status::Waiting { conn: conn as u8 };
                             if let Some(step) = rec.as_deref_mut() {
-                                step.notes.push(format!("{} blocks", client_name(i)));
+                                step.notes.push(Note::Blocks {
+                                    client: client_name(i),
+                                });
                             }
                         }
                         Outcome::Unmodelled(name) => {
                             // The world records it (w.server.unmodelled); the checker stops.
                             w.clients[i].status = Status::Done;
                             if let Some(step) = rec.as_deref_mut() {
-                                step.notes
-                                    .push(format!("the model does not implement {name}"));
+                                step.notes.push(Note::Unmodelled {
+                                    command: name.to_string(),
+                                });
                             }
                         }
                     }
@@ -197,8 +200,9 @@ impl System {
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
                                 if j != i && self.is_served(w, j, conn as usize) {
-                                    step.notes
-                                        .push(format!("{}'s BLPOP is served", client_name(j)));
+                                    step.notes.push(Note::Served {
+                                        client: client_name(j),
+                                    });
                                 }
                             }
                         }
@@ -243,11 +247,10 @@ impl System {
             return;
         }
         if let Some(step) = rec {
-            step.notes.push(format!(
-                "{} removes {}'s lock",
-                client_name(actor),
-                client_name(owner)
-            ));
+            step.notes.push(Note::ForeignRelease {
+                by: client_name(actor),
+                owner: client_name(owner),
+            });
         }
         if w.foreign_release.is_none() {
             w.foreign_release = Some((actor as u8, owner as u8));

@@ -12,7 +12,7 @@ use crate::fleet::{Fleet, Replication};
 use crate::recipe::{ClientCtx, Recipe};
 use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
 use crate::server::{ConnId, Server};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::{ClientState, Status, World};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -344,36 +344,34 @@ impl System {
                 };
                 let Some(step) = rec else { return };
                 step.time = w.now / 1000;
-                let on = if self.servers() > 1 {
-                    " on server 0"
-                } else {
-                    ""
-                };
-                for k in adv.expired {
-                    step.notes.push(format!("{k} expires{on}"));
+                let on = (self.servers() > 1).then_some(0);
+                for key in adv.expired {
+                    step.notes.push(Note::Expired { key, server: on });
                 }
                 for (i, adv) in others.iter().enumerate() {
                     for k in &adv.expired {
-                        step.notes.push(format!("{k} expires on server {}", i + 1));
+                        step.notes.push(Note::Expired {
+                            key: k.clone(),
+                            server: Some(i + 1),
+                        });
                     }
                     for c in &adv.timed_out {
-                        step.notes.push(format!(
-                            "{}'s BLPOP times out",
-                            client_name(c.client as usize)
-                        ));
+                        step.notes.push(Note::TimedOut {
+                            client: client_name(c.client as usize),
+                        });
                     }
                 }
                 for c in adv.timed_out {
-                    step.notes.push(format!(
-                        "{}'s BLPOP times out",
-                        client_name(c.client as usize)
-                    ));
+                    step.notes.push(Note::TimedOut {
+                        client: client_name(c.client as usize),
+                    });
                 }
                 for (i, c) in w.clients.iter().enumerate() {
                     if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
                         if until == w.now {
-                            step.notes
-                                .push(format!("{}'s lease runs out", client_name(i)));
+                            step.notes.push(Note::LeaseRanOut {
+                                client: client_name(i),
+                            });
                         }
                     }
                 }
