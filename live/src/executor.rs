@@ -2,11 +2,12 @@
 //!
 //! [`run_schedule`] opens one connection per (client, connection slot), drives every
 //! client's recipe with the *live* replies (calling `Recipe::next`/`on_reply` exactly as
-//! `System::step` does), and keeps a model [`World`] in lockstep to know the model's replies,
-//! which keys expire at a tick, and whether a BLPOP parks. Both runs come back as [`Trace`]s of
-//! the same type, compared step by step, and the property is evaluated on a [`World`] built
-//! from the live run: client states from the live-driven recipes, the server as a snapshot of
-//! the live keyspace. So "the violation reproduces" is decided on the server's own state.
+//! `System::step` does), and runs the model alongside to know the model's replies, which keys
+//! expire at a tick, and whether a BLPOP parks. Both runs come back as [`Trace`]s of the same
+//! type, compared step by step, and the property is evaluated on an observation of the live
+//! run (`observed.rs`; no model `World` is built): client states from the live-driven
+//! recipes, the keyspace read back from the server, the connections it reports parked. So
+//! "the violation reproduces" is decided on the server's own state.
 //!
 //! Time: a tick is `tick_ms` of real time (1000 by default, the model's second). A tick waits
 //! until the real clock reaches the tick's boundary, measured from the start of the run, then
@@ -14,6 +15,7 @@
 //! (and, for a BLPOP the model times out, until the server has unblocked it).
 
 mod compare;
+mod observed;
 mod snapshot;
 mod wire;
 
@@ -21,11 +23,11 @@ pub use compare::{differing_fields, reply as reply_text, same_step, Mismatch};
 pub use wire::reply_from_value;
 
 use crate::{LiveError, LiveServer};
-use model::server::ConnState;
 use model::world::{ClientState, Status};
 use model::{
     client_name, Action, Command, Event, Note, Op, Reply, Step, StepKind, System, Trace, World,
 };
+use observed::LiveObservation;
 use redis::ConnectionLike;
 use std::fmt;
 use std::sync::Arc;
@@ -194,13 +196,13 @@ pub fn run_schedule(
     };
     let outcome = runner.run(actions, &model_steps, &worlds);
     let cleanup = runner.finish();
-    let (live_steps, live_world, live_final, steps_elapsed, mut warnings) = outcome?;
+    let (live_steps, live_obs, live_final, steps_elapsed, mut warnings) = outcome?;
     cleanup?;
 
     let model_world = worlds.last().expect("initial world");
     let model_final = system.enabled(model_world).is_empty();
     let model_violation = system.check(model_world, model_final).err();
-    let live_violation = system.check(&live_world, live_final).err();
+    let live_violation = system.check_observed(&live_obs, live_final).err();
     let mismatches: Vec<Mismatch> = model_steps
         .iter()
         .zip(&live_steps)
@@ -212,7 +214,7 @@ pub fn run_schedule(
             live: l.clone(),
         })
         .collect();
-    let live_keys = system.describe_keys(&live_world);
+    let live_keys = system.describe_keyspace(&live_obs.keyspace);
     if !model_final && live_final {
         warnings.push("the live run is over but the model's is not".into());
     }
@@ -339,7 +341,7 @@ struct ClientInfo {
     cmd: String,
 }
 
-type Outcome = (Vec<Step>, World, bool, Duration, Vec<String>);
+type Outcome = (Vec<Step>, LiveObservation, bool, Duration, Vec<String>);
 
 struct Runner<'a> {
     server: &'a LiveServer,
@@ -484,51 +486,34 @@ impl<'a> Runner<'a> {
             self.now,
             &mut warnings,
         )?;
-        let mut world = World {
-            server: keyspace,
+        let mut obs = LiveObservation {
+            keyspace,
             clients: self.clients.clone(),
             now: self.now,
             crashes: self.crashes,
-            foreign_release: self.foreign_release,
-            fleet: None,
+            foreign_release: self
+                .foreign_release
+                .map(|(by, owner)| (by as usize, owner as usize)),
+            parked: Default::default(),
+            served: Default::default(),
         };
         // Parked connections, as the server reports them (CLIENT LIST says blocked), with the
         // keys and timeout of the blocking command each actually sent: properties such as
-        // "no waiter sleeps forever" read them.
+        // "no waiter sleeps forever" read them. One the server has answered can step.
         for i in 0..self.clients.len() {
             if let Status::Waiting { conn } = self.clients[i].status {
-                if self.is_blocked(i, conn as usize)? {
-                    if let Some(blocked) = parked_command(&steps, self.system, i, conn as usize) {
-                        let id = self.system.conn_id(i, conn as usize);
-                        world.server.conns.insert(
-                            id,
-                            ConnState {
-                                blocked: Some(blocked),
-                                ..ConnState::default()
-                            },
-                        );
-                        world.server.waiters.push(id);
-                    }
+                let slot = conn as usize;
+                if !self.is_blocked(i, slot)? {
+                    obs.served.insert((i, slot));
+                } else if let Some(blocked) = parked_command(&steps, self.system, i, slot) {
+                    obs.parked.insert((i, slot), blocked);
                 }
             }
         }
-        // Finality as the model defines it; a parked client whose reply has arrived can step.
-        let mut probe = world.clone();
-        for i in 0..self.clients.len() {
-            if let Status::Waiting { conn } = self.clients[i].status {
-                if !self.is_blocked(i, conn as usize)? {
-                    probe.server.conns.insert(
-                        self.system.conn_id(i, conn as usize),
-                        ConnState {
-                            served: Some(Reply::Nil),
-                            ..ConnState::default()
-                        },
-                    );
-                }
-            }
-        }
-        let is_final = self.system.enabled(&probe).is_empty();
-        Ok((steps, world, is_final, steps_elapsed, warnings))
+        // Finality as the model defines it, asked of the live run.
+        let mut enabled = Vec::new();
+        self.system.enabled_observed(&obs, &mut enabled);
+        Ok((steps, obs, enabled.is_empty(), steps_elapsed, warnings))
     }
 
     /// Closes every connection and removes the run's keys.
@@ -1097,7 +1082,8 @@ impl<'a> Runner<'a> {
         Ok(v)
     }
 
-    /// `System::note_foreign_release` on live values of the subject key.
+    /// The model stepper's foreign-release record ([`model::invariants::removed_by_other`])
+    /// on live values of the subject key.
     fn note_foreign_release(
         &mut self,
         actor: usize,
@@ -1105,15 +1091,12 @@ impl<'a> Runner<'a> {
         after: Option<String>,
         notes: &mut Vec<Note>,
     ) {
-        let Some(owner_token) = before else { return };
+        let owner = model::invariants::token_owner(self.system, before.as_deref());
         let Some(owner) =
-            (0..self.clients.len()).find(|&j| self.system.ctx(j).token == owner_token)
+            model::invariants::removed_by_other(self.system, actor, owner, after.as_deref())
         else {
             return;
         };
-        if owner == actor || after.as_deref() == Some(owner_token.as_str()) {
-            return;
-        }
         notes.push(Note::ForeignRelease {
             by: client_name(actor),
             owner: client_name(owner),

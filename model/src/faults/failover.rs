@@ -10,6 +10,7 @@
 //! which a write reaches (or has not yet reached) each replica.
 
 use super::{none::no_lease_runs_out, Budget, Nemesis};
+use crate::observation::Observation;
 use crate::system::{Action, System};
 use crate::trace::{Note, Step, StepKind};
 use crate::world::World;
@@ -24,20 +25,19 @@ impl Nemesis for Failovers {
         }
     }
 
-    fn may_tick(&self, _: &System, w: &World) -> bool {
+    fn may_tick(&self, _: &System, w: &dyn Observation) -> bool {
         no_lease_runs_out(w)
     }
 
-    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
-        let Some(rep) = w.replication() else { return };
-        for r in 0..rep.offsets.len() {
-            if rep.lags(r) {
+    fn enabled(&self, sys: &System, w: &dyn Observation, out: &mut Vec<Action>) {
+        let replicas = w.replicas();
+        for r in 0..replicas {
+            if w.replica_lags(r) {
                 out.push(Action::Replicate(r as u8));
             }
         }
-        let done = w.fleet.as_ref().map_or(0, |f| f.failovers);
-        if done < sys.bounds.failovers {
-            for r in 0..rep.offsets.len() {
+        if w.failovers() < sys.bounds.failovers {
+            for r in 0..replicas {
                 out.push(Action::Promote(r as u8));
             }
         }

@@ -9,6 +9,7 @@
 
 use super::{StepKind, System};
 use crate::client_name;
+use crate::invariants::{removed_by_other, token_owner};
 use crate::recipe::{Event, Input, Op};
 use crate::reply::Reply;
 use crate::server::Outcome;
@@ -162,7 +163,7 @@ impl System {
             }
             match next.op {
                 Op::Send { conn, command } => {
-                    let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
+                    let owner_before = token_owner(self, w.server.get_str(self.scenario.subject));
                     let (at, id, now) = (self.server_of(i, conn), self.conn_id(i, conn), w.now);
                     let outcome = w.apply_on(at, id, &command, now);
                     let conn_name = self.connection_name(i, conn);
@@ -226,12 +227,6 @@ impl System {
         self.settle(w, i, rec.map(|step| &mut step.events));
     }
 
-    /// The client whose token `value` is, if any.
-    fn token_owner(&self, value: Option<&str>) -> Option<usize> {
-        let value = value?;
-        self.ctxs.iter().position(|c| c.token == value)
-    }
-
     /// Records the first step in which a client removed a lock holding another's token
     /// (`owner`: whose token the subject held before the command).
     fn note_foreign_release(
@@ -241,11 +236,10 @@ impl System {
         owner: Option<usize>,
         rec: Option<&mut Step>,
     ) {
-        let Some(owner) = owner else { return };
-        let owner_token = self.ctxs[owner].token.as_str();
-        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token) {
+        let after = w.server.get_str(self.scenario.subject);
+        let Some(owner) = removed_by_other(self, actor, owner, after) else {
             return;
-        }
+        };
         if let Some(step) = rec {
             step.notes.push(Note::ForeignRelease {
                 by: client_name(actor),

@@ -1,14 +1,16 @@
 //! The system under check: N clients, each running its role's recipe, against one server or
 //! several (independent masters, a primary with replicas), under a fault model whose nemesis
 //! (`crate::faults`) says which faults may happen, within printed bounds ([`Bounds`]). This
-//! file holds the world's transitions; how a client steps is in `clients.rs`, the late
-//! contender of `crashed-lock-frees` in `late_contender.rs`, stateright's `Model` in
-//! `stateright_model.rs` (so stateright's checkers and its Explorer run the system as it is;
-//! [`crate::checker`] runs it too, with exact shortest counterexamples).
+//! file holds the world's transitions; how a client steps is in `clients.rs`, stateright's
+//! `Model` in `stateright_model.rs` (so stateright's checkers and its Explorer run the system
+//! as it is; [`crate::checker`] runs it too, with exact shortest counterexamples). What may
+//! happen next, and the property's verdict, are read from an [`Observation`] of the world, so
+//! the live executor asks the same questions of a live run.
 
 use crate::client_name;
 use crate::faults::FaultModel;
 use crate::fleet::{Fleet, Replication};
+use crate::observation::{ModelView, Observation};
 use crate::recipe::{ClientCtx, Recipe};
 use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
 use crate::server::{ConnId, Server};
@@ -19,11 +21,9 @@ use std::sync::Arc;
 
 mod bounds;
 mod clients;
-mod late_contender;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
-pub use late_contender::LATE_CONTENDER_TICKS;
 
 /// One thing that can happen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -262,12 +262,19 @@ impl System {
 
     /// [`System::enabled`] into a buffer the caller reuses (the search's hot path).
     pub fn enabled_into(&self, w: &World, out: &mut Vec<Action>) {
+        self.enabled_observed(&ModelView { sys: self, w }, out);
+    }
+
+    /// What may happen next in the run `o` observes, into `out` (cleared first): the model's
+    /// [`System::enabled_into`], and on a live run the question "is the run over?" asked
+    /// with the same rules.
+    pub fn enabled_observed<O: Observation>(&self, o: &O, out: &mut Vec<Action>) {
         out.clear();
-        for (i, c) in w.clients.iter().enumerate() {
-            let ready = match c.status {
+        for i in 0..o.clients() {
+            let ready = match o.client(i).status {
                 Status::Running => true,
-                Status::Waiting { conn } => self.is_served(w, i, conn as usize),
-                Status::Sleeping { until } => w.now >= until,
+                Status::Waiting { conn } => o.served(i, conn as usize),
+                Status::Sleeping { until } => o.now() >= until,
                 Status::Choosing { n } => {
                     out.extend((0..n).map(|k| Action::Choose(i, k)));
                     false
@@ -279,17 +286,15 @@ impl System {
             }
         }
         let nemesis = self.faults.nemesis();
-        if w.now / 1000 < self.bounds.ticks && nemesis.may_tick(self, w) {
+        if o.now() / 1000 < self.bounds.ticks && nemesis.may_tick(self, o) {
             out.push(Action::Tick);
         }
-        nemesis.enabled(self, w, out);
+        nemesis.enabled(self, o, out);
     }
 
     /// Whether a reply has been served to client `i`'s parked connection `slot`.
     fn is_served(&self, w: &World, i: usize, slot: usize) -> bool {
-        w.server_at(self.server_of(i, slot))
-            .conn(self.conn_id(i, slot))
-            .is_some_and(|s| s.served.is_some())
+        ModelView { sys: self, w }.served(i, slot)
     }
 
     /// Client `i`'s identity and parameters, as its recipe sees them.
@@ -391,16 +396,27 @@ impl System {
 
     /// The property's verdict on one world, given whether the world is final.
     pub fn check(&self, w: &World, is_final: bool) -> Result<(), String> {
+        self.check_observed(&ModelView { sys: self, w }, is_final)
+    }
+
+    /// The property's verdict on the run `o` observes (a model world or a live run), given
+    /// whether the run is over.
+    pub fn check_observed(&self, o: &dyn Observation, is_final: bool) -> Result<(), String> {
         let p = self.property_def();
         match p.kind {
             PropertyKind::AtEnd if !is_final => Ok(()),
-            _ => (p.check)(self, w),
+            _ => (p.check)(self, o),
         }
     }
 
     /// The keyspace as `key = value (ttl)` lines, for traces and the Explorer.
     pub fn describe_keys(&self, w: &World) -> Vec<String> {
-        w.server
+        self.describe_keyspace(&w.server)
+    }
+
+    /// A server's keyspace as `key = value (ttl)` lines in key order.
+    pub fn describe_keyspace(&self, server: &Server) -> Vec<String> {
+        server
             .keys
             .iter()
             .map(|(k, e)| {
