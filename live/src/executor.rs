@@ -539,32 +539,12 @@ impl<'a> Runner<'a> {
         let events = self
             .system
             .take_choice(&mut self.clients[i], i, k, self.now);
-        Step {
-            time: self.now / 1000,
-            kind: StepKind::Local,
-            client: Some(client_name(i)),
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events,
-            notes: vec![],
-        }
+        Step::local(self.now / 1000, client_name(i), events)
     }
 
     fn client_step(&mut self, i: usize, model_step: &Step) -> Result<Step, LiveError> {
         let system = self.system;
-        let mut step = Step {
-            time: self.now / 1000,
-            kind: StepKind::Tick,
-            client: Some(client_name(i)),
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events: vec![],
-            notes: vec![],
-        };
+        let mut step = Step::of_client(self.now / 1000, StepKind::Tick, client_name(i));
         match self.clients[i].status {
             Status::Waiting { conn } => {
                 let slot = conn as usize;
@@ -619,7 +599,6 @@ impl<'a> Runner<'a> {
                         }
                         self.note_served(i, &mut step.notes)?;
                     }
-                    Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;
                         system.rest(&mut self.clients[i], &op, self.now);
@@ -830,19 +809,7 @@ impl<'a> Runner<'a> {
         let c = &mut self.clients[i];
         c.status = Status::Crashed { at: self.now };
         c.in_cs = false;
-        Ok(Step {
-            time: self.now / 1000,
-            kind: StepKind::Crash,
-            client: Some(client_name(i)),
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events: vec![],
-            notes: vec![Note::Crashed {
-                client: client_name(i),
-            }],
-        })
+        Ok(Step::crash(self.now / 1000, client_name(i)))
     }
 
     fn tick(&mut self, before: &World) -> Result<Step, LiveError> {
@@ -898,17 +865,7 @@ impl<'a> Runner<'a> {
             }
         }
         self.subject = None;
-        Ok(Step {
-            time: t,
-            kind: StepKind::Tick,
-            client: None,
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events: vec![],
-            notes,
-        })
+        Ok(Step::tick(t, notes))
     }
 
     /// Polls PTTL until the server reports `key` gone.

@@ -178,7 +178,8 @@ impl Note {
                 command: command.to_string(),
             });
         }
-        let by_client: [(&str, fn(String) -> Note); 5] = [
+        type Make = fn(String) -> Note;
+        let by_client: [(&str, Make); 5] = [
             ("'s BLPOP times out", |client| Note::TimedOut { client }),
             ("'s BLPOP is served", |client| Note::Served { client }),
             (" blocks", |client| Note::Blocks { client }),

@@ -62,6 +62,58 @@ pub struct Step {
     pub notes: Vec<Note>,
 }
 
+impl Step {
+    /// A step of `kind` at `time` (s) with nothing recorded yet: no client, command, reply,
+    /// events or notes.
+    pub fn new(time: u64, kind: StepKind) -> Step {
+        Step {
+            time,
+            kind,
+            client: None,
+            server: None,
+            connection: None,
+            command: None,
+            reply: None,
+            events: vec![],
+            notes: vec![],
+        }
+    }
+
+    /// A step of `client`'s (its kind, connection and the rest still to be recorded).
+    pub fn of_client(time: u64, kind: StepKind, client: String) -> Step {
+        Step {
+            client: Some(client),
+            ..Step::new(time, kind)
+        }
+    }
+
+    /// `client`'s step without a command (a wake-up, a choice): what it stated.
+    pub fn local(time: u64, client: String, events: Vec<Event>) -> Step {
+        Step {
+            events,
+            ..Step::of_client(time, StepKind::Local, client)
+        }
+    }
+
+    /// The clock advanced to `time` (s); `notes` say what that did.
+    pub fn tick(time: u64, notes: Vec<Note>) -> Step {
+        Step {
+            notes,
+            ..Step::new(time, StepKind::Tick)
+        }
+    }
+
+    /// `client` crashed at `time` (s): its connections closed.
+    pub fn crash(time: u64, client: String) -> Step {
+        Step {
+            notes: vec![Note::Crashed {
+                client: client.clone(),
+            }],
+            ..Step::of_client(time, StepKind::Crash, client)
+        }
+    }
+}
+
 /// A whole trace and what it shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {

@@ -8,15 +8,9 @@ use model::trace::{Note, Step, StepKind, Trace, TRACE_FORMAT_VERSION};
 
 fn step(time: u64, kind: StepKind, client: Option<&str>) -> Step {
     Step {
-        time,
-        kind,
         client: client.map(str::to_string),
-        server: None,
         connection: client.map(|_| "conn".to_string()),
-        command: None,
-        reply: None,
-        events: vec![],
-        notes: vec![],
+        ..Step::new(time, kind)
     }
 }
 

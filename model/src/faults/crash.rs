@@ -6,7 +6,7 @@ use super::{none::no_lease_runs_out, Budget, Nemesis};
 use crate::client_name;
 use crate::observation::Observation;
 use crate::system::{Action, System};
-use crate::trace::{Note, Step, StepKind};
+use crate::trace::Step;
 use crate::world::{Status, World};
 
 pub(super) struct Crashes;
@@ -46,11 +46,7 @@ impl Nemesis for Crashes {
         c.status = Status::Crashed { at: w.now };
         c.in_cs = false;
         if let Some(step) = rec {
-            step.kind = StepKind::Crash;
-            step.client = Some(client_name(i));
-            step.notes.push(Note::Crashed {
-                client: client_name(i),
-            });
+            *step = Step::crash(step.time, client_name(i));
         }
     }
 }

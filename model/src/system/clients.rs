@@ -96,7 +96,7 @@ impl System {
                 }
             }
             Op::Choose { n } => c.status = Status::Choosing { n },
-            Op::Send { .. } | Op::Local => {}
+            Op::Send { .. } => {}
         }
     }
 
@@ -207,11 +207,6 @@ impl System {
                                 }
                             }
                         }
-                    }
-                }
-                Op::Local => {
-                    if let Some(step) = rec.as_deref_mut() {
-                        step.kind = StepKind::Local;
                     }
                 }
                 // A program that reads the clock may decide otherwise at a later time than

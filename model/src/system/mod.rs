@@ -313,17 +313,7 @@ impl System {
     /// Applies `action` to `w`, returning the next world and the trace step it makes.
     pub fn step(&self, w: &World, action: Action) -> (World, Step) {
         let mut w = w.clone();
-        let mut step = Step {
-            time: w.now / 1000,
-            kind: StepKind::Tick,
-            client: None,
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events: vec![],
-            notes: vec![],
-        };
+        let mut step = Step::new(w.now / 1000, StepKind::Tick);
         self.advance(&mut w, action, Some(&mut step));
         (w, step)
     }
