@@ -10,7 +10,7 @@ use model::cmd;
 use model::program::{sequential, Client, Flow};
 use model::recipe::reply_int;
 use model::scenario::{PropertyDef, PropertyKind, Scenario, Variant};
-use model::{checker, FaultModel, Params, System, World};
+use model::{checker, FaultModel, Observation, Params, System};
 use std::sync::Arc;
 
 const KEY: &str = "hits";
@@ -43,14 +43,13 @@ fn lua_capped(c: &mut Client) -> Flow {
 }
 
 /// At the end the counter is min(sum of increments, cap): never above the cap, nothing lost.
-fn capped(system: &System, w: &World) -> Result<(), String> {
+fn capped(system: &System, w: &dyn Observation) -> Result<(), String> {
     let value: i64 = w
-        .server
         .get_str(system.scenario.subject)
         .unwrap_or("0")
         .parse()
         .unwrap_or(0);
-    let added: i64 = w.clients.iter().map(|c| c.committed).sum();
+    let added = model::invariants::committed(w);
     let want = added.min(CAP);
     if value == want {
         Ok(())

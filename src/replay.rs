@@ -8,7 +8,7 @@ use model::catalogue::{self, Job};
 use model::checker::{self, Limits, Verdict};
 use model::command::Command;
 use model::faults::FaultModel;
-use model::trace::{StepKind, Trace, TRACE_FORMAT_VERSION};
+use model::trace::{StepKind, Trace, READABLE_TRACE_VERSIONS, TRACE_FORMAT_VERSION};
 use model::verdict::VerdictRecord;
 use model::{Action, System};
 use std::path::{Path, PathBuf};
@@ -286,9 +286,9 @@ fn from_file(path: &Path, args: &ReplayArgs) -> Result<Target, String> {
             t
         }
     };
-    if trace.version != TRACE_FORMAT_VERSION {
+    if !READABLE_TRACE_VERSIONS.contains(&trace.version) {
         return Err(format!(
-            "{shown}: trace format version {} (this build reads version {TRACE_FORMAT_VERSION})",
+            "{shown}: trace format version {} (this build reads versions 1 to {TRACE_FORMAT_VERSION})",
             trace.version
         ));
     }

@@ -6,10 +6,10 @@
 //! recipe with the *live* replies (calling `Recipe::next`/`on_reply` exactly as `System::step`
 //! does), and keep the model's run alongside to know the model's replies, which keys expire at
 //! a tick, whether a BLPOP parks, and which replica must miss which write. Both runs come back
-//! as [`Trace`]s of the same type, compared step by step, and the property is evaluated on a
-//! [`World`] built from the live run: client states from the live-driven recipes, each server
-//! as a snapshot of its live keyspace. So "the violation reproduces" is decided on the
-//! servers' own state.
+//! as [`Trace`]s of the same type, compared step by step, and the property is evaluated on an
+//! observation of the live run (`observed.rs`; no model `World` is built): client states from
+//! the live-driven recipes, each server's keyspace read back from it, the connections the
+//! servers report parked. So "the violation reproduces" is decided on the servers' own state.
 //!
 //! Time: a tick is `tick_ms` of real time (1000 by default, the model's second). A tick waits
 //! until the real clock reaches the tick's boundary, measured from the start of the run, then
@@ -19,10 +19,12 @@
 //! One job per file: `runner.rs` (connections, the step loop, client steps), `send.rs`
 //! (commands and replies on a connection), `probe.rs` (the clock, expiry and CLIENT LIST
 //! polls), `faults.rs` (crash, replicate, promote, restart, and holding replicas back as the
-//! model says), `snapshot.rs`, `wire.rs`, `compare.rs`.
+//! model says), `observed.rs` (the live run as the invariants read it), `snapshot.rs`,
+//! `wire.rs`, `compare.rs`.
 
 mod compare;
 mod faults;
+mod observed;
 mod probe;
 mod runner;
 mod send;
@@ -215,13 +217,13 @@ fn execute(
     };
     let outcome = runner.run(actions, &model_steps, &worlds);
     let cleanup = runner.finish();
-    let (live_steps, live_world, live_final, steps_elapsed, mut warnings) = outcome?;
+    let (live_steps, live_obs, live_final, steps_elapsed, mut warnings) = outcome?;
     cleanup?;
 
     let model_world = worlds.last().expect("initial world");
     let model_final = system.enabled(model_world).is_empty();
     let model_violation = system.check(model_world, model_final).err();
-    let live_violation = system.check(&live_world, live_final).err();
+    let live_violation = system.check_observed(&live_obs, live_final).err();
     let mismatches: Vec<Mismatch> = model_steps
         .iter()
         .zip(&live_steps)
@@ -233,7 +235,7 @@ fn execute(
             live: l.clone(),
         })
         .collect();
-    let live_keys = system.describe_keys(&live_world);
+    let live_keys = system.describe_keyspace(&live_obs.keyspaces[0]);
     if !model_final && live_final {
         warnings.push("the live run is over but the model's is not".into());
     }

@@ -7,7 +7,7 @@ use model::command::Command;
 use model::faults::FaultModel;
 use model::recipe::{ClientCtx, Event, Local, Next, Recipe};
 use model::scenario::{PropertyDef, PropertyKind, Scenario, Variant};
-use model::{cmd, Action, Params, Reply, StepKind, System};
+use model::{cmd, Action, Note, Params, Reply, StepKind, System};
 use redis_races_live::executor::{run_schedule, ExecOptions, LiveRun};
 use redis_races_live::{require_server_for_tests, LiveServer, SafetyOptions, ServerSpec};
 use std::net::TcpListener;
@@ -130,7 +130,7 @@ fn blpop_park_and_serve(server: &LiveServer) {
         "RPUSH answers the length before serving"
     );
     assert!(
-        live[2].notes.iter().any(|n| n == "A's BLPOP is served"),
+        live[2].notes.contains(&Note::Served { client: "A".into() }),
         "{:?}",
         live[2].notes
     );
@@ -178,7 +178,9 @@ fn blpop_times_out_at_the_tick() {
     let live = &run.live.steps;
     assert_eq!(live[0].reply, None);
     assert!(
-        live[1].notes.iter().any(|n| n == "A's BLPOP times out"),
+        live[1]
+            .notes
+            .contains(&Note::TimedOut { client: "A".into() }),
         "{:?}",
         live[1].notes
     );
@@ -479,7 +481,10 @@ fn scaled_ticks_replay_a_lock_row() {
     assert!(run.reproduced());
     assert_eq!(run.live_keys, run.model.final_keys);
     assert!(
-        run.live.steps[0].notes.iter().any(|n| n.contains("PX 200")),
+        run.live.steps[0]
+            .notes
+            .iter()
+            .any(|n| matches!(n, Note::LiveSentAs { .. }) && n.to_string().contains("PX 200")),
         "{:?}",
         run.live.steps[0].notes
     );

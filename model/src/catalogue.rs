@@ -1,8 +1,8 @@
 //! The catalogue: every seed recipe as a row, with its scenario's properties and bounds.
 //! Row ids (`scenario/variant`) and property names are part of the CLI contract.
 
+use crate::invariants::*;
 use crate::program::Runner;
-use crate::properties::*;
 use crate::recipe::Params;
 use crate::recipes::lock::{Acquire, Lock, Release, Repair};
 use crate::recipes::python_redis_lock::PythonRedisLock;

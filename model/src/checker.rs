@@ -397,8 +397,10 @@ pub fn assemble_trace(
     final_keys: Vec<String>,
 ) -> Trace {
     if let (Some(why), Some(last)) = (&violation, steps.last_mut()) {
-        last.notes
-            .push(format!("{} violated: {why}", system.property_def().name));
+        last.notes.push(crate::trace::Note::Violated {
+            property: system.property_def().name.to_string(),
+            message: why.clone(),
+        });
     }
     Trace {
         version: TRACE_FORMAT_VERSION,

@@ -173,8 +173,6 @@ pub enum Op {
     /// Send `command` on the client's connection number `conn` (an index into
     /// [`Recipe::connections`]); the reply goes to [`Recipe::on_reply`].
     Send { conn: usize, command: Command },
-    /// A step without a command (the events are the step).
-    Local,
     /// The program sleeps `ms` milliseconds: it may take its next step once the clock has
     /// moved on by `ms` rounded down to whole ticks (see [`crate::system`]).
     Sleep { ms: u64 },
@@ -273,7 +271,7 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         let mut probe = local.clone();
         let next = self.next_at(me, &mut probe, now_ms);
         match next.op {
-            Op::Send { .. } | Op::Local => None,
+            Op::Send { .. } => None,
             op => Some(Rest {
                 events: next.events,
                 local: probe,

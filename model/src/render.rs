@@ -36,7 +36,8 @@ pub fn step_line(step: &Step) -> String {
         line.push_str(&format!("  {{{}}}", ev.join(", ")));
     }
     if !step.notes.is_empty() {
-        line.push_str(&format!("  [{}]", step.notes.join("; ")));
+        let notes: Vec<String> = step.notes.iter().map(|n| n.to_string()).collect();
+        line.push_str(&format!("  [{}]", notes.join("; ")));
     }
     line
 }

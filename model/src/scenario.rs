@@ -3,9 +3,9 @@
 
 use crate::command::Command;
 use crate::faults::FaultModel;
+use crate::observation::Observation;
 use crate::recipe::{Params, Recipe};
 use crate::system::System;
-use crate::world::World;
 use std::fmt;
 use std::sync::Arc;
 
@@ -27,9 +27,10 @@ pub struct PropertyDef {
     pub summary: &'static str,
     pub kind: PropertyKind,
     pub faults: &'static [FaultModel],
-    /// The check: `Err` explains the violation. It sees the whole system (scenario, recipe,
-    /// bounds) so a property may, e.g., run a late contender against the final server.
-    pub check: fn(&System, &World) -> Result<(), String>,
+    /// The check: `Err` explains the violation. It reads the run through an [`Observation`]
+    /// (a model world or a live run alike) and sees the whole system (scenario, recipe,
+    /// bounds), so a property may, e.g., run a late contender against the final keyspace.
+    pub check: fn(&System, &dyn Observation) -> Result<(), String>,
 }
 
 impl fmt::Debug for PropertyDef {

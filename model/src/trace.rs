@@ -5,8 +5,14 @@ use crate::recipe::Event;
 use crate::reply::Reply;
 use serde::{Deserialize, Serialize};
 
-/// The JSON format's version; bump it when a field changes meaning.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub use crate::note::Note;
+
+/// The JSON format's version; bump it when a field changes meaning. Version 2: a step's
+/// notes are [`Note`] objects (version 1 wrote their text, which readers still accept).
+pub const TRACE_FORMAT_VERSION: u32 = 2;
+
+/// The format versions this build reads.
+pub const READABLE_TRACE_VERSIONS: [u32; 2] = [1, 2];
 
 /// What kind of step this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,8 +58,60 @@ pub struct Step {
     pub events: Vec<Event>,
     /// What else happened: expiries, served or timed-out pops, closed connections, the
     /// violated property.
-    #[serde(default)]
-    pub notes: Vec<String>,
+    #[serde(default, deserialize_with = "crate::note::deserialize_notes")]
+    pub notes: Vec<Note>,
+}
+
+impl Step {
+    /// A step of `kind` at `time` (s) with nothing recorded yet: no client, command, reply,
+    /// events or notes.
+    pub fn new(time: u64, kind: StepKind) -> Step {
+        Step {
+            time,
+            kind,
+            client: None,
+            server: None,
+            connection: None,
+            command: None,
+            reply: None,
+            events: vec![],
+            notes: vec![],
+        }
+    }
+
+    /// A step of `client`'s (its kind, connection and the rest still to be recorded).
+    pub fn of_client(time: u64, kind: StepKind, client: String) -> Step {
+        Step {
+            client: Some(client),
+            ..Step::new(time, kind)
+        }
+    }
+
+    /// `client`'s step without a command (a wake-up, a choice): what it stated.
+    pub fn local(time: u64, client: String, events: Vec<Event>) -> Step {
+        Step {
+            events,
+            ..Step::of_client(time, StepKind::Local, client)
+        }
+    }
+
+    /// The clock advanced to `time` (s); `notes` say what that did.
+    pub fn tick(time: u64, notes: Vec<Note>) -> Step {
+        Step {
+            notes,
+            ..Step::new(time, StepKind::Tick)
+        }
+    }
+
+    /// `client` crashed at `time` (s): its connections closed.
+    pub fn crash(time: u64, client: String) -> Step {
+        Step {
+            notes: vec![Note::Crashed {
+                client: client.clone(),
+            }],
+            ..Step::of_client(time, StepKind::Crash, client)
+        }
+    }
 }
 
 /// A whole trace and what it shows.

@@ -37,7 +37,7 @@ fn system(clients: usize) -> System {
         summary: "test",
         setup: vec![("counter".into(), "0".into())],
         subject: "counter",
-        properties: vec![model::properties::NO_LOST_UPDATE],
+        properties: vec![model::invariants::NO_LOST_UPDATE],
         variants: vec![model::Variant::new("v", "test", sequential(counted))],
         default_clients: clients,
         params: Params {

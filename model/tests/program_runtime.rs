@@ -5,7 +5,7 @@ use model::checker::{self, Limits, Verdict};
 use model::program::{sequential, Client, Flow};
 use model::recipe::EventValue;
 use model::scenario::{PropertyDef, PropertyKind, Role, Scenario, Variant};
-use model::{cmd, symmetry, Action, FaultModel, Params, System, World};
+use model::{cmd, symmetry, Action, FaultModel, Observation, Params, System, World};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -63,10 +63,9 @@ fn reader(c: &mut Client) -> Flow {
 }
 
 /// At the end, the reader has read x (it always does: it runs one GET).
-fn reader_read(_: &System, w: &World) -> Result<(), String> {
-    let ok = w
-        .clients
-        .iter()
+fn reader_read(_: &System, w: &dyn Observation) -> Result<(), String> {
+    let ok = (0..w.clients())
+        .map(|i| w.client(i))
         .filter(|c| c.role == 1)
         .all(|c| c.history.iter().any(|e| e.name == "saw"));
     if ok {

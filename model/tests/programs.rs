@@ -42,7 +42,7 @@ fn one_counter_scenario(body: fn(&mut Client) -> Flow) -> Arc<Scenario> {
         summary: "test",
         setup: vec![("counter".into(), "0".into())],
         subject: "counter",
-        properties: vec![model::properties::NO_LOST_UPDATE],
+        properties: vec![model::invariants::NO_LOST_UPDATE],
         variants: vec![model::Variant::new("v", "test", sequential(body))],
         default_clients: 2,
         params: Params::default(),

@@ -85,7 +85,7 @@ impl Program for Probe {
     }
 }
 
-fn any_state(_: &System, _: &model::World) -> Result<(), String> {
+fn any_state(_: &System, _: &dyn model::Observation) -> Result<(), String> {
     Ok(())
 }
 

@@ -154,7 +154,6 @@ pub fn describe(system: &System, w: &World) -> String {
                         };
                         format!("next: {conn}{command}")
                     }
-                    Op::Local => "next: a local step".to_string(),
                     Op::Finish => "finishing".to_string(),
                     Op::Sleep { ms } => format!("next: sleeps {ms} ms"),
                     Op::Choose { n } => format!("next: chooses among {n}"),

@@ -47,7 +47,6 @@ pub fn render(trace: &Trace) -> String {
     let changes = keyspace::subject_changes(trace);
     let first = clients.first().map_or(SERVER, String::as_str);
     let across = format!("Note over {first},{SERVER}");
-    let violated_prefix = format!("{} violated:", trace.property);
 
     let mut out = String::from("sequenceDiagram\n");
     for c in &clients {
@@ -67,11 +66,11 @@ pub fn render(trace: &Trace) -> String {
             (Some(c), true) => format!("[{c}] "),
             _ => String::new(),
         };
-        let notes: Vec<&str> = s
+        let notes: Vec<String> = s
             .notes
             .iter()
-            .map(String::as_str)
-            .filter(|n| !n.starts_with(&violated_prefix))
+            .filter(|n| !n.is_violation())
+            .map(|n| n.to_string())
             .collect();
         match s.kind {
             StepKind::Command => {

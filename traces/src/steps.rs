@@ -41,7 +41,7 @@ pub fn render(trace: &Trace) -> String {
             ),
         };
         let mut notes: Vec<String> = s.events.iter().map(|e| e.to_string()).collect();
-        notes.extend(s.notes.iter().cloned());
+        notes.extend(s.notes.iter().map(|n| n.to_string()));
         out.push_str(&format!(
             "{:>3} {:>3}  {:<cw$} {:<nw$} {:<44} {:<14} {}\n",
             i + 1,

@@ -91,12 +91,10 @@ pub fn render(trace: &Trace) -> String {
         ) {
             notes.push(model::render::server_fault(s));
         }
-        let violated = format!("{} violated:", trace.property);
-        let (verdicts, others): (Vec<&String>, Vec<&String>) =
-            s.notes.iter().partition(|n| n.starts_with(&violated));
-        notes.extend(others.into_iter().cloned());
+        let (verdicts, others): (Vec<_>, Vec<_>) = s.notes.iter().partition(|n| n.is_violation());
+        notes.extend(others.into_iter().map(|n| n.to_string()));
         notes.extend(changes[i].iter().cloned());
-        notes.extend(verdicts.into_iter().cloned());
+        notes.extend(verdicts.into_iter().map(|n| n.to_string()));
         rows.push(Row {
             number: (i + 1).to_string(),
             time: format!("{}s", s.time),

@@ -4,19 +4,13 @@ mod common;
 
 use model::recipe::Event;
 use model::reply::Reply;
-use model::trace::{Step, StepKind, Trace, TRACE_FORMAT_VERSION};
+use model::trace::{Note, Step, StepKind, Trace, TRACE_FORMAT_VERSION};
 
 fn step(time: u64, kind: StepKind, client: Option<&str>) -> Step {
     Step {
-        time,
-        kind,
         client: client.map(str::to_string),
-        server: None,
         connection: client.map(|_| "conn".to_string()),
-        command: None,
-        reply: None,
-        events: vec![],
-        notes: vec![],
+        ..Step::new(time, kind)
     }
 }
 
@@ -40,25 +34,34 @@ fn awkward() -> Trace {
     );
     acquire.events = vec![Event::Acquired { lease: Some(1) }, Event::Enter];
     let mut blocked = command(0, "B", &["BLPOP", "q", "0"], None);
-    blocked.notes = vec!["B blocks".into()];
+    blocked.notes = vec![Note::Blocks { client: "B".into() }];
     let mut push = command(0, "A", &["RPUSH", "q", "a;b#c"], Some(Reply::Int(1)));
-    push.notes = vec!["B's BLPOP is served".into()];
+    push.notes = vec![Note::Served { client: "B".into() }];
     let receive = Step {
         reply: Some(Reply::Array(vec![Reply::bulk("q"), Reply::bulk("a;b#c")])),
         ..step(0, StepKind::Receive, Some("B"))
     };
     let mut tick = step(1, StepKind::Tick, None);
-    tick.notes = vec!["lock:res expires".into(), "A's lease runs out".into()];
+    tick.notes = vec![
+        Note::Expired {
+            key: "lock:res".into(),
+            server: None,
+        },
+        Note::LeaseRanOut { client: "A".into() },
+    ];
     let mut crash = step(1, StepKind::Crash, Some("A"));
     crash.connection = None;
-    crash.notes = vec!["A crashes; its connections close".into()];
+    crash.notes = vec![Note::Crashed { client: "A".into() }];
     let mut odd = command(
         1,
         "B",
         &["SET", "k", "line1\nline2 <b> 50%%"],
         Some(Reply::err("ERR odd; #reply\nsecond line")),
     );
-    odd.notes = vec!["mutual-exclusion violated: a reason; with #marks".into()];
+    odd.notes = vec![Note::Violated {
+        property: "mutual-exclusion".into(),
+        message: "a reason; with #marks".into(),
+    }];
     Trace {
         version: TRACE_FORMAT_VERSION,
         row: "demo/awkward".into(),
@@ -181,4 +184,28 @@ fn json_rejects_other_versions_and_non_traces() {
     old.version = 0;
     let v: serde_json::Value = serde_json::from_str(&traces::json::to_string(&old)).unwrap();
     assert_eq!(v["version"], serde_json::json!(TRACE_FORMAT_VERSION));
+}
+
+#[test]
+fn json_reads_version_1_notes_as_text() {
+    let t = awkward();
+    let mut v: serde_json::Value = serde_json::from_str(&traces::json::to_string(&t)).unwrap();
+    assert_eq!(v["steps"][1]["notes"][0]["note"], "blocks");
+    v["version"] = serde_json::json!(1);
+    for (n, step) in t.steps.iter().enumerate() {
+        let texts: Vec<String> = step.notes.iter().map(|n| n.to_string()).collect();
+        v["steps"][n]["notes"] = serde_json::json!(texts);
+    }
+    let back = traces::json::from_str(&v.to_string()).unwrap();
+    assert_eq!(back, t, "a version-1 trace reads as the same trace");
+    assert_eq!(back.version, TRACE_FORMAT_VERSION);
+
+    v["steps"][4]["notes"][1] = serde_json::json!("the moon rises");
+    let err = traces::json::from_str(&v.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"the moon rises\"") && err.contains("version 1"),
+        "{err}"
+    );
 }

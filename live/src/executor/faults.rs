@@ -27,6 +27,7 @@
 
 use super::runner::{Nodes, Runner};
 use super::{config, snapshot, Action, Step, System, World};
+use model::Note;
 use crate::LiveError;
 use model::fleet::{Keys, CONNECTION_LOST};
 use model::world::Status;
@@ -169,11 +170,10 @@ impl Runner<'_> {
         self.compare_replica(r, rep.replica_keys(r), "after it applies the write")?;
         let mut step = self.blank(StepKind::Replicate, None);
         step.server = Some(r);
-        step.notes.push(format!(
-            "replica {} applies write {}: REPLICAOF the primary, in sync",
-            r + 1,
-            rep.offsets[r]
-        ));
+        step.notes.push(Note::LiveReplicated {
+            replica: r,
+            write: rep.offsets[r].into(),
+        });
         Ok(step)
     }
 
@@ -215,11 +215,11 @@ impl Runner<'_> {
         let mut notes = self.reconnect(0)?;
         notes.insert(
             0,
-            format!(
-                "the primary is killed; replica {} (at write {had} of {head}) gets REPLICAOF NO \
-                 ONE, every connection moves to it, the other replicas follow it",
-                r + 1
-            ),
+            Note::LivePromoted {
+                replica: r,
+                had: had.into(),
+                head: head.into(),
+            },
         );
         let mut step = self.blank(StepKind::Promote, None);
         step.server = Some(r);
@@ -233,12 +233,7 @@ impl Runner<'_> {
         self.nodes.fleet().restart(s)?;
         self.restarts += 1;
         let mut notes = self.reconnect(s)?;
-        notes.insert(
-            0,
-            format!(
-                "server {s} is killed and starts again empty on its port; its connections close"
-            ),
-        );
+        notes.insert(0, Note::LiveRestarted { server: s });
         let mut step = self.blank(StepKind::Restart, None);
         step.server = Some(s);
         step.notes = notes;
@@ -267,7 +262,7 @@ impl Runner<'_> {
 
     /// After server `s` was replaced: new control and client connections to it. A command
     /// still parked there is answered with the model's connection-lost error.
-    fn reconnect(&mut self, s: usize) -> Result<Vec<String>, LiveError> {
+    fn reconnect(&mut self, s: usize) -> Result<Vec<Note>, LiveError> {
         let mut notes = Vec::new();
         self.control[s] = self.nodes.control(s)?;
         for i in 0..self.conns.len() {
@@ -283,10 +278,9 @@ impl Runner<'_> {
                 new.kept = match old.kept {
                     Some(r) => Some(r),
                     None if parked => {
-                        notes.push(format!(
-                            "live: {}'s parked command loses its connection",
-                            client_name(i)
-                        ));
+                        notes.push(Note::LiveConnectionLost {
+                            client: client_name(i),
+                        });
                         Some(Reply::err(CONNECTION_LOST))
                     }
                     None => None,
@@ -346,7 +340,9 @@ impl Runner<'_> {
         c.threads.clear();
         c.in_cs = false;
         let mut step = self.blank(StepKind::Crash, Some(i));
-        step.notes = vec![format!("{} crashes; its connections close", client_name(i))];
+        step.notes = vec![Note::Crashed {
+            client: client_name(i),
+        }];
         Ok(step)
     }
 }

@@ -6,7 +6,7 @@
 use super::runner::Runner;
 use super::{client_name, config, timed_out, BLOCK_WAIT, EXPIRY_WAIT};
 use crate::LiveError;
-use model::{Step, StepKind, World};
+use model::{Note, Step, StepKind, World};
 use std::time::{Duration, Instant};
 
 /// Where a connection is, according to CLIENT LIST.
@@ -54,16 +54,17 @@ impl Runner<'_> {
                 .collect();
             for c in timed_out {
                 self.await_unblocked(c.client as usize, c.slot as usize)?;
-                notes.push(format!(
-                    "{}'s BLPOP times out",
-                    client_name(c.client as usize)
-                ));
+                notes.push(Note::TimedOut {
+                    client: client_name(c.client as usize),
+                });
             }
         }
         for (i, c) in self.clients.iter().enumerate() {
             if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
                 if until == self.now {
-                    notes.push(format!("{}'s lease runs out", client_name(i)));
+                    notes.push(Note::LeaseRanOut {
+                        client: client_name(i),
+                    });
                 }
             }
         }
@@ -80,7 +81,7 @@ impl Runner<'_> {
         server: usize,
         key: &str,
         t: u64,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) -> Result<(), LiveError> {
         let wire_key = format!("{}{key}", self.prefix);
         let since = Instant::now();
@@ -92,13 +93,19 @@ impl Runner<'_> {
                 .map_err(|e| LiveError::redis(format!("reading PTTL {key}"), e))?;
             match pttl {
                 -2 => {
-                    notes.push(format!("{key} expires"));
+                    notes.push(Note::Expired {
+                        key: key.to_string(),
+                        server: (self.control.len() > 1).then_some(server),
+                    });
                     return Ok(());
                 }
                 -1 => {
-                    let msg = format!("live: {key} has no expiry on the server, but the model expires it at t={t}s");
-                    self.warnings.push(msg.clone());
-                    notes.push(msg);
+                    let note = Note::LiveNoExpiry {
+                        key: key.to_string(),
+                        t,
+                    };
+                    self.warnings.push(note.to_string());
+                    notes.push(note);
                     return Ok(());
                 }
                 ms => {

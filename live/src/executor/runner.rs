@@ -6,10 +6,9 @@
 use super::{config, snapshot, wire, ExecOptions, WaitReporter, CLOCK_MARGIN};
 use crate::route::{Masters, RoutedConn};
 use crate::{LiveError, LiveFleet, LiveServer};
-use model::fleet::Fleet;
-use model::server::ConnState;
+use super::observed::LiveObservation;
 use model::world::{ClientState, Status};
-use model::{client_name, Action, Event, Op, Reply, Step, StepKind, System, World};
+use model::{client_name, Action, Event, Note, Op, Reply, Step, StepKind, System, World};
 use std::time::{Duration, Instant};
 
 /// The live servers a run drives: one, or a fleet (model server `i` is master `i`).
@@ -74,7 +73,7 @@ pub(super) struct LiveConn {
     pub(super) multi: Option<Vec<wire::Fix>>,
 }
 
-pub(super) type Outcome = (Vec<Step>, World, bool, Duration, Vec<String>);
+pub(super) type Outcome = (Vec<Step>, LiveObservation, bool, Duration, Vec<String>);
 
 pub(super) struct Runner<'a> {
     pub(super) nodes: Nodes<'a>,
@@ -255,37 +254,24 @@ impl<'a> Runner<'a> {
             steps.push(step);
         }
         let steps_elapsed = self.started.elapsed();
-        let world = self.live_world(&steps, worlds.last().expect("final world"))?;
+        let obs = self.observe(&steps, worlds.last().expect("final world"))?;
         let mut warnings = std::mem::take(&mut self.warnings);
-        // Finality as the model defines it; a parked client whose reply has arrived can step.
-        let mut probe = world.clone();
-        for i in 0..self.clients.len() {
-            if let Status::Waiting { conn } = self.clients[i].status {
-                if !self.is_blocked(i, conn as usize)? {
-                    let server = self.system.server_of(i, conn as usize);
-                    probe.server_mut(server).conns.insert(
-                        self.system.conn_id(i, conn as usize),
-                        ConnState {
-                            served: Some(Reply::Nil),
-                            ..ConnState::default()
-                        },
-                    );
-                }
-            }
-        }
-        let is_final = self.system.enabled(&probe).is_empty();
+        // Finality as the model defines it, asked of the live run.
+        let mut enabled = Vec::new();
+        self.system.enabled_observed(&obs, &mut enabled);
         warnings.append(&mut self.warnings);
-        Ok((steps, world, is_final, steps_elapsed, warnings))
+        Ok((steps, obs, enabled.is_empty(), steps_elapsed, warnings))
     }
 
-    /// The world the property is judged on: the live clients, each server's live keyspace,
-    /// and the parked connections as the servers report them (CLIENT LIST says blocked),
-    /// with the keys and timeout of the blocking command each actually sent. Of a fleet's
-    /// state only the faults done live are taken; the replication stream is the model's
-    /// final one (its replicas were compared with the live ones step by step), so that
-    /// finality, which asks what fault may come next, is judged as in the model.
-    fn live_world(&mut self, steps: &[Step], model_final: &World) -> Result<World, LiveError> {
-        let mut servers = Vec::with_capacity(self.control.len());
+    /// What the property is judged on (`observed.rs`): the live clients, each server's live
+    /// keyspace, and the parked connections as the servers report them (CLIENT LIST says
+    /// blocked), with the keys and timeout of the blocking command each actually sent; one
+    /// the server has answered is served. Of a fleet's state only the faults done live are
+    /// taken; the replication stream is the model's final one (its replicas were compared
+    /// with the live ones step by step), so that finality, which asks what fault may come
+    /// next, is judged as in the model.
+    fn observe(&mut self, steps: &[Step], model_final: &World) -> Result<LiveObservation, LiveError> {
+        let mut keyspaces = Vec::with_capacity(self.control.len());
         for s in 0..self.control.len() {
             let keyspace = snapshot::read_keyspace(
                 &mut self.control[s],
@@ -295,46 +281,35 @@ impl<'a> Runner<'a> {
                 self.now,
                 &mut self.warnings,
             )?;
-            servers.push(keyspace);
+            keyspaces.push(keyspace);
         }
-        let server = servers.remove(0);
-        let fleet = model_final.fleet.as_ref().map(|f| {
-            Box::new(Fleet {
-                masters: servers,
-                replication: f.replication.clone(),
-                failovers: self.failovers,
-                restarts: self.restarts,
-            })
-        });
-        let mut world = World {
-            server,
+        let mut obs = LiveObservation {
+            keyspaces,
             clients: self.clients.clone(),
             now: self.now,
             crashes: self.crashes,
-            foreign_release: self.foreign_release,
-            fleet,
+            failovers: self.failovers,
+            restarts: self.restarts,
+            replication: model_final.replication().cloned(),
+            foreign_release: self
+                .foreign_release
+                .map(|(by, owner)| (by as usize, owner as usize)),
+            parked: Default::default(),
+            served: Default::default(),
         };
         for i in 0..self.clients.len() {
             if let Status::Waiting { conn } = self.clients[i].status {
-                if self.is_blocked(i, conn as usize)? {
-                    if let Some(blocked) =
-                        super::send::parked_command(steps, self.system, i, conn as usize)
-                    {
-                        let id = self.system.conn_id(i, conn as usize);
-                        let s = world.server_mut(self.system.server_of(i, conn as usize));
-                        s.conns.insert(
-                            id,
-                            ConnState {
-                                blocked: Some(blocked),
-                                ..ConnState::default()
-                            },
-                        );
-                        s.waiters.push(id);
-                    }
+                let slot = conn as usize;
+                if !self.is_blocked(i, slot)? {
+                    obs.served.insert((i, slot));
+                } else if let Some(blocked) =
+                    super::send::parked_command(steps, self.system, i, slot)
+                {
+                    obs.parked.insert((i, slot), blocked);
                 }
             }
         }
-        Ok(world)
+        Ok(obs)
     }
 
     /// Closes every connection and removes the run's keys.
@@ -393,10 +368,9 @@ impl<'a> Runner<'a> {
                 step.kind = StepKind::Receive;
                 step.connection = Some(system.connection_name(i, slot).to_string());
                 let Some(reply) = self.receive(i, slot)? else {
-                    step.notes.push(format!(
-                        "live: {}'s command is still blocked on the server; nothing to read",
-                        client_name(i)
-                    ));
+                    step.notes.push(Note::LiveStillBlocked {
+                        client: client_name(i),
+                    });
                     return Ok(step);
                 };
                 self.clients[i].set_thread_status(thread, Status::Running);
@@ -444,12 +418,13 @@ impl<'a> Runner<'a> {
                                     Status::Waiting { conn: conn as u8 },
                                 );
                                 self.subject = None;
-                                step.notes.push(format!("{} blocks", client_name(i)));
+                                step.notes.push(Note::Blocks {
+                                    client: system.thread_name(i, thread),
+                                });
                             }
                         }
                         self.note_served(i, &mut step.notes)?;
                     }
-                    Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;
                         system.rest_thread(&mut self.clients[i], thread, &op, self.now);
@@ -459,15 +434,10 @@ impl<'a> Runner<'a> {
             }
             Status::Done | Status::Crashed { .. } | Status::Choosing { .. } => {
                 step.kind = StepKind::Local;
-                step.notes.push(format!(
-                    "live: {} has {}; nothing to do",
-                    client_name(i),
-                    if self.clients[i].is_crashed() {
-                        "crashed"
-                    } else {
-                        "finished"
-                    }
-                ));
+                step.notes.push(Note::LiveNothingToDo {
+                    client: client_name(i),
+                    crashed: self.clients[i].is_crashed(),
+                });
                 return Ok(step);
             }
         }

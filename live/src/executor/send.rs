@@ -8,7 +8,7 @@ use super::wire::reply_from_value;
 use super::{client_name, config, wire, Command, DEFAULT_TICK_MS};
 use crate::LiveError;
 use model::world::Status;
-use model::{Reply, Step, System};
+use model::{Note, Reply, Step, System};
 use redis::ConnectionLike;
 
 /// Commands that never modify a key (so cannot release a lock).
@@ -67,7 +67,7 @@ impl Runner<'_> {
         slot: usize,
         command: &Command,
         park: bool,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) -> Result<Option<Reply>, LiveError> {
         let out =
             wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
@@ -75,7 +75,9 @@ impl Runner<'_> {
             let plain =
                 wire::outgoing(command, &self.prefix, DEFAULT_TICK_MS, false).map_err(config)?;
             if plain.args != out.args {
-                notes.push(format!("live: sent as {}", Command(out.args.clone())));
+                notes.push(Note::LiveSentAs {
+                    command: out.args.clone(),
+                });
             }
         }
         let who = format!(
@@ -99,7 +101,7 @@ impl Runner<'_> {
         out: &wire::Outgoing,
         command: &Command,
         park: bool,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
         who: &str,
     ) -> Result<Option<Reply>, LiveError> {
         let name = command.name();
@@ -112,7 +114,9 @@ impl Runner<'_> {
                 lc.parked = Some(out.fix);
                 return Ok(None);
             }
-            notes.push(format!("live: {name} answered at once (the model blocks)"));
+            notes.push(Note::LiveAnsweredAtOnce {
+                command: name.clone(),
+            });
             lc.con.recv()
         } else {
             lc.last_command = lower;
@@ -189,7 +193,7 @@ impl Runner<'_> {
     pub(super) fn note_served(
         &mut self,
         actor: usize,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) -> Result<(), LiveError> {
         for j in 0..self.clients.len() {
             if j == actor {
@@ -197,7 +201,9 @@ impl Runner<'_> {
             }
             if let Status::Waiting { conn } = self.clients[j].status {
                 if !self.is_blocked(j, conn as usize)? {
-                    notes.push(format!("{}'s BLPOP is served", client_name(j)));
+                    notes.push(Note::Served {
+                        client: client_name(j),
+                    });
                 }
             }
         }
@@ -228,28 +234,25 @@ impl Runner<'_> {
         Ok(v)
     }
 
-    /// `System::note_foreign_release` on live values of the subject key.
+    /// The model stepper's foreign-release record ([`model::invariants::removed_by_other`])
+    /// on live values of the subject key.
     pub(super) fn note_foreign_release(
         &mut self,
         actor: usize,
         before: Option<String>,
         after: Option<String>,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Note>,
     ) {
-        let Some(owner_token) = before else { return };
+        let owner = model::invariants::token_owner(self.system, before.as_deref());
         let Some(owner) =
-            (0..self.clients.len()).find(|&j| self.system.ctx(j).token == owner_token)
+            model::invariants::removed_by_other(self.system, actor, owner, after.as_deref())
         else {
             return;
         };
-        if owner == actor || after.as_deref() == Some(owner_token.as_str()) {
-            return;
-        }
-        notes.push(format!(
-            "{} removes {}'s lock",
-            client_name(actor),
-            client_name(owner)
-        ));
+        notes.push(Note::ForeignRelease {
+            by: client_name(actor),
+            owner: client_name(owner),
+        });
         if self.foreign_release.is_none() {
             self.foreign_release = Some((actor as u8, owner as u8));
         }

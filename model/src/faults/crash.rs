@@ -4,8 +4,9 @@
 
 use super::{none::no_lease_runs_out, Budget, Nemesis};
 use crate::client_name;
+use crate::observation::Observation;
 use crate::system::{Action, System};
-use crate::trace::{Step, StepKind};
+use crate::trace::Step;
 use crate::world::{Status, World};
 
 pub(super) struct Crashes;
@@ -18,14 +19,14 @@ impl Nemesis for Crashes {
         }
     }
 
-    fn may_tick(&self, _: &System, w: &World) -> bool {
+    fn may_tick(&self, _: &System, w: &dyn Observation) -> bool {
         no_lease_runs_out(w)
     }
 
-    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
-        if w.crashes < sys.bounds.crashes {
-            for (i, c) in w.clients.iter().enumerate() {
-                if c.is_live() {
+    fn enabled(&self, sys: &System, w: &dyn Observation, out: &mut Vec<Action>) {
+        if w.crashes() < sys.bounds.crashes {
+            for i in 0..w.clients() {
+                if w.client(i).is_live() {
                     out.push(Action::Crash(i));
                 }
             }
@@ -46,10 +47,7 @@ impl Nemesis for Crashes {
         c.threads.clear(); // its other threads die with it
         c.in_cs = false;
         if let Some(step) = rec {
-            step.kind = StepKind::Crash;
-            step.client = Some(client_name(i));
-            step.notes
-                .push(format!("{} crashes; its connections close", client_name(i)));
+            *step = Step::crash(step.time, client_name(i));
         }
     }
 }

@@ -10,8 +10,9 @@
 //! which a write reaches (or has not yet reached) each replica.
 
 use super::{none::no_lease_runs_out, Budget, Nemesis};
+use crate::observation::Observation;
 use crate::system::{Action, System};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::World;
 
 pub(super) struct Failovers;
@@ -24,20 +25,19 @@ impl Nemesis for Failovers {
         }
     }
 
-    fn may_tick(&self, _: &System, w: &World) -> bool {
+    fn may_tick(&self, _: &System, w: &dyn Observation) -> bool {
         no_lease_runs_out(w)
     }
 
-    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
-        let Some(rep) = w.replication() else { return };
-        for r in 0..rep.offsets.len() {
-            if rep.lags(r) {
+    fn enabled(&self, sys: &System, w: &dyn Observation, out: &mut Vec<Action>) {
+        let replicas = w.replicas();
+        for r in 0..replicas {
+            if w.replica_lags(r) {
                 out.push(Action::Replicate(r as u8));
             }
         }
-        let done = w.fleet.as_ref().map_or(0, |f| f.failovers);
-        if done < sys.bounds.failovers {
-            for r in 0..rep.offsets.len() {
+        if w.failovers() < sys.bounds.failovers {
+            for r in 0..replicas {
                 out.push(Action::Promote(r as u8));
             }
         }
@@ -52,11 +52,10 @@ impl Nemesis for Failovers {
                 if let Some(step) = rec {
                     step.kind = StepKind::Replicate;
                     step.server = Some(r as usize);
-                    step.notes.push(format!(
-                        "replica {} applies write {}",
-                        r + 1,
-                        rep.offsets[r as usize]
-                    ));
+                    step.notes.push(Note::Replicated {
+                        replica: r as usize,
+                        write: rep.offsets[r as usize] as u64,
+                    });
                 }
             }
             Action::Promote(r) => {
@@ -66,14 +65,11 @@ impl Nemesis for Failovers {
                 if let Some(step) = rec {
                     step.kind = StepKind::Promote;
                     step.server = Some(r as usize);
-                    step.notes.push(format!(
-                        "the primary fails; replica {} (at write {} of {}) is promoted, every \
-                         connection moves to it, the other replicas resync from it (renumbered \
-                         from 1)",
-                        r + 1,
-                        had.unwrap_or(0),
-                        head.unwrap_or(0)
-                    ));
+                    step.notes.push(Note::Promoted {
+                        replica: r as usize,
+                        had: had.unwrap_or(0) as u64,
+                        head: head.unwrap_or(0) as u64,
+                    });
                 }
             }
             other => unreachable!("failover does not apply {other:?}"),

@@ -19,6 +19,7 @@ mod none;
 mod pause;
 mod restart;
 
+use crate::observation::Observation;
 use crate::system::{Action, System};
 use crate::trace::Step;
 use crate::world::World;
@@ -60,18 +61,19 @@ pub struct Budget {
 
 /// A fault model's behaviour. Contract per verb:
 /// - `budget`: the faults per run; the stepper prints it, it does not enforce it.
-/// - `may_tick`: whether the clock may advance one tick in `w` (the run's tick bound is
-///   checked by the stepper first); must not change anything.
-/// - `enabled`: appends the fault actions enabled in `w`, in a fixed order (paths are
-///   rebuilt from action indices); must not change anything.
+/// - `may_tick`: whether the clock may advance one tick in the run `w` observes (the run's
+///   tick bound is checked by the stepper first); must not change anything.
+/// - `enabled`: appends the fault actions enabled in the run `w` observes, in a fixed order
+///   (paths are rebuilt from action indices); must not change anything. Both read only the
+///   [`Observation`], so a live run asks them too.
 /// - `apply`: applies one of those actions to `w` and, when `rec` is given, records it as the
 ///   step's kind and notes. It is the only code that performs the fault.
 pub trait Nemesis: Sync {
     fn budget(&self) -> Budget {
         Budget::default()
     }
-    fn may_tick(&self, sys: &System, w: &World) -> bool;
-    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
+    fn may_tick(&self, sys: &System, w: &dyn Observation) -> bool;
+    fn enabled(&self, sys: &System, w: &dyn Observation, out: &mut Vec<Action>) {
         let _ = (sys, w, out);
     }
     fn apply(&self, sys: &System, w: &mut World, action: Action, rec: Option<&mut Step>) {

@@ -2,13 +2,13 @@
 //! between two steps past its lease, and then carries on as if it still held the lock.
 
 use super::Nemesis;
+use crate::observation::Observation;
 use crate::system::System;
-use crate::world::World;
 
 pub(super) struct Pauses;
 
 impl Nemesis for Pauses {
-    fn may_tick(&self, _: &System, _: &World) -> bool {
+    fn may_tick(&self, _: &System, _: &dyn Observation) -> bool {
         true
     }
 }

@@ -5,8 +5,9 @@
 //! a majority granted can be granted again once one of that majority forgets it.
 
 use super::{none::no_lease_runs_out, Budget, Nemesis};
+use crate::observation::Observation;
 use crate::system::{Action, System};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::World;
 
 pub(super) struct Restarts;
@@ -19,13 +20,12 @@ impl Nemesis for Restarts {
         }
     }
 
-    fn may_tick(&self, _: &System, w: &World) -> bool {
+    fn may_tick(&self, _: &System, w: &dyn Observation) -> bool {
         no_lease_runs_out(w)
     }
 
-    fn enabled(&self, sys: &System, w: &World, out: &mut Vec<Action>) {
-        let done = w.fleet.as_ref().map_or(0, |f| f.restarts);
-        if done < sys.bounds.restarts {
+    fn enabled(&self, sys: &System, w: &dyn Observation, out: &mut Vec<Action>) {
+        if w.restarts() < sys.bounds.restarts {
             for s in 0..sys.servers() {
                 out.push(Action::Restart(s as u8));
             }
@@ -40,9 +40,7 @@ impl Nemesis for Restarts {
         if let Some(step) = rec {
             step.kind = StepKind::Restart;
             step.server = Some(s as usize);
-            step.notes.push(format!(
-                "server {s} restarts empty (no persistence); its connections close"
-            ));
+            step.notes.push(Note::Restarted { server: s as usize });
         }
     }
 }

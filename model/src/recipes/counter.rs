@@ -16,8 +16,8 @@
 //! | `lua-cas` | `v = GET`, then seed 004's compare-and-set script `v -> v+1`, retried on 0 | holds |
 
 use crate::cmd;
+use crate::invariants::NO_LOST_UPDATE;
 use crate::program::{sequential, sequential_on, Client, Flow};
-use crate::properties::NO_LOST_UPDATE;
 use crate::recipe::{reply_int, Params};
 use crate::reply::Reply;
 use crate::scenario::{Scenario, Variant};

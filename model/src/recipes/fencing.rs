@@ -14,6 +14,7 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::observation::Observation;
 use crate::program::{Client, Flow, Program};
 use crate::recipe::reply_int;
 use crate::recipes::lock::{CLIENT_RELEASE, KEY};
@@ -21,7 +22,6 @@ use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::server::Value;
 use crate::system::System;
-use crate::world::World;
 
 /// The fencing counter (`live::lock`'s `<name>:fence`).
 pub const FENCE: &str = "lock:res:fence";
@@ -48,8 +48,8 @@ pub const FENCED_WRITES: PropertyDef = PropertyDef {
 
 /// Each holder writes once, so a token accepted twice is two holders sharing one token (the
 /// counter went backwards: a failover or restart of the server that keeps it).
-fn fenced_writes(_: &System, w: &World) -> Result<(), String> {
-    for server in w.servers() {
+fn fenced_writes(_: &System, w: &dyn Observation) -> Result<(), String> {
+    for server in (0..w.servers()).map(|s| w.keyspace(s)) {
         let Some(entry) = server.keys.get(LOG) else {
             continue;
         };

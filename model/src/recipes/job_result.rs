@@ -11,11 +11,12 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::invariants::committed;
+use crate::observation::Observation;
 use crate::program::{sequential, Client, Flow, Runner, Sequential};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
-use crate::world::World;
 
 pub const KEY: &str = "job:result";
 
@@ -29,9 +30,9 @@ pub const TAKEN_ONCE: PropertyDef = PropertyDef {
     check: taken_once,
 };
 
-fn taken_once(sys: &System, w: &World) -> Result<(), String> {
-    let taken: i64 = w.clients.iter().map(|c| c.committed).sum();
-    let left = i64::from(w.server.keys.contains_key(sys.scenario.subject));
+fn taken_once(sys: &System, w: &dyn Observation) -> Result<(), String> {
+    let taken = committed(w);
+    let left = i64::from(w.contains_key(sys.scenario.subject));
     match (taken, left) {
         (1, 0) | (0, 1) => Ok(()),
         (0, 0) => Err(format!("{KEY} is gone and nobody took it")),

@@ -12,11 +12,12 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::observation::Observation;
 use crate::program::{Client, Flow, Program};
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
-use crate::world::{Status, World};
+use crate::world::Status;
 
 use super::lock::KEY;
 
@@ -48,16 +49,14 @@ pub const NO_LOST_WAKEUP: PropertyDef = PropertyDef {
     check: no_lost_wakeup,
 };
 
-fn no_lost_wakeup(sys: &System, w: &World) -> Result<(), String> {
-    if w.server.keys.contains_key(sys.scenario.subject) {
+fn no_lost_wakeup(sys: &System, w: &dyn Observation) -> Result<(), String> {
+    if w.contains_key(sys.scenario.subject) {
         return Ok(());
     }
-    for (i, c) in w.clients.iter().enumerate() {
-        if let Status::Waiting { conn } = c.status {
+    for i in 0..w.clients() {
+        if let Status::Waiting { conn } = w.client(i).status {
             let forever = w
-                .server
-                .conn(sys.conn_id(i, conn as usize))
-                .and_then(|s| s.blocked.as_ref())
+                .parked(i, conn as usize)
                 .is_some_and(|b| b.deadline.is_none());
             if forever {
                 return Err(format!(

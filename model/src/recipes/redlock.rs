@@ -23,8 +23,8 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::invariants::{MUTUAL_EXCLUSION, PAUSE_CONTAINED};
 use crate::program::{Client, Flow, Program, Runner};
-use crate::properties::{MUTUAL_EXCLUSION, PAUSE_CONTAINED};
 use crate::recipe::Params;
 use crate::recipes::lock::{CLIENT_RELEASE, KEY};
 use crate::reply::Reply;

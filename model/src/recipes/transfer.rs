@@ -13,12 +13,13 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::invariants::committed;
+use crate::observation::Observation;
 use crate::program::{sequential, Client, Flow, Runner, Sequential};
 use crate::recipe::reply_int;
 use crate::reply::Reply;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
-use crate::world::World;
 
 pub const FROM: &str = "account:a";
 pub const TO: &str = "account:b";
@@ -44,22 +45,17 @@ pub const NO_LOST_TRANSFER: PropertyDef = PropertyDef {
     check: no_lost_transfer,
 };
 
-fn balance(sys: &System, w: &World, key: &str) -> i64 {
+fn balance(sys: &System, w: &dyn Observation, key: &str) -> i64 {
     let initial = sys.scenario.initial_int(key);
-    let now = w
-        .server
-        .get_str(key)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let now = w.get_str(key).and_then(|v| v.parse().ok()).unwrap_or(0);
     now - initial
 }
 
-fn no_lost_transfer(sys: &System, w: &World) -> Result<(), String> {
-    let moved: i64 = w.clients.iter().map(|c| c.committed).sum();
+fn no_lost_transfer(sys: &System, w: &dyn Observation) -> Result<(), String> {
+    let moved = committed(w);
     let (from, to) = (balance(sys, w, FROM), balance(sys, w, TO));
     let negative = [FROM, TO].into_iter().find(|k| {
-        w.server
-            .get_str(k)
+        w.get_str(k)
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
             < 0

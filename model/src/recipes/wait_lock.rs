@@ -25,8 +25,8 @@
 
 use crate::cmd;
 use crate::faults::FaultModel;
+use crate::invariants::MUTUAL_EXCLUSION;
 use crate::program::{Client, Flow, Program, Runner};
-use crate::properties::MUTUAL_EXCLUSION;
 use crate::recipe::{reply_int, Params};
 use crate::recipes::lock::{CLIENT_RELEASE, KEY};
 use crate::reply::Reply;

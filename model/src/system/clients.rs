@@ -12,10 +12,11 @@
 
 use super::{StepKind, System};
 use crate::client_name;
+use crate::invariants::{removed_by_other, token_owner};
 use crate::recipe::{Event, Input, Op};
 use crate::reply::Reply;
 use crate::server::Outcome;
-use crate::trace::Step;
+use crate::trace::{Note, Step};
 use crate::world::{ClientState, Status, World};
 
 impl System {
@@ -148,7 +149,7 @@ impl System {
                 until: now + ms / 1000 * 1000,
             },
             Op::Choose { n } => Status::Choosing { n },
-            Op::Send { .. } | Op::Local => return,
+            Op::Send { .. } => return,
         };
         c.set_thread_status(slot, status);
     }
@@ -239,7 +240,7 @@ impl System {
             }
             match next.op {
                 Op::Send { conn, command } => {
-                    let owner_before = self.token_owner(w.server.get_str(self.scenario.subject));
+                    let owner_before = token_owner(self, w.server.get_str(self.scenario.subject));
                     let (at, id, now) = (self.server_of(i, conn), self.conn_id(i, conn), w.now);
                     let outcome = w.apply_on(at, id, &command, now);
                     let conn_name = self.connection_name(i, conn);
@@ -257,16 +258,18 @@ impl System {
                             w.clients[i]
                                 .set_thread_status(slot, Status::Waiting { conn: conn as u8 });
                             if let Some(step) = rec.as_deref_mut() {
-                                step.notes
-                                    .push(format!("{} blocks", self.thread_name(i, slot)));
+                                step.notes.push(Note::Blocks {
+                                    client: self.thread_name(i, slot),
+                                });
                             }
                         }
                         Outcome::Unmodelled(name) => {
                             // The world records it (w.server.unmodelled); the checker stops.
                             w.clients[i].set_thread_status(slot, Status::Done);
                             if let Some(step) = rec.as_deref_mut() {
-                                step.notes
-                                    .push(format!("the model does not implement {name}"));
+                                step.notes.push(Note::Unmodelled {
+                                    command: name.to_string(),
+                                });
                             }
                         }
                     }
@@ -277,16 +280,12 @@ impl System {
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
                                 if j != i && self.is_served(w, j, conn as usize) {
-                                    step.notes
-                                        .push(format!("{}'s BLPOP is served", client_name(j)));
+                                    step.notes.push(Note::Served {
+                                        client: client_name(j),
+                                    });
                                 }
                             }
                         }
-                    }
-                }
-                Op::Local => {
-                    if let Some(step) = rec.as_deref_mut() {
-                        step.kind = StepKind::Local;
                     }
                 }
                 // A program that reads the clock may decide otherwise at a later time than
@@ -302,12 +301,6 @@ impl System {
         self.settle(w, i, rec.map(|step| &mut step.events));
     }
 
-    /// The client whose token `value` is, if any.
-    fn token_owner(&self, value: Option<&str>) -> Option<usize> {
-        let value = value?;
-        self.ctxs.iter().position(|c| c.token == value)
-    }
-
     /// Records the first step in which a client removed a lock holding another's token
     /// (`owner`: whose token the subject held before the command).
     fn note_foreign_release(
@@ -317,17 +310,15 @@ impl System {
         owner: Option<usize>,
         rec: Option<&mut Step>,
     ) {
-        let Some(owner) = owner else { return };
-        let owner_token = self.ctxs[owner].token.as_str();
-        if owner == actor || w.server.get_str(self.scenario.subject) == Some(owner_token) {
+        let after = w.server.get_str(self.scenario.subject);
+        let Some(owner) = removed_by_other(self, actor, owner, after) else {
             return;
-        }
+        };
         if let Some(step) = rec {
-            step.notes.push(format!(
-                "{} removes {}'s lock",
-                client_name(actor),
-                client_name(owner)
-            ));
+            step.notes.push(Note::ForeignRelease {
+                by: client_name(actor),
+                owner: client_name(owner),
+            });
         }
         if w.foreign_release.is_none() {
             w.foreign_release = Some((actor as u8, owner as u8));

@@ -1,29 +1,29 @@
 //! The system under check: N clients, each running its role's recipe, against one server or
 //! several (independent masters, a primary with replicas), under a fault model whose nemesis
 //! (`crate::faults`) says which faults may happen, within printed bounds ([`Bounds`]). This
-//! file holds the world's transitions; how a client steps is in `clients.rs`, the late
-//! contender of `crashed-lock-frees` in `late_contender.rs`, stateright's `Model` in
-//! `stateright_model.rs` (so stateright's checkers and its Explorer run the system as it is;
-//! [`crate::checker`] runs it too, with exact shortest counterexamples).
+//! file holds the world's transitions; how a client steps is in `clients.rs`, stateright's
+//! `Model` in `stateright_model.rs` (so stateright's checkers and its Explorer run the system
+//! as it is; [`crate::checker`] runs it too, with exact shortest counterexamples). What may
+//! happen next, and the property's verdict, are read from an [`Observation`] of the world, so
+//! the live executor asks the same questions of a live run.
 
 use crate::client_name;
 use crate::faults::FaultModel;
 use crate::fleet::{Fleet, Replication};
+use crate::observation::{ModelView, Observation};
 use crate::recipe::{ClientCtx, Recipe};
 use crate::scenario::{PropertyDef, PropertyKind, RowId, Scenario};
 use crate::server::{ConnId, Server};
-use crate::trace::{Step, StepKind};
+use crate::trace::{Note, Step, StepKind};
 use crate::world::{ClientState, Status, World};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 mod bounds;
 mod clients;
-mod late_contender;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
-pub use late_contender::LATE_CONTENDER_TICKS;
 
 /// One thing that can happen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -265,12 +265,19 @@ impl System {
 
     /// [`System::enabled`] into a buffer the caller reuses (the search's hot path).
     pub fn enabled_into(&self, w: &World, out: &mut Vec<Action>) {
+        self.enabled_observed(&ModelView { sys: self, w }, out);
+    }
+
+    /// What may happen next in the run `o` observes, into `out` (cleared first): the model's
+    /// [`System::enabled_into`], and on a live run the question "is the run over?" asked
+    /// with the same rules.
+    pub fn enabled_observed<O: Observation>(&self, o: &O, out: &mut Vec<Action>) {
         out.clear();
-        for (i, c) in w.clients.iter().enumerate() {
-            let ready = match c.status {
+        for i in 0..o.clients() {
+            let ready = match o.client(i).status {
                 Status::Running => true,
-                Status::Waiting { conn } => self.is_served(w, i, conn as usize),
-                Status::Sleeping { until } => w.now >= until,
+                Status::Waiting { conn } => o.served(i, conn as usize),
+                Status::Sleeping { until } => o.now() >= until,
                 Status::Choosing { n } => {
                     out.extend((0..n).map(|k| Action::Choose(i, k)));
                     false
@@ -280,12 +287,13 @@ impl System {
             if ready {
                 out.push(Action::Step(i));
             }
+            let c = o.client(i);
             if c.is_live() {
                 for &(slot, status) in &c.threads {
                     let ready = match status {
                         Status::Running => true,
-                        Status::Waiting { conn } => self.is_served(w, i, conn as usize),
-                        Status::Sleeping { until } => w.now >= until,
+                        Status::Waiting { conn } => o.served(i, conn as usize),
+                        Status::Sleeping { until } => o.now() >= until,
                         Status::Choosing { .. } | Status::Done | Status::Crashed { .. } => false,
                     };
                     if ready {
@@ -295,17 +303,15 @@ impl System {
             }
         }
         let nemesis = self.faults.nemesis();
-        if w.now / 1000 < self.bounds.ticks && nemesis.may_tick(self, w) {
+        if o.now() / 1000 < self.bounds.ticks && nemesis.may_tick(self, o) {
             out.push(Action::Tick);
         }
-        nemesis.enabled(self, w, out);
+        nemesis.enabled(self, o, out);
     }
 
     /// Whether a reply has been served to client `i`'s parked connection `slot`.
     fn is_served(&self, w: &World, i: usize, slot: usize) -> bool {
-        w.server_at(self.server_of(i, slot))
-            .conn(self.conn_id(i, slot))
-            .is_some_and(|s| s.served.is_some())
+        ModelView { sys: self, w }.served(i, slot)
     }
 
     /// Client `i`'s identity and parameters, as its recipe sees them.
@@ -324,17 +330,7 @@ impl System {
     /// Applies `action` to `w`, returning the next world and the trace step it makes.
     pub fn step(&self, w: &World, action: Action) -> (World, Step) {
         let mut w = w.clone();
-        let mut step = Step {
-            time: w.now / 1000,
-            kind: StepKind::Tick,
-            client: None,
-            server: None,
-            connection: None,
-            command: None,
-            reply: None,
-            events: vec![],
-            notes: vec![],
-        };
+        let mut step = Step::new(w.now / 1000, StepKind::Tick);
         self.advance(&mut w, action, Some(&mut step));
         (w, step)
     }
@@ -360,36 +356,34 @@ impl System {
                 };
                 let Some(step) = rec else { return };
                 step.time = w.now / 1000;
-                let on = if self.servers() > 1 {
-                    " on server 0"
-                } else {
-                    ""
-                };
-                for k in adv.expired {
-                    step.notes.push(format!("{k} expires{on}"));
+                let on = (self.servers() > 1).then_some(0);
+                for key in adv.expired {
+                    step.notes.push(Note::Expired { key, server: on });
                 }
                 for (i, adv) in others.iter().enumerate() {
                     for k in &adv.expired {
-                        step.notes.push(format!("{k} expires on server {}", i + 1));
+                        step.notes.push(Note::Expired {
+                            key: k.clone(),
+                            server: Some(i + 1),
+                        });
                     }
                     for c in &adv.timed_out {
-                        step.notes.push(format!(
-                            "{}'s BLPOP times out",
-                            client_name(c.client as usize)
-                        ));
+                        step.notes.push(Note::TimedOut {
+                            client: client_name(c.client as usize),
+                        });
                     }
                 }
                 for c in adv.timed_out {
-                    step.notes.push(format!(
-                        "{}'s BLPOP times out",
-                        client_name(c.client as usize)
-                    ));
+                    step.notes.push(Note::TimedOut {
+                        client: client_name(c.client as usize),
+                    });
                 }
                 for (i, c) in w.clients.iter().enumerate() {
                     if let (true, Some(Some(until))) = (c.is_live(), c.lease_until) {
                         if until == w.now {
-                            step.notes
-                                .push(format!("{}'s lease runs out", client_name(i)));
+                            step.notes.push(Note::LeaseRanOut {
+                                client: client_name(i),
+                            });
                         }
                     }
                 }
@@ -410,16 +404,27 @@ impl System {
 
     /// The property's verdict on one world, given whether the world is final.
     pub fn check(&self, w: &World, is_final: bool) -> Result<(), String> {
+        self.check_observed(&ModelView { sys: self, w }, is_final)
+    }
+
+    /// The property's verdict on the run `o` observes (a model world or a live run), given
+    /// whether the run is over.
+    pub fn check_observed(&self, o: &dyn Observation, is_final: bool) -> Result<(), String> {
         let p = self.property_def();
         match p.kind {
             PropertyKind::AtEnd if !is_final => Ok(()),
-            _ => (p.check)(self, w),
+            _ => (p.check)(self, o),
         }
     }
 
     /// The keyspace as `key = value (ttl)` lines, for traces and the Explorer.
     pub fn describe_keys(&self, w: &World) -> Vec<String> {
-        w.server
+        self.describe_keyspace(&w.server)
+    }
+
+    /// A server's keyspace as `key = value (ttl)` lines in key order.
+    pub fn describe_keyspace(&self, server: &Server) -> Vec<String> {
+        server
             .keys
             .iter()
             .map(|(k, e)| {

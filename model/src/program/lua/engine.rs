@@ -5,11 +5,12 @@
 //! status → string, error → `{err = "..."}`, array → table (a nil element becomes `false`).
 
 use super::LuaFile;
+use crate::observation::Observation;
 use crate::recipe::EventValue;
 use crate::reply::Reply;
 use crate::scenario::Role;
 use crate::server::Value;
-use crate::world::{Status, World};
+use crate::world::Status;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -182,10 +183,15 @@ pub(super) fn number(v: Option<&LuaValue>) -> Option<f64> {
 /// `crashed`, `events`: the history, `{ at = ms, name = …, value = … }` in order),
 /// `w.expires` (key → the time it expires, ms on the clock of `w.now`; keys without an
 /// expiry are absent), `w.now` (ms) and `w.final`.
-fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Result<Table> {
+fn observation(
+    lua: &Lua,
+    w: &dyn Observation,
+    roles: &[Role],
+    is_final: bool,
+) -> mlua::Result<Table> {
     let obs = lua.create_table()?;
     let keys = lua.create_table()?;
-    for (k, e) in &w.server.keys {
+    for (k, e) in &w.keyspace(0).keys {
         match &e.value {
             Value::Str(s) => keys.set(k.as_str(), s.as_str())?,
             Value::List(l) => keys.set(k.as_str(), l.iter().cloned().collect::<Vec<_>>())?,
@@ -207,14 +213,15 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
     }
     obs.set("keys", keys)?;
     let expires = lua.create_table()?;
-    for (k, e) in &w.server.keys {
+    for (k, e) in &w.keyspace(0).keys {
         if let Some(at) = e.expires_at {
             expires.set(k.as_str(), at)?;
         }
     }
     obs.set("expires", expires)?;
     let clients = lua.create_table()?;
-    for (i, cs) in w.clients.iter().enumerate() {
+    for i in 0..w.clients() {
+        let cs = w.client(i);
         let t = lua.create_table()?;
         t.set("name", crate::client_name(i))?;
         t.set("committed", cs.committed)?;
@@ -243,7 +250,7 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
         clients.raw_set(i + 1, t)?;
     }
     obs.set("clients", clients)?;
-    obs.set("now", w.now)?;
+    obs.set("now", w.now())?;
     obs.set("final", is_final)?;
     Ok(obs)
 }
@@ -253,7 +260,7 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
 pub(crate) fn check_property(
     engine: &Engine,
     name: &str,
-    w: &World,
+    w: &dyn Observation,
     roles: &[Role],
     is_final: bool,
 ) -> Result<Result<(), String>, String> {

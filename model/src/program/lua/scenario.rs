@@ -4,13 +4,13 @@
 use super::engine::{check_property, lua_message, with_engine, Engine};
 use super::{LuaFile, LuaProgram};
 use crate::faults::FaultModel;
+use crate::invariants;
+use crate::observation::Observation;
 use crate::program::runner::raise;
 use crate::program::Runner;
-use crate::properties;
 use crate::recipe::{Params, Recipe};
 use crate::scenario::{Preset, PresetValue, PropertyDef, PropertyKind, Role, Scenario, Variant};
 use crate::system::System;
-use crate::world::World;
 use mlua::{Table, Value as LuaValue};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 fn builtins() -> Vec<PropertyDef> {
     use crate::recipes::{job_result, transfer};
     vec![
-        properties::NO_LOST_UPDATE,
-        properties::NO_OVERSELL,
-        properties::MUTUAL_EXCLUSION,
-        properties::OWNER_ONLY_RELEASE,
-        properties::PAUSE_CONTAINED,
-        properties::CRASHED_LOCK_FREES,
+        invariants::NO_LOST_UPDATE,
+        invariants::NO_OVERSELL,
+        invariants::MUTUAL_EXCLUSION,
+        invariants::OWNER_ONLY_RELEASE,
+        invariants::PAUSE_CONTAINED,
+        invariants::CRASHED_LOCK_FREES,
         job_result::TAKEN_ONCE,
         transfer::NO_LOST_TRANSFER,
     ]
@@ -41,7 +41,7 @@ fn leak(s: String) -> &'static str {
 }
 
 /// The check behind every property a file declares: finds the file and the property by name.
-fn file_property(sys: &System, w: &World, is_final: bool) -> Result<(), String> {
+fn file_property(sys: &System, w: &dyn Observation, is_final: bool) -> Result<(), String> {
     let file = files()
         .lock()
         .expect("recipe file registry poisoned")
@@ -59,11 +59,11 @@ fn file_property(sys: &System, w: &World, is_final: bool) -> Result<(), String> 
     }
 }
 
-fn file_property_always(sys: &System, w: &World) -> Result<(), String> {
+fn file_property_always(sys: &System, w: &dyn Observation) -> Result<(), String> {
     file_property(sys, w, false)
 }
 
-fn file_property_at_end(sys: &System, w: &World) -> Result<(), String> {
+fn file_property_at_end(sys: &System, w: &dyn Observation) -> Result<(), String> {
     file_property(sys, w, true)
 }
 

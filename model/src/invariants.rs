@@ -1,11 +1,21 @@
-//! The catalogue's properties. Each check reads the world (server and clients' stated beliefs)
-//! and returns why it fails, in words a reviewer can check against the trace.
+//! The catalogue's invariants: the checks behind the properties a verdict names (`--property`,
+//! the user-facing word, is kept; "invariants" tells them apart from the `properties/` crate
+//! of property-based tests). Each check reads an [`Observation`] of a run (keyspace, clients'
+//! beliefs and history, the clock), never the model's internals, so it means the same on a
+//! model world and on a live run, and returns why it fails, in words a reviewer can check
+//! against the trace. `crashed-lock-frees` asks its late contender (`late_contender.rs`);
+//! `owner-only-release` reads the first foreign release, which the stepper records with
+//! [`removed_by_other`].
 
 use crate::client_name;
 use crate::faults::FaultModel;
+use crate::observation::Observation;
 use crate::scenario::{PropertyDef, PropertyKind};
 use crate::system::System;
-use crate::world::World;
+
+mod late_contender;
+
+pub use late_contender::{late_contender_acquires, LATE_CONTENDER_TICKS};
 
 const ALL: &[FaultModel] = &FaultModel::EVERY;
 
@@ -66,8 +76,8 @@ pub const CRASHED_LOCK_FREES: PropertyDef = PropertyDef {
     check: crashed_lock_frees,
 };
 
-fn int_at(w: &World, key: &str) -> Result<i64, String> {
-    match w.server.get_str(key) {
+fn int_at(w: &dyn Observation, key: &str) -> Result<i64, String> {
+    match w.get_str(key) {
         None => Ok(0),
         Some(s) => s
             .parse()
@@ -75,10 +85,10 @@ fn int_at(w: &World, key: &str) -> Result<i64, String> {
     }
 }
 
-fn no_lost_update(sys: &System, w: &World) -> Result<(), String> {
+fn no_lost_update(sys: &System, w: &dyn Observation) -> Result<(), String> {
     let s = &sys.scenario;
     let value = int_at(w, s.subject)?;
-    let committed: i64 = w.clients.iter().map(|c| c.committed).sum();
+    let committed = committed(w);
     let expected = s.initial() + committed;
     if value == expected {
         Ok(())
@@ -91,10 +101,10 @@ fn no_lost_update(sys: &System, w: &World) -> Result<(), String> {
     }
 }
 
-fn no_oversell(sys: &System, w: &World) -> Result<(), String> {
+fn no_oversell(sys: &System, w: &dyn Observation) -> Result<(), String> {
     let s = &sys.scenario;
     let remaining = int_at(w, s.subject)?;
-    let sold: i64 = w.clients.iter().map(|c| c.committed).sum();
+    let sold = committed(w);
     if remaining < 0 {
         return Err(format!("{} = {remaining}: stock went negative", s.subject));
     }
@@ -107,10 +117,13 @@ fn no_oversell(sys: &System, w: &World) -> Result<(), String> {
     Ok(())
 }
 
-fn in_cs(w: &World) -> Vec<usize> {
-    (0..w.clients.len())
-        .filter(|&i| w.clients[i].in_cs)
-        .collect()
+/// The sum of the deltas every client committed.
+pub fn committed(w: &dyn Observation) -> i64 {
+    (0..w.clients()).map(|i| w.client(i).committed).sum()
+}
+
+fn in_cs(w: &dyn Observation) -> Vec<usize> {
+    (0..w.clients()).filter(|&i| w.client(i).in_cs).collect()
 }
 
 fn names(ids: &[usize]) -> String {
@@ -120,7 +133,7 @@ fn names(ids: &[usize]) -> String {
         .join(" and ")
 }
 
-fn mutual_exclusion(_: &System, w: &World) -> Result<(), String> {
+fn mutual_exclusion(_: &System, w: &dyn Observation) -> Result<(), String> {
     let inside = in_cs(w);
     if inside.len() > 1 {
         return Err(format!(
@@ -131,23 +144,43 @@ fn mutual_exclusion(_: &System, w: &World) -> Result<(), String> {
     Ok(())
 }
 
-fn owner_only_release(sys: &System, w: &World) -> Result<(), String> {
-    match w.foreign_release {
+fn owner_only_release(sys: &System, w: &dyn Observation) -> Result<(), String> {
+    match w.foreign_release() {
         Some((by, owner)) => Err(format!(
             "{} removed {}'s lock ({})",
-            client_name(by as usize),
-            client_name(owner as usize),
+            client_name(by),
+            client_name(owner),
             sys.scenario.subject
         )),
         None => Ok(()),
     }
 }
 
-fn pause_contained(_: &System, w: &World) -> Result<(), String> {
+/// The client whose token `value` (the subject key's value) is, if any.
+pub fn token_owner(sys: &System, value: Option<&str>) -> Option<usize> {
+    let value = value?;
+    (0..sys.bounds.clients).find(|&j| sys.ctx(j).token == value)
+}
+
+/// Whose lock client `actor`'s command removed, if it removed another client's: before the
+/// command the subject key held `owner`'s token ([`token_owner`]), and it holds `after` now.
+/// The model's stepper and the live executor both record the first such release with this,
+/// for `owner-only-release`.
+pub fn removed_by_other(
+    sys: &System,
+    actor: usize,
+    owner: Option<usize>,
+    after: Option<&str>,
+) -> Option<usize> {
+    let owner = owner?;
+    (owner != actor && after != Some(sys.ctx(owner).token.as_str())).then_some(owner)
+}
+
+fn pause_contained(_: &System, w: &dyn Observation) -> Result<(), String> {
     let valid: Vec<usize> = in_cs(w)
         .into_iter()
-        .filter(|&i| match w.clients[i].lease_until {
-            Some(Some(until)) => w.now < until,
+        .filter(|&i| match w.client(i).lease_until {
+            Some(Some(until)) => w.now() < until,
             _ => true,
         })
         .collect();
@@ -160,23 +193,20 @@ fn pause_contained(_: &System, w: &World) -> Result<(), String> {
     Ok(())
 }
 
-fn crashed_lock_frees(sys: &System, w: &World) -> Result<(), String> {
-    let owner = w.server.get_str(sys.scenario.subject).unwrap_or_default();
-    let crashed_owner = w
-        .clients
-        .iter()
-        .enumerate()
-        .find(|(i, c)| c.is_crashed() && client_name(*i) == owner);
-    let Some((i, _)) = crashed_owner else {
+fn crashed_lock_frees(sys: &System, w: &dyn Observation) -> Result<(), String> {
+    let owner = w.get_str(sys.scenario.subject).unwrap_or_default();
+    let crashed_owner =
+        (0..w.clients()).find(|&i| w.client(i).is_crashed() && client_name(i) == owner);
+    let Some(i) = crashed_owner else {
         return Ok(());
     };
-    if sys.late_contender_acquires(w) {
+    if late_contender_acquires(sys, w) {
         return Ok(());
     }
     Err(format!(
         "{} crashed holding {}, and a client that arrives later and keeps trying for {}s never gets it",
         client_name(i),
         sys.scenario.subject,
-        crate::system::LATE_CONTENDER_TICKS
+        LATE_CONTENDER_TICKS
     ))
 }
