@@ -14,6 +14,8 @@
 //! (and, for a BLPOP the model times out, until the server has unblocked it).
 
 mod compare;
+mod namespace;
+mod pubsub;
 mod snapshot;
 mod wire;
 
@@ -363,6 +365,8 @@ struct Runner<'a> {
     presets_at: Option<Instant>,
     warnings: Vec<String>,
     late_warned: Option<u64>,
+    /// Messages read on subscribed connections, and who waits for one (`pubsub.rs`).
+    pubsub: pubsub::Inboxes,
 }
 
 impl<'a> Runner<'a> {
@@ -439,6 +443,7 @@ impl<'a> Runner<'a> {
             presets_at,
             warnings: Vec::new(),
             late_warned: None,
+            pubsub: pubsub::Inboxes::default(),
         };
         for i in 0..system.bounds.clients {
             runner.settle(i, &mut vec![]);
@@ -510,11 +515,17 @@ impl<'a> Runner<'a> {
                 }
             }
         }
+        // Clients waiting for a pub/sub message (`pubsub.rs`), as the model keeps them.
+        for (id, state) in self.pubsub.waiting() {
+            world.server.conns.insert(id, state);
+        }
         // Finality as the model defines it; a parked client whose reply has arrived can step.
         let mut probe = world.clone();
         for i in 0..self.clients.len() {
             if let Status::Waiting { conn } = self.clients[i].status {
-                if !self.is_blocked(i, conn as usize)? {
+                if !self.pubsub.is_receiving(i, conn as usize)
+                    && !self.is_blocked(i, conn as usize)?
+                {
                     probe.server.conns.insert(
                         self.system.conn_id(i, conn as usize),
                         ConnState {
@@ -583,7 +594,11 @@ impl<'a> Runner<'a> {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
                 step.connection = Some(system.connection_name(i, slot).to_string());
-                let Some(reply) = self.receive(i, slot)? else {
+                let received = match self.receive_parked(i, slot)? {
+                    Some(message) => message,
+                    None => self.receive(i, slot)?,
+                };
+                let Some(reply) = received else {
                     step.notes.push(format!(
                         "live: {}'s command is still blocked on the server; nothing to read",
                         client_name(i)
@@ -618,6 +633,7 @@ impl<'a> Runner<'a> {
                                     let after = self.read_subject()?;
                                     self.note_foreign_release(i, before, after, &mut step.notes);
                                 }
+                                self.pubsub.observe(i, conn, &reply);
                                 let later =
                                     system.read_reply(&mut self.clients[i], i, &reply, self.now);
                                 events.extend(later);
@@ -630,6 +646,23 @@ impl<'a> Runner<'a> {
                             }
                         }
                         self.note_served(i, &mut step.notes)?;
+                    }
+                    Op::Receive { conn, timeout_ms } => {
+                        step.kind = StepKind::Receive;
+                        step.connection = Some(system.connection_name(i, conn).to_string());
+                        match self.receive_message(i, conn, timeout_ms)? {
+                            Some(reply) => {
+                                let later =
+                                    system.read_reply(&mut self.clients[i], i, &reply, self.now);
+                                events.extend(later);
+                                step.reply = Some(reply);
+                            }
+                            None => {
+                                self.clients[i].status = Status::Waiting { conn: conn as u8 };
+                                step.notes
+                                    .push(format!("{} waits for a message", client_name(i)));
+                            }
+                        }
                     }
                     Op::Local => step.kind = StepKind::Local,
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
@@ -669,6 +702,14 @@ impl<'a> Runner<'a> {
         park: bool,
         notes: &mut Vec<String>,
     ) -> Result<Option<Reply>, LiveError> {
+        if !self.prefix.is_empty() && namespace::script_walks_keyspace(command) {
+            return Err(config(format!(
+                "{command} runs a script that calls KEYS or SCAN: on a server that is not ours \
+                 (prefix {}) it would walk other people's keys, and a script's text is never \
+                 rewritten; replay it on a server the suite starts",
+                self.prefix
+            )));
+        }
         let out =
             wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
         if self.tick_ms != DEFAULT_TICK_MS && wire::has_time_argument(command) {
@@ -838,6 +879,7 @@ impl<'a> Runner<'a> {
             ));
         }
         self.crashes += 1;
+        self.pubsub.forget(i);
         let c = &mut self.clients[i];
         c.status = Status::Crashed { at: self.now };
         c.in_cs = false;

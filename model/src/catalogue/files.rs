@@ -37,6 +37,7 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("reliable_queue.lua"),
     recipe_file!("idempotency.lua"),
     recipe_file!("reset_all.lua"),
+    recipe_file!("pubsub_lock.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.

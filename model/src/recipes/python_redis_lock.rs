@@ -39,7 +39,8 @@ else
 end
 ";
 
-/// No client is parked for good (BLPOP without timeout) while nobody holds the lock.
+/// No client is parked for good (BLPOP without timeout, or waiting for a pub/sub message
+/// without timeout) while nobody holds the lock.
 pub const NO_LOST_WAKEUP: PropertyDef = PropertyDef {
     name: "no-lost-wakeup",
     summary: "no waiter sleeps forever while the lock is free",
@@ -54,15 +55,25 @@ fn no_lost_wakeup(sys: &System, w: &World) -> Result<(), String> {
     }
     for (i, c) in w.clients.iter().enumerate() {
         if let Status::Waiting { conn } = c.status {
-            let forever = w
-                .server
-                .conn(sys.conn_id(i, conn as usize))
+            let state = w
+                .server_at(sys.server_of(i, conn as usize))
+                .conn(sys.conn_id(i, conn as usize));
+            let on_list = state
                 .and_then(|s| s.blocked.as_ref())
                 .is_some_and(|b| b.deadline.is_none());
-            if forever {
+            if on_list {
                 return Err(format!(
                     "{} waits forever on {SIGNAL} while {} is free",
                     crate::client_name(i),
+                    sys.scenario.subject
+                ));
+            }
+            if let Some(s) = state.filter(|s| s.pubsub.receiving == Some(None)) {
+                let channels: Vec<&str> = s.pubsub.channels.iter().map(String::as_str).collect();
+                return Err(format!(
+                    "{} waits forever for a message on {} while {} is free",
+                    crate::client_name(i),
+                    channels.join(", "),
                     sys.scenario.subject
                 ));
             }

@@ -23,6 +23,7 @@ mod late_contender;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
+pub use clients::served_note;
 pub use late_contender::LATE_CONTENDER_TICKS;
 
 /// One thing that can happen next.
@@ -285,11 +286,13 @@ impl System {
         nemesis.enabled(self, w, out);
     }
 
-    /// Whether a reply has been served to client `i`'s parked connection `slot`.
+    /// Whether a reply has been served to client `i`'s parked connection `slot`, or the
+    /// client, waiting there for a pub/sub message, may give up (its timeout has come).
     fn is_served(&self, w: &World, i: usize, slot: usize) -> bool {
-        w.server_at(self.server_of(i, slot))
-            .conn(self.conn_id(i, slot))
-            .is_some_and(|s| s.served.is_some())
+        let server = w.server_at(self.server_of(i, slot));
+        let id = self.conn_id(i, slot);
+        server.conn(id).is_some_and(|s| s.served.is_some())
+            || matches!(server.receive_deadline(id), Some(Some(d)) if w.now >= d)
     }
 
     /// Client `i`'s identity and parameters, as its recipe sees them.

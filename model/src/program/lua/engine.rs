@@ -293,6 +293,25 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, role: Option<&str>, c: &m
                 c.named(&name, value);
                 Ok(MultiValue::new())
             }
+            "receive" => {
+                let timeout = match out.get(2) {
+                    None | Some(LuaValue::Nil) => None,
+                    v => match number(v) {
+                        Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => Some(ms as u64),
+                        _ => {
+                            return fail(
+                                c,
+                                "c:receive([timeout_ms]) needs a whole number of ms".into(),
+                            )
+                        }
+                    },
+                };
+                let reply = match &out[1] {
+                    LuaValue::String(conn) => c.receive_on(&conn.to_string_lossy(), timeout)?,
+                    _ => c.receive(timeout)?,
+                };
+                reply_to_lua(lua, &reply, true).map(|v| MultiValue::from_iter([v]))
+            }
             "sleep" => match number(out.get(1)) {
                 Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => {
                     c.sleep(ms as u64)?;
@@ -370,7 +389,7 @@ pub(crate) fn run_variant(engine: &Engine, name: &str, role: Option<&str>, c: &m
 /// The observation a property reads: `w.keys` (strings; lists as arrays; hashes as field →
 /// value tables; sorted sets as member → score tables), `w.clients[i]`
 /// (`name`, `role`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`,
-/// `crashed`, `events`: the history, `{ at = ms, name = …, value = … }` in order),
+/// `crashed`, `waiting` (parked on a blocking command or a `receive`), `events`: the history, `{ at = ms, name = …, value = … }` in order),
 /// `w.expires` (key → the time it expires, ms on the clock of `w.now`; keys without an
 /// expiry are absent), `w.now` (ms) and `w.final`.
 fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Result<Table> {
@@ -414,6 +433,7 @@ fn observation(lua: &Lua, w: &World, roles: &[Role], is_final: bool) -> mlua::Re
         t.set("lease_until", cs.lease_until.flatten())?;
         t.set("done", cs.status == Status::Done)?;
         t.set("crashed", cs.is_crashed())?;
+        t.set("waiting", matches!(cs.status, Status::Waiting { .. }))?;
         t.set(
             "role",
             roles.get(cs.role as usize).map_or("client", |r| r.name),
