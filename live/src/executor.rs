@@ -13,6 +13,7 @@
 //! polls PTTL for every key the model expires in that tick until the server reports it gone
 //! (and, for a BLPOP the model times out, until the server has unblocked it).
 
+mod clock;
 mod compare;
 mod namespace;
 mod pubsub;
@@ -710,8 +711,13 @@ impl<'a> Runner<'a> {
                 self.prefix
             )));
         }
-        let out =
+        let mut out =
             wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
+        let start_wall_ms = clock::start_wall_ms(self.started);
+        if clock::has_absolute_time(command) {
+            clock::outgoing(command, &mut out.args, start_wall_ms, self.tick_ms).map_err(config)?;
+            notes.push(format!("live: sent as {}", Command(out.args.clone())));
+        }
         if self.tick_ms != DEFAULT_TICK_MS && wire::has_time_argument(command) {
             let plain =
                 wire::outgoing(command, &self.prefix, DEFAULT_TICK_MS, false).map_err(config)?;
@@ -729,8 +735,15 @@ impl<'a> Runner<'a> {
                 "{who}: the connection was closed (the client crashed) and cannot send {command}"
             ))
         })?;
-        let result = self.send_on(&mut lc, &out, command, park, notes, &who);
+        let mut result = self.send_on(&mut lc, &out, command, park, notes, &who);
         self.conns[i][slot] = Some(lc);
+        if let (Ok(Some(reply)), "TIME") = (&mut result, command.name().as_str()) {
+            *reply = clock::time_reply(
+                std::mem::replace(reply, Reply::Nil),
+                start_wall_ms,
+                self.tick_ms,
+            );
+        }
         result
     }
 

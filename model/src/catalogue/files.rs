@@ -33,6 +33,7 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("account_cas.lua"),
     recipe_file!("audit_log.lua"),
     recipe_file!("atomic_reads.lua"),
+    recipe_file!("atomic_expiry.lua"),
     recipe_file!("shadow_key.lua"),
     recipe_file!("reliable_queue.lua"),
     recipe_file!("idempotency.lua"),
