@@ -846,7 +846,10 @@ impl<'a> Runner<'a> {
                 continue;
             }
             if let Status::Waiting { conn } = self.clients[j].status {
-                if !self.is_blocked(j, conn as usize)? {
+                // A client waiting for a message is not blocked in CLIENT LIST either.
+                if !self.pubsub.is_receiving(j, conn as usize)
+                    && !self.is_blocked(j, conn as usize)?
+                {
                     notes.push(format!("{}'s BLPOP is served", client_name(j)));
                 }
             }
