@@ -427,6 +427,7 @@ fn render(run: &LiveRun, server: &str, tick_ms: u64) -> String {
     for (i, (ms, ls)) in m.steps.iter().zip(&run.live.steps).enumerate() {
         let command = match ms.kind {
             StepKind::Command => Command(ms.command.clone().unwrap_or_default()).to_string(),
+            StepKind::Receive if ms.reply.is_none() => "(waits for a message)".into(),
             StepKind::Receive => "(reply arrives)".into(),
             StepKind::Local => "(local step)".into(),
             StepKind::Tick => "(clock +1s)".into(),

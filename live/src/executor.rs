@@ -19,13 +19,17 @@
 //! One job per file: `runner.rs` (connections, the step loop, client steps), `send.rs`
 //! (commands and replies on a connection), `probe.rs` (the clock, expiry and CLIENT LIST
 //! polls), `faults.rs` (crash, replicate, promote, restart, and holding replicas back as the
-//! model says), `observed.rs` (the live run as the invariants read it), `snapshot.rs`,
+//! model says), `pubsub.rs` (a recipe's `receive`), `clock.rs` (absolute times and TIME),
+//! `namespace.rs` (channels and KEYS/SCAN on a prefixed server), `observed.rs` (the live run as the invariants read it), `snapshot.rs`,
 //! `wire.rs`, `compare.rs`.
 
+mod clock;
 mod compare;
 mod faults;
+mod namespace;
 mod observed;
 mod probe;
+mod pubsub;
 mod runner;
 mod send;
 mod snapshot;

@@ -26,6 +26,12 @@ pub enum Note {
     Served { client: String },
     /// `client`'s command parked its connection.
     Blocks { client: String },
+    /// `client`, waiting on a subscribed connection, was sent a pub/sub message.
+    ServedMessage { client: String },
+    /// `client` parked its subscribed connection to wait for a message.
+    WaitsForMessage { client: String },
+    /// `client`'s wait for a message reached its timeout: it stops waiting.
+    StopsWaiting { client: String },
     /// `client` still believes it holds the lock, and its lease ended at this tick.
     LeaseRanOut { client: String },
     /// `client` crashed: its connections closed.
@@ -73,6 +79,9 @@ impl fmt::Display for Note {
             Note::TimedOut { client } => write!(f, "{client}'s BLPOP times out"),
             Note::Served { client } => write!(f, "{client}'s BLPOP is served"),
             Note::Blocks { client } => write!(f, "{client} blocks"),
+            Note::ServedMessage { client } => write!(f, "{client} is served a message"),
+            Note::WaitsForMessage { client } => write!(f, "{client} waits for a message"),
+            Note::StopsWaiting { client } => write!(f, "{client} stops waiting for a message"),
             Note::LeaseRanOut { client } => write!(f, "{client}'s lease runs out"),
             Note::Crashed { client } => write!(f, "{client} crashes; its connections close"),
             Note::ForeignRelease { by, owner } => write!(f, "{by} removes {owner}'s lock"),

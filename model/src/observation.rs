@@ -13,7 +13,8 @@
 //! - `servers` / `keyspace(s)`: each server's keys and values (server 0 first; replicas are
 //!   not listed), as a model server value so a property may run a late contender on a copy.
 //! - `parked(i, slot)` / `served(i, slot)`: the blocking command client `i`'s connection
-//!   `slot` waits on, and whether its reply has arrived.
+//!   `slot` waits on, and whether its reply has arrived (or, waiting for a pub/sub message,
+//!   whether one has, or its timeout has come); `receiving(i, slot)`: a wait for a message.
 //! - `foreign_release`: the first command that removed a lock holding another client's token
 //!   (remover, owner).
 //! - `crashes`, `failovers`, `restarts`, `replicas`, `replica_lags(r)`: the faults the run has
@@ -32,6 +33,12 @@ pub trait Observation {
     fn keyspace(&self, s: usize) -> &Server;
     fn parked(&self, i: usize, slot: usize) -> Option<&Blocked>;
     fn served(&self, i: usize, slot: usize) -> bool;
+    /// While client `i` waits on connection `slot` for a pub/sub message: from when it may
+    /// give up (`None`: never), and the channels it is subscribed to.
+    fn receiving(&self, i: usize, slot: usize) -> Option<(Option<u64>, Vec<String>)> {
+        let _ = (i, slot);
+        None
+    }
     fn foreign_release(&self) -> Option<(usize, usize)>;
     fn crashes(&self) -> u8;
     fn failovers(&self) -> u8 {
@@ -92,7 +99,18 @@ impl Observation for ModelView<'_> {
         self.w
             .server_at(self.sys.server_of(i, slot))
             .conn(self.sys.conn_id(i, slot))
-            .is_some_and(|c| c.served.is_some())
+            .is_some_and(|c| {
+                c.served.is_some()
+                    || matches!(c.pubsub.receiving, Some(Some(d)) if self.w.now >= d)
+            })
+    }
+    fn receiving(&self, i: usize, slot: usize) -> Option<(Option<u64>, Vec<String>)> {
+        let c = self
+            .w
+            .server_at(self.sys.server_of(i, slot))
+            .conn(self.sys.conn_id(i, slot))?;
+        let deadline = c.pubsub.receiving?;
+        Some((deadline, c.pubsub.channels.iter().cloned().collect()))
     }
     fn foreign_release(&self) -> Option<(usize, usize)> {
         self.w

@@ -173,6 +173,14 @@ pub enum Op {
     /// Send `command` on the client's connection number `conn` (an index into
     /// [`Recipe::connections`]); the reply goes to [`Recipe::on_reply`].
     Send { conn: usize, command: Command },
+    /// Read the next pub/sub message on connection number `conn`: at once if one is waiting,
+    /// else the connection parks until one is published to it or, from `timeout_ms` (rounded
+    /// down to whole ticks, as a sleep is) on, the client may give up with nil (`None`: it
+    /// waits forever). The message goes to [`Recipe::on_reply`].
+    Receive {
+        conn: usize,
+        timeout_ms: Option<u64>,
+    },
     /// The program sleeps `ms` milliseconds: it may take its next step once the clock has
     /// moved on by `ms` rounded down to whole ticks (see [`crate::system`]).
     Sleep { ms: u64 },
@@ -271,7 +279,7 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         let mut probe = local.clone();
         let next = self.next_at(me, &mut probe, now_ms);
         match next.op {
-            Op::Send { .. } => None,
+            Op::Send { .. } | Op::Receive { .. } => None,
             op => Some(Rest {
                 events: next.events,
                 local: probe,

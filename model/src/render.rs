@@ -18,6 +18,10 @@ pub fn step_line(step: &Step) -> String {
                 step.connection.as_deref().unwrap_or("?")
             )
         }
+        StepKind::Receive if step.reply.is_none() => format!(
+            "{who} [{}] waits for a message",
+            step.connection.as_deref().unwrap_or("?")
+        ),
         StepKind::Receive => format!(
             "{who} [{}] <- {}",
             step.connection.as_deref().unwrap_or("?"),

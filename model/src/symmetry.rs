@@ -243,7 +243,7 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
 
 /// A connection's server-side state with tokens renamed where they are whole values: the
 /// arguments of commands queued in MULTI (`HSET tmp field1 B` must run as the renamed client's
-/// command at EXEC) and a served reply not yet read.
+/// command at EXEC), a served reply not yet read, and pub/sub messages and channels.
 fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> ConnState {
     let mut s = s.clone();
     if let Some(multi) = &mut s.multi {
@@ -254,6 +254,11 @@ fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> Conn
     if let Some(r) = &mut s.served {
         rename_in_reply(r, rename_token);
     }
+    // Pub/sub: messages not yet received (a release may publish its token) and channels.
+    for r in &mut s.pubsub.inbox {
+        rename_in_reply(r, rename_token);
+    }
+    s.pubsub.channels = s.pubsub.channels.iter().map(rename_token).collect();
     s
 }
 

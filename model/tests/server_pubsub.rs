@@ -140,3 +140,53 @@ fn refused_exec_aborts_and_subcommands_are_named_in_full() {
     r.expect(A, &["SUBSCRIBE", "c1"], confirm("subscribe", Some("c1"), 1));
     r.expect(A, &["SCRIPT", "LOAD", "x"], err("ERR Can't execute 'script': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context"));
 }
+
+/// `receive` (the recipe verb): the oldest waiting item at once; with none, the connection
+/// parks until a PUBLISH serves it (counted as a receiver); giving up empties nothing.
+#[test]
+fn receive_takes_the_inbox_in_order_or_parks_until_a_publish() {
+    use model::server::Outcome;
+    let mut r = Redis::new();
+    r.expect(
+        A,
+        &["SUBSCRIBE", "ch", "ch2"],
+        confirm("subscribe", Some("ch"), 1),
+    );
+    // The second confirmation is the first thing received.
+    assert_eq!(
+        r.server.receive(A, None),
+        Outcome::Reply(confirm("subscribe", Some("ch2"), 2))
+    );
+    r.expect(B, &["PUBLISH", "ch", "m1"], int(1));
+    r.expect(B, &["PUBLISH", "ch2", "m2"], int(1));
+    assert_eq!(
+        r.server.receive(A, None),
+        Outcome::Reply(message("ch", "m1"))
+    );
+    assert_eq!(
+        r.server.receive(A, None),
+        Outcome::Reply(message("ch2", "m2"))
+    );
+    // Nothing waiting: A parks, with the time it may give up from.
+    assert_eq!(r.server.receive(A, Some(2000)), Outcome::Blocked);
+    assert_eq!(r.server.receive_deadline(A), Some(Some(2000)));
+    r.expect(B, &["PUBLISH", "ch", "m3"], int(1));
+    assert_eq!(r.server.receive_deadline(A), None);
+    assert_eq!(r.server.take_served(A), Some(message("ch", "m3")));
+    // A message after the served one waits in the inbox.
+    assert_eq!(r.server.receive(A, None), Outcome::Blocked);
+    r.expect(B, &["PUBLISH", "ch", "m4"], int(1));
+    r.expect(B, &["PUBLISH", "ch", "m5"], int(1));
+    assert_eq!(r.server.take_served(A), Some(message("ch", "m4")));
+    assert_eq!(r.server.take_messages(A), vec![message("ch", "m5")]);
+    // Giving up leaves the subscription as it was.
+    assert_eq!(r.server.receive(A, Some(0)), Outcome::Blocked);
+    r.server.give_up_receiving(A);
+    assert_eq!(r.server.receive_deadline(A), None);
+    assert!(r.server.is_subscribed(A));
+    // Closing the connection drops a pending receive.
+    assert_eq!(r.server.receive(A, None), Outcome::Blocked);
+    r.server.close(A);
+    r.expect(B, &["PUBLISH", "ch", "gone"], int(0));
+    assert!(r.server.conns.is_empty());
+}

@@ -91,6 +91,7 @@ pub fn label(system: &System, w: &World, action: Action) -> String {
             "{who}: {conn}{}",
             Command(step.command.clone().unwrap_or_default())
         ),
+        StepKind::Receive if step.reply.is_none() => format!("{who}: {conn}waits for a message"),
         StepKind::Receive => format!("{who}: {conn}reads its reply"),
         StepKind::Local => match action {
             Action::Choose(_, k) => format!("{who}: chooses {k}"),
@@ -154,6 +155,10 @@ pub fn describe(system: &System, w: &World) -> String {
                         };
                         format!("next: {conn}{command}")
                     }
+                    Op::Receive { conn, .. } => format!(
+                        "next: waits for a message on {}",
+                        system.connection_name(i, conn)
+                    ),
                     Op::Finish => "finishing".to_string(),
                     Op::Sleep { ms } => format!("next: sleeps {ms} ms"),
                     Op::Choose { n } => format!("next: chooses among {n}"),

@@ -77,7 +77,18 @@ pub fn subject_changes(trace: &Trace) -> Vec<Vec<String>> {
             }
             StepKind::Receive => {
                 let conn = conn_of(client, conn_name, &mut slots);
-                let got = server.take_served(conn);
+                // A parked reply, else a `receive`: a message waiting in the inbox, the
+                // connection parking (no reply), or the client giving up (nil).
+                let got = server
+                    .take_served(conn)
+                    .or_else(|| match server.receive(conn, None) {
+                        model::server::Outcome::Reply(r) => Some(r),
+                        _ if step.reply.is_some() => {
+                            server.give_up_receiving(conn);
+                            Some(model::Reply::Nil)
+                        }
+                        _ => None,
+                    });
                 got == step.reply
             }
             StepKind::Local => true,

@@ -86,6 +86,9 @@ pub fn render(trace: &Trace) -> String {
                     ));
                 }
             }
+            StepKind::Receive if s.reply.is_none() => {
+                out.push_str(&format!("    Note over {who}: waits for a message\n"));
+            }
             StepKind::Receive => {
                 let reply = s.reply.as_ref().map(|r| r.to_string()).unwrap_or_default();
                 out.push_str(&format!(

@@ -28,6 +28,11 @@ pub fn render(trace: &Trace) -> String {
                     .as_ref()
                     .map_or("(blocked)".to_string(), |r| r.to_string()),
             ),
+            // A receive step without a reply is a `receive` that parked (a parked command's
+            // reply always arrives with its receive step).
+            StepKind::Receive if s.reply.is_none() => {
+                ("(waits for a message)".to_string(), String::new())
+            }
             StepKind::Receive => (
                 "(reply arrives)".to_string(),
                 s.reply.as_ref().map(|r| r.to_string()).unwrap_or_default(),

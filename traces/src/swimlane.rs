@@ -67,6 +67,9 @@ pub fn render(trace: &Trace) -> String {
                     .as_ref()
                     .map_or("(blocked)".to_string(), |r| r.to_string())
             )),
+            StepKind::Receive if s.reply.is_none() => {
+                Some(format!("{prefix}(waits for a message)"))
+            }
             StepKind::Receive => Some(format!(
                 "{prefix}← {}",
                 s.reply.as_ref().map(|r| r.to_string()).unwrap_or_default()

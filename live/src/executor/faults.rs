@@ -335,6 +335,7 @@ impl Runner<'_> {
             ));
         }
         self.crashes += 1;
+        self.pubsub.forget(i);
         let c = &mut self.clients[i];
         c.status = model::world::Status::Crashed { at: self.now };
         c.threads.clear();

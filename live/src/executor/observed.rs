@@ -5,6 +5,8 @@
 //! 2. The clients: their states as the live replies left them (status, beliefs, history).
 //! 3. Parked connections: those CLIENT LIST shows blocked, each with the blocking command it
 //!    actually sent; a parked connection the server has answered is `served`.
+//!    A client waiting for a pub/sub message is served once one has arrived or its timeout
+//!    has come, as in the model (`pubsub.rs`).
 //! 4. The clock, the crashes, the first foreign release, as the executor counted them.
 //! 5. On a fleet: each master's keyspace (server 0 first), the failovers and restarts done
 //!    live, and the model's final replication stream (replicas were compared step by step).
@@ -31,6 +33,8 @@ pub(super) struct LiveObservation {
     pub parked: HashMap<(usize, usize), Blocked>,
     /// `(client, slot)` of parked connections whose reply has arrived.
     pub served: HashSet<(usize, usize)>,
+    /// `(client, slot)` → a wait for a pub/sub message: when it may give up, the channels.
+    pub receiving: HashMap<(usize, usize), (Option<u64>, Vec<String>)>,
 }
 
 impl Observation for LiveObservation {
@@ -54,6 +58,9 @@ impl Observation for LiveObservation {
     }
     fn served(&self, i: usize, slot: usize) -> bool {
         self.served.contains(&(i, slot))
+    }
+    fn receiving(&self, i: usize, slot: usize) -> Option<(Option<u64>, Vec<String>)> {
+        self.receiving.get(&(i, slot)).cloned()
     }
     fn foreign_release(&self) -> Option<(usize, usize)> {
         self.foreign_release

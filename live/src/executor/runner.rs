@@ -102,6 +102,8 @@ pub(super) struct Runner<'a> {
     presets_at: Option<Instant>,
     pub(super) warnings: Vec<String>,
     pub(super) late_warned: Option<u64>,
+    /// Messages read on subscribed connections, and who waits for one (`pubsub.rs`).
+    pub(super) pubsub: super::pubsub::Inboxes,
 }
 
 impl<'a> Runner<'a> {
@@ -134,6 +136,7 @@ impl<'a> Runner<'a> {
             presets_at: None,
             warnings: Vec::new(),
             late_warned: None,
+            pubsub: Default::default(),
         };
         match runner.open(opts) {
             Ok(()) => Ok(runner),
@@ -296,11 +299,19 @@ impl<'a> Runner<'a> {
                 .map(|(by, owner)| (by as usize, owner as usize)),
             parked: Default::default(),
             served: Default::default(),
+            receiving: Default::default(),
         };
         for i in 0..self.clients.len() {
             if let Status::Waiting { conn } = self.clients[i].status {
                 let slot = conn as usize;
-                if !self.is_blocked(i, slot)? {
+                if let Some((deadline, channels, message)) = self.pubsub.waiting_on(i, slot) {
+                    // Waiting for a pub/sub message (`pubsub.rs`): served once one has
+                    // arrived, or once its timeout has come, as in the model.
+                    if message || deadline.is_some_and(|d| self.now >= d) {
+                        obs.served.insert((i, slot));
+                    }
+                    obs.receiving.insert((i, slot), (deadline, channels));
+                } else if !self.is_blocked(i, slot)? {
                     obs.served.insert((i, slot));
                 } else if let Some(blocked) =
                     super::send::parked_command(steps, self.system, i, slot)
@@ -367,7 +378,11 @@ impl<'a> Runner<'a> {
                 let slot = conn as usize;
                 step.kind = StepKind::Receive;
                 step.connection = Some(system.connection_name(i, slot).to_string());
-                let Some(reply) = self.receive(i, slot)? else {
+                let received = match self.receive_parked(i, slot)? {
+                    Some(message) => message,
+                    None => self.receive(i, slot)?,
+                };
+                let Some(reply) = received else {
                     step.notes.push(Note::LiveStillBlocked {
                         client: client_name(i),
                     });
@@ -402,6 +417,7 @@ impl<'a> Runner<'a> {
                                     let after = self.read_subject()?;
                                     self.note_foreign_release(i, before, after, &mut step.notes);
                                 }
+                                self.pubsub.observe(i, conn, &reply);
                                 let later = system.read_thread_reply(
                                     &mut self.clients[i],
                                     i,
@@ -424,6 +440,32 @@ impl<'a> Runner<'a> {
                             }
                         }
                         self.note_served(i, &mut step.notes)?;
+                    }
+                    Op::Receive { conn, timeout_ms } => {
+                        step.kind = StepKind::Receive;
+                        step.connection = Some(system.connection_name(i, conn).to_string());
+                        match self.receive_message(i, conn, timeout_ms)? {
+                            Some(reply) => {
+                                let later = system.read_thread_reply(
+                                    &mut self.clients[i],
+                                    i,
+                                    thread,
+                                    &reply,
+                                    self.now,
+                                );
+                                events.extend(later);
+                                step.reply = Some(reply);
+                            }
+                            None => {
+                                self.clients[i].set_thread_status(
+                                    thread,
+                                    Status::Waiting { conn: conn as u8 },
+                                );
+                                step.notes.push(Note::WaitsForMessage {
+                                    client: system.thread_name(i, thread),
+                                });
+                            }
+                        }
                     }
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {
                         step.kind = StepKind::Local;

@@ -69,8 +69,24 @@ impl Runner<'_> {
         park: bool,
         notes: &mut Vec<Note>,
     ) -> Result<Option<Reply>, LiveError> {
-        let out =
+        if !self.prefix.is_empty() && super::namespace::script_walks_keyspace(command) {
+            return Err(config(format!(
+                "{command} runs a script that calls KEYS or SCAN: on a server that is not ours \
+                 (prefix {}) it would walk other people's keys, and a script's text is never \
+                 rewritten; replay it on a server the suite starts",
+                self.prefix
+            )));
+        }
+        let mut out =
             wire::outgoing(command, &self.prefix, self.tick_ms, self.timed).map_err(config)?;
+        let start_wall_ms = super::clock::start_wall_ms(self.started);
+        if super::clock::has_absolute_time(command) {
+            super::clock::outgoing(command, &mut out.args, start_wall_ms, self.tick_ms)
+                .map_err(config)?;
+            notes.push(Note::LiveSentAs {
+                command: out.args.clone(),
+            });
+        }
         if self.tick_ms != DEFAULT_TICK_MS && wire::has_time_argument(command) {
             let plain =
                 wire::outgoing(command, &self.prefix, DEFAULT_TICK_MS, false).map_err(config)?;
@@ -90,8 +106,15 @@ impl Runner<'_> {
                 "{who}: the connection was closed (the client crashed) and cannot send {command}"
             ))
         })?;
-        let result = self.send_on(&mut lc, &out, command, park, notes, &who);
+        let mut result = self.send_on(&mut lc, &out, command, park, notes, &who);
         self.conns[i][slot] = Some(lc);
+        if let (Ok(Some(reply)), "TIME") = (&mut result, command.name().as_str()) {
+            *reply = super::clock::time_reply(
+                std::mem::replace(reply, Reply::Nil),
+                start_wall_ms,
+                self.tick_ms,
+            );
+        }
         result
     }
 
@@ -200,7 +223,10 @@ impl Runner<'_> {
                 continue;
             }
             if let Status::Waiting { conn } = self.clients[j].status {
-                if !self.is_blocked(j, conn as usize)? {
+                // A client waiting for a message is not blocked in CLIENT LIST either.
+                if !self.pubsub.is_receiving(j, conn as usize)
+                    && !self.is_blocked(j, conn as usize)?
+                {
                     notes.push(Note::Served {
                         client: client_name(j),
                     });

@@ -12,6 +12,8 @@ pub(crate) struct Fix {
     pub strip_popped_key: bool,
     /// The command was sent as PTTL; the reply is real milliseconds to turn into model time.
     pub ttl: Option<TtlUnit>,
+    /// Channel names or KEYS/SCAN keys in the reply carry the prefix (`namespace.rs`).
+    pub strip: super::namespace::Strip,
 }
 
 /// The unit the model's TTL-family command answers in.
@@ -65,6 +67,7 @@ pub(crate) fn outgoing(
     let mut fix = Fix {
         strip_popped_key: matches!(name.as_str(), "BLPOP" | "BRPOP") && !prefix.is_empty(),
         ttl: None,
+        strip: super::namespace::outgoing(cmd, &mut args, prefix),
     };
     if tick_ms != 1000 {
         scale_time(&name, &mut args, &mut fix, tick_ms, timed)?;
@@ -210,6 +213,7 @@ pub fn reply_from_value(v: Value) -> Reply {
 
 /// Undoes [`outgoing`]'s namespacing and time scaling on the reply.
 pub(crate) fn incoming(reply: Reply, fix: Fix, prefix: &str, tick_ms: u64) -> Reply {
+    let reply = super::namespace::incoming(reply, fix.strip, prefix);
     let reply = match (fix.strip_popped_key, reply) {
         (true, Reply::Array(mut items)) if items.len() == 2 => {
             if let Reply::Bulk(k) = &items[0] {

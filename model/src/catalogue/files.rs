@@ -33,11 +33,13 @@ pub const FILES: &[(&str, &str)] = &[
     recipe_file!("account_cas.lua"),
     recipe_file!("audit_log.lua"),
     recipe_file!("atomic_reads.lua"),
+    recipe_file!("atomic_expiry.lua"),
     recipe_file!("shadow_key.lua"),
     recipe_file!("reliable_queue.lua"),
     recipe_file!("idempotency.lua"),
     recipe_file!("reset_all.lua"),
     recipe_file!("auto_renewal.lua"),
+    recipe_file!("pubsub_lock.lua"),
 ];
 
 /// Every shipped file's scenario, loaded on first use; the first broken file's error.

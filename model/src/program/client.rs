@@ -3,6 +3,8 @@
 //! Contract per verb (see the module doc of [`crate::program`] for what a step is):
 //! - `call` / `call_on`: one atomic step; returns the reply, or `Err(Stop)` when the runtime
 //!   has yet to send the command — propagate it with `?` and never inspect it.
+//! - `receive` / `receive_on`: one step that reads the next pub/sub message, parking the
+//!   connection until one is published or the timeout (whole ticks) has come.
 //! - `now`: the client's clock in ms; does not make a step.
 //! - `sleep(ms)`: a step without a command; the client's next step waits for the clock.
 //! - `choose(n)`: a step without a command whose result (0..n) the checker picks, each way.
@@ -119,6 +121,8 @@ pub(crate) struct Harvest {
 pub(crate) enum Pending {
     /// Send this command on connection number `.0`.
     Call(usize, Command),
+    /// Read the next pub/sub message on connection number `.0`, waiting at most `.1` ms.
+    Receive(usize, Option<u64>),
     /// Sleep this many ms.
     Sleep(u64),
     /// Branch this many ways.
@@ -215,6 +219,60 @@ impl<'a> Client<'a> {
             return true;
         }
         false
+    }
+
+    /// Reads the next pub/sub message on the client's first connection (after SUBSCRIBE):
+    /// `["message", channel, data]` (or a later SUBSCRIBE's confirmation), or nil when
+    /// `timeout_ms` is given and the client gives up waiting. A step: at once if a message is
+    /// waiting, else the connection parks until one is published to it, or until the clock has
+    /// moved on by `timeout_ms` rounded down to whole ticks (or any later time: the client may
+    /// still get a message first). Propagate the result with `?`.
+    pub fn receive(&mut self, timeout_ms: Option<u64>) -> Result<Reply, Stop> {
+        self.receive_slot(0, timeout_ms)
+    }
+
+    /// [`Client::receive`] on the connection named `connection`.
+    pub fn receive_on(&mut self, connection: &str, timeout_ms: Option<u64>) -> Result<Reply, Stop> {
+        match self.connections.iter().position(|c| *c == connection) {
+            Some(slot) => self.receive_slot(slot, timeout_ms),
+            None => {
+                self.broken(format!(
+                    "receive on unknown connection {connection:?} (the program opens {:?})",
+                    self.connections
+                ));
+                Err(Stop(()))
+            }
+        }
+    }
+
+    fn receive_slot(&mut self, slot: usize, timeout_ms: Option<u64>) -> Result<Reply, Stop> {
+        if self.went_on(&|| "waited for a message".to_string()) {
+            return Err(Stop(()));
+        }
+        match self.peek() {
+            Peek::Mine(Input::Reply(r), n) => {
+                let r = r.clone();
+                self.pos += n;
+                Ok(r)
+            }
+            Peek::Mine(other, _) => {
+                let was = describe(other);
+                self.broken(format!(
+                    "not deterministic: it {was} here on an earlier run, and now waits for a message"
+                ));
+                Err(Stop(()))
+            }
+            Peek::Other => {
+                self.broken(
+                    "not deterministic: another thread stepped here on an earlier run, and now it waits for a message".into(),
+                );
+                Err(Stop(()))
+            }
+            Peek::End => {
+                self.wait_on(Pending::Receive(slot, timeout_ms));
+                Err(Stop(()))
+            }
+        }
     }
 
     pub(crate) fn call_slot(&mut self, slot: usize, command: Command) -> Result<Reply, Stop> {

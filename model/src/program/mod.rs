@@ -6,7 +6,7 @@
 //! 1. **A step is one `call`.** `c.call(cmd)` sends one command on one of the client's named
 //!    connections and returns the reply; the command runs atomically on the server and the
 //!    reply arrives in the same step (a blocking command parks the connection and its reply
-//!    arrives in a later step). Everything the program does between two calls — arithmetic,
+//!    arrives in a later step; so does `receive`'s pub/sub message when none is waiting). Everything the program does between two calls — arithmetic,
 //!    `if`, loops, local variables of any kind and number — is invisible to other clients and
 //!    takes no time: the clock only moves between steps.
 //! 2. **Beliefs are events.** `acquired`, `enter`, `released`, `committed`, `gave_up` take

@@ -134,7 +134,7 @@ impl<P: Program> Recipe for Runner<P> {
     fn rests_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<Rest> {
         let o = self.outcome(me, whole(&local.trail), now_ms);
         let op = match &o.pending {
-            Some(Pending::Call(..)) => return None,
+            Some(Pending::Call(..) | Pending::Receive(..)) => return None,
             Some(pending) => op_of(pending),
             None => Op::Finish,
         };
@@ -199,7 +199,7 @@ impl<P: Program> Recipe for Runner<P> {
         let o = self.outcome(me, whole(&local.trail), now_ms);
         let t = o.threads.iter().find(|t| t.slot == thread);
         let op = match t.and_then(|t| t.pending.as_ref()) {
-            Some(Pending::Call(..)) => return None,
+            Some(Pending::Call(..) | Pending::Receive(..)) => return None,
             Some(pending) => op_of(pending),
             None => Op::Finish,
         };
@@ -275,6 +275,10 @@ fn op_of(pending: &Pending) -> Op {
         Pending::Call(conn, command) => Op::Send {
             conn: *conn,
             command: command.clone(),
+        },
+        Pending::Receive(conn, timeout_ms) => Op::Receive {
+            conn: *conn,
+            timeout_ms: *timeout_ms,
         },
         Pending::Sleep(ms) => Op::Sleep { ms: *ms },
         Pending::Choose(n) => Op::Choose { n: *n },

@@ -40,7 +40,8 @@ else
 end
 ";
 
-/// No client is parked for good (BLPOP without timeout) while nobody holds the lock.
+/// No client is parked for good (BLPOP without timeout, or waiting for a pub/sub message
+/// without timeout) while nobody holds the lock.
 pub const NO_LOST_WAKEUP: PropertyDef = PropertyDef {
     name: "no-lost-wakeup",
     summary: "no waiter sleeps forever while the lock is free",
@@ -55,13 +56,21 @@ fn no_lost_wakeup(sys: &System, w: &dyn Observation) -> Result<(), String> {
     }
     for i in 0..w.clients() {
         if let Status::Waiting { conn } = w.client(i).status {
-            let forever = w
+            let on_list = w
                 .parked(i, conn as usize)
                 .is_some_and(|b| b.deadline.is_none());
-            if forever {
+            if on_list {
                 return Err(format!(
                     "{} waits forever on {SIGNAL} while {} is free",
                     crate::client_name(i),
+                    sys.scenario.subject
+                ));
+            }
+            if let Some((None, channels)) = w.receiving(i, conn as usize) {
+                return Err(format!(
+                    "{} waits forever for a message on {} while {} is free",
+                    crate::client_name(i),
+                    channels.join(", "),
                     sys.scenario.subject
                 ));
             }

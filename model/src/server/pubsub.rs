@@ -8,10 +8,17 @@
 //! the first confirmation. A subscribed connection (RESP2) may only send (P|S)SUBSCRIBE,
 //! (P|S)UNSUBSCRIBE, PING, QUIT and RESET; PING then answers `["pong", msg]`.
 //!
+//! A client *receives* the next message with [`Server::receive`] (the recipe verb
+//! `c:receive`): the oldest item of the inbox at once, or, with the inbox empty, the
+//! connection parks until a message is published to it (served as a BLPOP is served) or its
+//! client gives up waiting at the deadline ([`Server::give_up_receiving`]). A message published
+//! while the client is not receiving waits in the inbox; one published while the connection is
+//! not subscribed is gone.
+//!
 //! UNSUBSCRIBE without channels walks the connection's channels in name order; Redis walks
 //! its dict, in an order the model does not reproduce (generated programs name channels).
 
-use super::{ConnId, Server};
+use super::{ConnId, Outcome, Server};
 use crate::command::Command;
 use crate::reply::Reply;
 use std::collections::BTreeSet;
@@ -21,11 +28,14 @@ use std::collections::BTreeSet;
 pub struct Subscriptions {
     pub channels: BTreeSet<String>,
     pub inbox: Vec<Reply>,
+    /// Set while the client waits for the next message: the logical time from which it may
+    /// give up (`Some(None)`: it waits forever).
+    pub receiving: Option<Option<u64>>,
 }
 
 impl Subscriptions {
     pub fn is_empty(&self) -> bool {
-        self.channels.is_empty() && self.inbox.is_empty()
+        self.channels.is_empty() && self.inbox.is_empty() && self.receiving.is_none()
     }
 }
 
@@ -53,6 +63,34 @@ impl Server {
             .unwrap_or_default();
         self.tidy(conn);
         out
+    }
+
+    /// The client reads the next message on `conn`: the oldest undelivered one at once, or,
+    /// with none, the connection parks ([`Outcome::Blocked`]) until a PUBLISH serves it or
+    /// the client gives up waiting, which it may do from `deadline` on (`None`: never).
+    pub fn receive(&mut self, conn: ConnId, deadline: Option<u64>) -> Outcome {
+        let subs = &mut self.conn_mut(conn).pubsub;
+        if subs.inbox.is_empty() {
+            subs.receiving = Some(deadline);
+            return Outcome::Blocked;
+        }
+        let first = subs.inbox.remove(0);
+        self.tidy(conn);
+        Outcome::Reply(first)
+    }
+
+    /// When the client waiting for a message on `conn` may give up (`Some(None)`: never;
+    /// `None`: it is not waiting for one).
+    pub fn receive_deadline(&self, conn: ConnId) -> Option<Option<u64>> {
+        self.conn(conn).and_then(|c| c.pubsub.receiving)
+    }
+
+    /// The client waiting on `conn` stops waiting (its timeout came): nothing was received.
+    pub fn give_up_receiving(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.pubsub.receiving = None;
+        }
+        self.tidy(conn);
     }
 
     /// The refusal of `name` on a subscribed connection, if it is refused.
@@ -125,7 +163,13 @@ impl Server {
         let mut n = 0;
         for c in self.conns.values_mut() {
             if c.pubsub.channels.contains(channel) {
-                c.pubsub.inbox.push(msg.clone());
+                // A client waiting for a message is served it, as a BLPOP is served.
+                if c.pubsub.receiving.is_some() && c.served.is_none() {
+                    c.pubsub.receiving = None;
+                    c.served = Some(msg.clone());
+                } else {
+                    c.pubsub.inbox.push(msg.clone());
+                }
                 n += 1;
             }
         }

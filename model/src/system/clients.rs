@@ -19,6 +19,18 @@ use crate::server::Outcome;
 use crate::trace::{Note, Step};
 use crate::world::{ClientState, Status, World};
 
+/// The trace's note for client `j`'s parked connection served `reply`: a pub/sub message
+/// (`["message", channel, data]`, which no blocking pop replies) or a blocking pop's reply.
+pub fn served_note(j: usize, reply: Option<&Reply>) -> Note {
+    let client = client_name(j);
+    match reply {
+        Some(Reply::Array(a)) if a.len() == 3 && a[0] == Reply::bulk("message") => {
+            Note::ServedMessage { client }
+        }
+        _ => Note::Served { client },
+    }
+}
+
 impl System {
     /// Records what client state `c` (client `i`) stated at `now`: its beliefs, and the
     /// history the scenario keeps.
@@ -149,7 +161,7 @@ impl System {
                 until: now + ms / 1000 * 1000,
             },
             Op::Choose { n } => Status::Choosing { n },
-            Op::Send { .. } => return,
+            Op::Send { .. } | Op::Receive { .. } => return,
         };
         c.set_thread_status(slot, status);
     }
@@ -214,10 +226,19 @@ impl System {
             step.client = Some(self.thread_name(i, slot));
         }
         if let Status::Waiting { conn } = w.clients[i].thread_status(slot) {
-            let reply = w
-                .server_mut(self.server_of(i, conn as usize))
-                .take_served(self.conn_id(i, conn as usize))
-                .unwrap_or(Reply::Nil);
+            let server = w.server_mut(self.server_of(i, conn as usize));
+            let id = self.conn_id(i, conn as usize);
+            let served = server.take_served(id);
+            if served.is_none() && server.receive_deadline(id).is_some() {
+                // Its timeout has come (`Observation::served`): the client stops waiting for a message.
+                server.give_up_receiving(id);
+                if let Some(step) = rec.as_deref_mut() {
+                    step.notes.push(Note::StopsWaiting {
+                        client: self.thread_name(i, slot),
+                    });
+                }
+            }
+            let reply = served.unwrap_or(Reply::Nil);
             w.clients[i].set_thread_status(slot, Status::Running);
             let events = self.read_thread_reply(&mut w.clients[i], i, slot, &reply, w.now);
             if let Some(step) = rec.as_deref_mut() {
@@ -279,11 +300,41 @@ impl System {
                         step.command = Some(command.0);
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
-                                if j != i && self.is_served(w, j, conn as usize) {
-                                    step.notes.push(Note::Served {
-                                        client: client_name(j),
-                                    });
+                                let served = w
+                                    .server_at(self.server_of(j, conn as usize))
+                                    .conn(self.conn_id(j, conn as usize))
+                                    .and_then(|s| s.served.as_ref());
+                                if j != i && served.is_some() {
+                                    step.notes.push(served_note(j, served));
                                 }
+                            }
+                        }
+                    }
+                }
+                Op::Receive { conn, timeout_ms } => {
+                    let (at, id) = (self.server_of(i, conn), self.conn_id(i, conn));
+                    let deadline = timeout_ms.map(|ms| w.now + ms / 1000 * 1000);
+                    let outcome = w.server_mut(at).receive(id, deadline);
+                    if let Some(step) = rec.as_deref_mut() {
+                        step.kind = StepKind::Receive;
+                        step.connection = Some(self.connection_name(i, conn).to_string());
+                    }
+                    match outcome {
+                        Outcome::Reply(reply) => {
+                            let later =
+                                self.read_thread_reply(&mut w.clients[i], i, slot, &reply, w.now);
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.events.extend(later);
+                                step.reply = Some(reply);
+                            }
+                        }
+                        _ => {
+                            w.clients[i]
+                                .set_thread_status(slot, Status::Waiting { conn: conn as u8 });
+                            if let Some(step) = rec.as_deref_mut() {
+                                step.notes.push(Note::WaitsForMessage {
+                                    client: self.thread_name(i, slot),
+                                });
                             }
                         }
                     }

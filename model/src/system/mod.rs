@@ -24,6 +24,7 @@ mod clients;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
+pub use clients::served_note;
 
 /// One thing that can happen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -307,11 +308,6 @@ impl System {
             out.push(Action::Tick);
         }
         nemesis.enabled(self, o, out);
-    }
-
-    /// Whether a reply has been served to client `i`'s parked connection `slot`.
-    fn is_served(&self, w: &World, i: usize, slot: usize) -> bool {
-        ModelView { sys: self, w }.served(i, slot)
     }
 
     /// Client `i`'s identity and parameters, as its recipe sees them.

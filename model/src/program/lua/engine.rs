@@ -180,7 +180,7 @@ pub(super) fn number(v: Option<&LuaValue>) -> Option<f64> {
 /// The observation a property reads: `w.keys` (strings; lists as arrays; hashes as field →
 /// value tables; sorted sets as member → score tables), `w.clients[i]`
 /// (`name`, `role`, `committed`, `in_cs`, `holds`, `lease_until` ms or nil, `done`,
-/// `crashed`, `events`: the history, `{ at = ms, name = …, value = … }` in order),
+/// `crashed`, `waiting` (parked on a blocking command or a `receive`), `events`: the history, `{ at = ms, name = …, value = … }` in order),
 /// `w.expires` (key → the time it expires, ms on the clock of `w.now`; keys without an
 /// expiry are absent), `w.now` (ms) and `w.final`.
 fn observation(
@@ -230,6 +230,7 @@ fn observation(
         t.set("lease_until", cs.lease_until.flatten())?;
         t.set("done", cs.status == Status::Done)?;
         t.set("crashed", cs.is_crashed())?;
+        t.set("waiting", matches!(cs.status, Status::Waiting { .. }))?;
         t.set(
             "role",
             roles.get(cs.role as usize).map_or("client", |r| r.name),

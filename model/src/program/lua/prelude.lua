@@ -47,6 +47,8 @@ __rr_client = C
 
 function C:call(...) return yield("call", rawget(self, "__conn") or false, ...) end
 function C:call_on(conn, ...) return yield("call", conn, ...) end
+function C:receive(timeout_ms) return yield("receive", false, timeout_ms) end
+function C:receive_on(conn, timeout_ms) return yield("receive", conn, timeout_ms) end
 function C:now() return yield("now") end
 function C:acquired(lease_s) yield("event", "acquired", lease_s) end
 function C:acquired_until(deadline_ms) yield("event", "acquired-until", deadline_ms) end

@@ -47,7 +47,7 @@ fn is_step(out: &[LuaValue]) -> bool {
         _ => return false,
     };
     match verb.as_str() {
-        "call" | "sleep" => true,
+        "call" | "sleep" | "receive" => true,
         // choose(1) is 0 without a step.
         "choose" => number(out.get(1)) != Some(1.0),
         _ => false,
@@ -295,6 +295,25 @@ fn answer(engine: &Engine, c: &mut Client, th: &mut Thread, out: &[LuaValue]) ->
             };
             c.named(&name, value);
             Ok(MultiValue::new())
+        }
+        "receive" => {
+            let timeout = match out.get(2) {
+                None | Some(LuaValue::Nil) => None,
+                v => match number(v) {
+                    Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => Some(ms as u64),
+                    _ => {
+                        return fail(
+                            c,
+                            "c:receive([timeout_ms]) needs a whole number of ms".into(),
+                        )
+                    }
+                },
+            };
+            let reply = match &out[1] {
+                LuaValue::String(conn) => c.receive_on(&conn.to_string_lossy(), timeout)?,
+                _ => c.receive(timeout)?,
+            };
+            reply_to_lua(lua, &reply, true).map(|v| MultiValue::from_iter([v]))
         }
         "sleep" => match number(out.get(1)) {
             Some(ms) if ms >= 0.0 && ms.fract() == 0.0 => {

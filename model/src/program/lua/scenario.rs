@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// The properties a file may name without declaring them.
 fn builtins() -> Vec<PropertyDef> {
-    use crate::recipes::{job_result, transfer};
+    use crate::recipes::{job_result, python_redis_lock, transfer};
     vec![
         invariants::NO_LOST_UPDATE,
         invariants::NO_OVERSELL,
@@ -27,6 +27,7 @@ fn builtins() -> Vec<PropertyDef> {
         invariants::CRASHED_LOCK_FREES,
         job_result::TAKEN_ONCE,
         transfer::NO_LOST_TRANSFER,
+        python_redis_lock::NO_LOST_WAKEUP,
     ]
 }
 

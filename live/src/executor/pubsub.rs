@@ -1,0 +1,222 @@
+//! A recipe's `receive` on a live connection: reading the next pub/sub message without
+//! guessing from timing.
+//!
+//! 1. To learn what a subscribed connection has already been sent, the executor sends it
+//!    `PING redis-races:drain` and reads until the pong: every message published before the
+//!    PING was written to the connection before the pong, so what comes first is exactly what
+//!    the model's inbox holds (a PING is one of the commands a subscribed connection may send;
+//!    unsubscribed, it answers the bulk argument instead of the pong array).
+//! 2. `receive` takes the oldest message read so far; with none, the client parks, and CLIENT
+//!    LIST must show the connection subscribed (`sub=` above 0).
+//! 3. A parked client that steps again reads what has arrived by then (step 1): a message, or,
+//!    with none, nil when its timeout has come (the model's "gives up"), else nothing: it is
+//!    still waiting.
+//!
+//! Channel names are namespaced like keys (`wire.rs`); a message's channel, and a
+//! subscription confirmation's, comes back without the prefix.
+
+use super::wire;
+use crate::route::RoutedConn;
+use crate::LiveError;
+use model::Reply;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The PING argument that marks the end of what a connection has been sent.
+const DRAIN_MARK: &str = "redis-races:drain";
+
+/// Per live connection `(client, slot)`: messages read but not yet received, the channels it
+/// is subscribed to, and, while its client waits for a message, when it may give up.
+#[derive(Default)]
+pub(super) struct Inboxes {
+    inbox: BTreeMap<(usize, usize), VecDeque<Reply>>,
+    channels: BTreeMap<(usize, usize), BTreeSet<String>>,
+    receiving: BTreeMap<(usize, usize), Option<u64>>,
+}
+
+impl Inboxes {
+    /// Follows a command's reply on `(i, slot)`: a (un)subscription confirmation changes the
+    /// connection's channels.
+    pub fn observe(&mut self, i: usize, slot: usize, reply: &Reply) {
+        if let Reply::Array(a) = reply {
+            if let (3, Some(Reply::Bulk(kind)), Some(Reply::Bulk(ch))) =
+                (a.len(), a.first(), a.get(1))
+            {
+                let set = self.channels.entry((i, slot)).or_default();
+                match kind.as_str() {
+                    "subscribe" => {
+                        set.insert(ch.clone());
+                    }
+                    "unsubscribe" => {
+                        set.remove(ch);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Whether client `i` waits for a message on `slot`.
+    pub fn is_receiving(&self, i: usize, slot: usize) -> bool {
+        self.receiving.contains_key(&(i, slot))
+    }
+
+    /// Client `i` starts waiting for a message on `slot`, giving up from `deadline` on.
+    pub fn park(&mut self, i: usize, slot: usize, deadline: Option<u64>) {
+        self.receiving.insert((i, slot), deadline);
+    }
+
+    /// The oldest message read on `(i, slot)` and not yet received.
+    pub fn take(&mut self, i: usize, slot: usize) -> Option<Reply> {
+        self.inbox.get_mut(&(i, slot)).and_then(VecDeque::pop_front)
+    }
+
+    /// A parked client steps at `now`: the message that has arrived, nil if it gives up (its
+    /// timeout has come), or `None`: still waiting.
+    pub fn step_parked(&mut self, i: usize, slot: usize, now: u64) -> Option<Reply> {
+        let deadline = *self.receiving.get(&(i, slot))?;
+        let reply = match self.take(i, slot) {
+            Some(m) => m,
+            None if deadline.is_some_and(|d| now >= d) => Reply::Nil,
+            None => return None,
+        };
+        self.receiving.remove(&(i, slot));
+        Some(reply)
+    }
+
+    /// Client `i`'s connections are gone (it crashed).
+    pub fn forget(&mut self, i: usize) {
+        self.receiving.retain(|(c, _), _| *c != i);
+        self.inbox.retain(|(c, _), _| *c != i);
+        self.channels.retain(|(c, _), _| *c != i);
+    }
+
+    /// While client `i` waits for a message on `slot`: from when it may give up, the
+    /// channels it is subscribed to, and whether a message has arrived.
+    pub fn waiting_on(&self, i: usize, slot: usize) -> Option<(Option<u64>, Vec<String>, bool)> {
+        let deadline = *self.receiving.get(&(i, slot))?;
+        let channels = self
+            .channels
+            .get(&(i, slot))
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default();
+        let message = self.inbox.get(&(i, slot)).is_some_and(|q| !q.is_empty());
+        Some((deadline, channels, message))
+    }
+
+    /// Step 1 of the module doc: reads everything `con` has been sent before a PING, keeping
+    /// the messages (channels un-namespaced) for `(i, slot)`.
+    pub fn drain(
+        &mut self,
+        i: usize,
+        slot: usize,
+        con: &mut RoutedConn,
+        prefix: &str,
+        who: &str,
+    ) -> Result<(), LiveError> {
+        con.send(&["PING".to_string(), DRAIN_MARK.to_string()])
+            .map_err(|e| in_context(who, "sending PING", e))?;
+        loop {
+            let v = con
+                .recv()
+                .map_err(|e| in_context(who, "reading what the connection was sent", e))?;
+            let r = wire::reply_from_value(v);
+            let is_mark = match &r {
+                Reply::Bulk(s) => s == DRAIN_MARK,
+                Reply::Array(a) => {
+                    a.len() == 2 && a[0] == Reply::bulk("pong") && a[1] == Reply::bulk(DRAIN_MARK)
+                }
+                _ => false,
+            };
+            if is_mark {
+                return Ok(());
+            }
+            self.inbox
+                .entry((i, slot))
+                .or_default()
+                .push_back(super::namespace::strip_channel(r, prefix));
+        }
+    }
+}
+
+fn in_context(who: &str, what: &str, e: LiveError) -> LiveError {
+    LiveError::Config {
+        reason: format!("{who}: {what}: {e}"),
+    }
+}
+
+/// Whether CLIENT LIST shows connection `id` subscribed to at least one channel.
+pub(super) fn listed_subscribed(
+    control: &mut redis::Connection,
+    id: i64,
+) -> Result<bool, LiveError> {
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(control)
+        .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
+    let want = format!("id={id}");
+    Ok(list
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(want.as_str()))
+        .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("sub=")))
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| n > 0))
+}
+
+impl super::runner::Runner<'_> {
+    /// Drains client `i`'s connection `slot` (step 1 of the module doc).
+    fn drain_conn(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
+        let who = format!(
+            "{} [{}]",
+            model::client_name(i),
+            self.system.connection_name(i, slot)
+        );
+        let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
+            super::config(format!(
+                "{who}: the connection was closed; nothing to receive"
+            ))
+        })?;
+        self.pubsub.drain(i, slot, &mut lc.con, &self.prefix, &who)
+    }
+
+    /// Client `i` receives on `slot` at the current time: the oldest message it has been
+    /// sent, or `None` when it parks (then CLIENT LIST must show the connection subscribed;
+    /// a warning says so if not).
+    pub(super) fn receive_message(
+        &mut self,
+        i: usize,
+        slot: usize,
+        timeout_ms: Option<u64>,
+    ) -> Result<Option<Reply>, LiveError> {
+        self.drain_conn(i, slot)?;
+        if let Some(m) = self.pubsub.take(i, slot) {
+            return Ok(Some(m));
+        }
+        let deadline = timeout_ms.map(|ms| self.now + ms / 1000 * 1000);
+        self.pubsub.park(i, slot, deadline);
+        let (server, (node, id)) = self.conns[i][slot]
+            .as_ref()
+            .map_or((0, (0, 0)), |c| (c.server, c.con.last()));
+        if !listed_subscribed(self.control[server].node(node), id)? {
+            self.warnings.push(format!(
+                "{} waits for a message on a connection CLIENT LIST does not show subscribed",
+                model::client_name(i)
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Client `i`, waiting for a message on `slot`, steps: what has arrived, nil once its
+    /// timeout has come, or `None` (still waiting). `None` too when it is not waiting for a
+    /// message (a parked blocking command instead).
+    pub(super) fn receive_parked(
+        &mut self,
+        i: usize,
+        slot: usize,
+    ) -> Result<Option<Option<Reply>>, LiveError> {
+        if !self.pubsub.is_receiving(i, slot) {
+            return Ok(None);
+        }
+        self.drain_conn(i, slot)?;
+        Ok(Some(self.pubsub.step_parked(i, slot, self.now)))
+    }
+}
