@@ -503,7 +503,8 @@ impl<'a> Runner<'a> {
                             ConnState {
                                 blocked: Some(blocked),
                                 ..ConnState::default()
-                            },
+                            }
+                            .into(),
                         );
                         world.server.waiters.push(id);
                     }
@@ -520,7 +521,8 @@ impl<'a> Runner<'a> {
                         ConnState {
                             served: Some(Reply::Nil),
                             ..ConnState::default()
-                        },
+                        }
+                        .into(),
                     );
                 }
             }

@@ -19,6 +19,7 @@
 //! just a range of state indices: a world is rebuilt from its tuple when it is expanded.
 
 use crate::server::{ConnId, ConnState, Server};
+use crate::shared::Shared;
 use crate::system::Action;
 use crate::world::{ClientState, World};
 use hashbrown::HashTable;
@@ -124,10 +125,13 @@ fn enc_of<'a>(bytes: &'a [u8], ends: &[usize], i: u32) -> &'a [u8] {
 /// One client's slice of a world, without the client's index.
 struct Slice {
     state: ClientState,
-    conns: Vec<(u8, ConnState)>,
+    conns: Vec<(u8, Shared<ConnState>)>,
 }
 
-fn client_conns(server: &Server, i: usize) -> impl Iterator<Item = (&ConnId, &ConnState)> + Clone {
+fn client_conns(
+    server: &Server,
+    i: usize,
+) -> impl Iterator<Item = (&ConnId, &Shared<ConnState>)> + Clone {
     let lo = ConnId {
         client: i as u8,
         slot: 0,
@@ -140,7 +144,10 @@ fn client_conns(server: &Server, i: usize) -> impl Iterator<Item = (&ConnId, &Co
 }
 
 /// Connections of no client of the system (none in practice; kept so nothing is lost).
-fn stray_conns(server: &Server, n: usize) -> impl Iterator<Item = (&ConnId, &ConnState)> + Clone {
+fn stray_conns(
+    server: &Server,
+    n: usize,
+) -> impl Iterator<Item = (&ConnId, &Shared<ConnState>)> + Clone {
     let lo = ConnId {
         client: n as u8,
         slot: 0,

@@ -3,6 +3,7 @@
 
 use crate::recipe::{Event, EventValue, Local};
 use crate::server::Server;
+use crate::shared::Shared;
 
 /// Where a client's program is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,7 +46,7 @@ pub struct ClientState {
     /// What the client stated that the scenario keeps, in order, with the time: every named
     /// event, and the built-in events the scenario's `history` lists. Empty for rows that do
     /// not ask for it, so it costs them nothing.
-    pub history: Vec<Noted>,
+    pub history: Shared<Vec<Noted>>,
 }
 
 /// One entry of a client's history: an event and the logical time (ms) it took effect.
@@ -65,7 +66,7 @@ impl ClientState {
             lease_until: None,
             committed: 0,
             role: 0,
-            history: Vec::new(),
+            history: Shared::default(),
         }
     }
 

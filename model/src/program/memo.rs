@@ -39,7 +39,7 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Outcome {
     /// The trail the run left (retry loops compacted, clock readings appended).
-    pub trail: Vec<Input>,
+    pub trail: crate::shared::Shared<Vec<Input>>,
     /// Events taking effect with the trail's last reply.
     pub events: Vec<Event>,
     /// Events taking effect with the next command (`exit`).

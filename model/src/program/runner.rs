@@ -60,7 +60,7 @@ impl<P: Program> Runner<P> {
         let mut after = trail.to_vec();
         let h = self.execute(me, &mut after, now);
         let o = Arc::new(Outcome {
-            trail: after,
+            trail: after.into(),
             events: h.events,
             deferred: h.deferred,
             pending: h.pending,
@@ -116,7 +116,7 @@ impl<P: Program> Recipe for Runner<P> {
         let events = starting_events(&o);
         match &o.pending {
             Some(pending) => {
-                adopt(&mut local.trail, &o.trail);
+                local.trail = o.trail.clone();
                 Next {
                     events,
                     op: op_of(pending),
@@ -124,7 +124,7 @@ impl<P: Program> Recipe for Runner<P> {
             }
             None => {
                 // Nothing of a finished program matters but what it stated.
-                local.trail = Vec::new();
+                local.trail = Default::default();
                 Next::finish().with(events)
             }
         }
@@ -139,7 +139,7 @@ impl<P: Program> Recipe for Runner<P> {
         };
         let trail = if op == Op::Finish {
             // Nothing of a finished program matters but what it stated.
-            Vec::new()
+            Default::default()
         } else {
             o.trail.clone()
         };
@@ -186,7 +186,7 @@ impl<P: Program> Runner<P> {
             then: Some(&input),
         };
         let o = self.outcome(me, trail, now_ms);
-        adopt(&mut local.trail, &o.trail);
+        local.trail = o.trail.clone();
         o.events.clone()
     }
 }
@@ -201,14 +201,6 @@ fn op_of(pending: &Pending) -> Op {
         Pending::Sleep(ms) => Op::Sleep { ms: *ms },
         Pending::Choose(n) => Op::Choose { n: *n },
     }
-}
-
-/// Makes `trail` the run's trail, copying only what differs (a run mostly leaves it as it
-/// was, or adds one input).
-fn adopt(trail: &mut Vec<Input>, after: &[Input]) {
-    let same = trail.iter().zip(after).take_while(|(a, b)| a == b).count();
-    trail.truncate(same);
-    trail.extend_from_slice(&after[same..]);
 }
 
 fn whole(trail: &[Input]) -> Trail<'_> {
