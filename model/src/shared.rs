@@ -25,6 +25,11 @@ impl<T> Shared<T> {
         Shared(Arc::new(value))
     }
 
+    /// The allocation itself (its address identifies it while it is held).
+    pub fn arc(&self) -> &Arc<T> {
+        &self.0
+    }
+
     /// Whether both hold the same allocation (then they are equal).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)

@@ -14,6 +14,7 @@ use super::memo::{Memo, Outcome, Trail};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe, Rest};
 use crate::reply::Reply;
+use crate::shared::Shared;
 use std::fmt;
 use std::sync::Arc;
 
@@ -60,7 +61,7 @@ impl<P: Program> Runner<P> {
         let mut after = trail.to_vec();
         let h = self.execute(me, &mut after, now);
         let o = Arc::new(Outcome {
-            trail: after.into(),
+            trail: self.memo.keep(after.into()),
             events: h.events,
             deferred: h.deferred,
             pending: h.pending,
@@ -203,7 +204,7 @@ fn op_of(pending: &Pending) -> Op {
     }
 }
 
-fn whole(trail: &[Input]) -> Trail<'_> {
+fn whole(trail: &Shared<Vec<Input>>) -> Trail<'_> {
     Trail {
         given: trail,
         then: None,
