@@ -5,12 +5,13 @@
 //! own. Rows: `counter/watch-retry` for 2–5 clients (the minimal model checked with
 //! stateright's single-threaded BFS, the suite's checker with 1 thread and without symmetry;
 //! the unique-state counts must be equal), the same with 2 threads, and `lock/set-nx-ex-del`
-//! under `pause` with 3 clients. Then "cost as work grows": the suite's states/s and
-//! bytes/state on graphs of about 10^4 to 10^7 states.
+//! under `pause` with 3 clients. Then "cost as work grows": states/s and bytes/state (what
+//! the search added to resident memory: peak RSS minus RSS before it, per state) of both models side by side, and their ratio, on graphs of about 10^4
+//! (c=4 r=0), 10^5 (c=5 r=0), 10^6 (c=5 r=2) and, with `--large`, 10^7 (c=6 r=1) states.
 //!
 //! Run: `cargo bench --bench compare` (`-- --quick`: skip the 770 k-state and larger graphs;
-//! `-- --large`: add c=6 r=0; `-- --repeat N`: every comparison N times). Both models run on
-//! the CLI's allocator (mimalloc).
+//! `-- --large`: add the 10^7-state graph; `-- --repeat N`: every comparison N times). Both
+//! models run on the CLI's allocator (mimalloc). `cargo test` never runs this binary.
 
 #[path = "support/minimal.rs"]
 mod minimal;
@@ -26,16 +27,21 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Peak resident memory of this process so far (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
+/// A line of this process's `/proc/self/status` in KiB (`VmHWM:` peak, `VmRSS:` now).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Peak resident memory of this process so far (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
 }
 
 /// CPU seconds (user + system) this process has used so far.
@@ -55,6 +61,8 @@ struct Run {
     kib: u64,
     /// CPU seconds: on a machine shared with other work, `cpu / secs` is the cores it got.
     cpu: f64,
+    /// Resident memory before the search (the catalogue, the allocator's arenas), in KiB.
+    base_kib: u64,
 }
 
 impl Run {
@@ -68,6 +76,10 @@ impl Run {
     fn mib(&self) -> f64 {
         self.kib as f64 / 1024.0
     }
+    /// What the search added to resident memory, per state (peak RSS minus RSS before it).
+    fn bytes_per_state(&self) -> f64 {
+        self.kib.saturating_sub(self.base_kib) as f64 * 1024.0 / self.states as f64
+    }
 }
 
 /// Runs in the child: `kind clients retries threads`; prints `states secs kib`.
@@ -76,6 +88,8 @@ fn child(args: &[String]) {
     let clients: usize = args[1].parse().expect("clients");
     let retries: u16 = args[2].parse().expect("retries");
     let threads: usize = args[3].parse().expect("threads");
+    let scenarios = catalogue::all();
+    let base_kib = status_kib("VmRSS:");
     let started = Instant::now();
     let states = match kind {
         "min-counter" => {
@@ -104,7 +118,6 @@ fn child(args: &[String]) {
             } else {
                 ("lock/set-nx-ex-del", "no-lost-wakeup", FaultModel::Pause)
             };
-            let scenarios = catalogue::all();
             let jobs = catalogue::select(&scenarios, Some(row), Some(property), &[faults])
                 .expect("row exists");
             let system = jobs[0].system(Some(clients)).with_retries(retries);
@@ -120,7 +133,11 @@ fn child(args: &[String]) {
         other => panic!("unknown measurement {other}"),
     };
     let secs = started.elapsed().as_secs_f64();
-    println!("{states} {secs} {} {}", peak_rss_kib(), cpu_secs());
+    println!(
+        "{states} {secs} {} {} {base_kib}",
+        peak_rss_kib(),
+        cpu_secs()
+    );
 }
 
 fn measure(kind: &str, clients: usize, retries: u16, threads: usize) -> Run {
@@ -141,6 +158,7 @@ fn measure(kind: &str, clients: usize, retries: u16, threads: usize) -> Run {
         secs: f[1].parse().expect("secs"),
         kib: f[2].parse().expect("kib"),
         cpu: f[3].parse().expect("cpu"),
+        base_kib: f[4].parse().expect("base kib"),
     }
 }
 
@@ -236,25 +254,32 @@ fn main() {
         );
     }
 
-    println!("\ncost as work grows (full model, counter/watch-retry, no symmetry)");
-    // 11,026 / 26,606 / 190,611 / 652,011 states, and c=6 r=0 with --large.
-    let mut sizes = vec![(4, 0), (4, 2), (5, 0)];
+    println!(
+        "\ncost as work grows (counter/watch-retry, no symmetry, 1 thread each): min beside full"
+    );
+    // About 10^4, 10^5 and 10^6 states; 10^7 with --large.
+    let mut sizes = vec![(4, 0), (5, 0)];
     if !quick {
-        sizes.push((5, 1));
+        sizes.push((5, 2));
     }
     if large {
-        sizes.push((6, 0));
+        sizes.push((6, 1));
     }
     for (clients, retries) in sizes {
-        let r = measure("full-counter", clients, retries, 1);
+        let m = measure("min-counter", clients, retries, 1);
+        let f = measure("full-counter", clients, retries, 1);
+        assert_eq!(m.states, f.states, "c={clients} r={retries}: same graph");
         println!(
-            "c={clients} r={retries} threads=1: {:>10} states {:>7.2}s {:>9.0} states/s peak {:>7.0} MiB {:>6.1} bytes/state, cores used {:.2}",
-            r.states,
-            r.secs,
-            r.rate(),
-            r.mib(),
-            r.kib as f64 * 1024.0 / r.states as f64,
-            r.cpu / r.secs
+            "c={clients} r={retries}: {:>10} states | min {:>9.0}/s ({:>9.0}/CPU s) {:>6.1} B/state | full {:>9.0}/s ({:>9.0}/CPU s) {:>6.1} B/state | full/min per CPU s {:>4.2}x, B/state {:>4.2}x",
+            f.states,
+            m.rate(),
+            m.cpu_rate(),
+            m.bytes_per_state(),
+            f.rate(),
+            f.cpu_rate(),
+            f.bytes_per_state(),
+            f.cpu_rate() / m.cpu_rate(),
+            f.bytes_per_state() / m.bytes_per_state(),
         );
     }
 }

@@ -157,7 +157,6 @@ fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bo
     let mut out = Expansion::default();
     let width = visited.key_len();
     let mut key = vec![0u32; width];
-    let mut buf = Vec::with_capacity(256);
     let mut actions = Vec::new();
     for idx in range {
         let parent = visited.key(idx as u32);
@@ -188,7 +187,7 @@ fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bo
                 break;
             }
             let next = reduce(next, symmetric);
-            let known = visited.parts.find_key(&next, parent, &mut buf, &mut key);
+            let known = visited.parts.find_key(&next, parent, &mut key);
             if known && visited.contains(&key) {
                 continue;
             }
@@ -256,12 +255,11 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let started = Instant::now();
     let threads = limits.threads.max(1);
     let mut v = Visited::new(system.bounds.clients);
-    let mut buf = Vec::with_capacity(256);
     let mut key = vec![0u32; v.key_len()];
     let mut found: Option<(u32, String)> = None;
     let init = reduce(system.initial(), limits.symmetry);
     let mut unmodelled = init.server.unmodelled.clone();
-    v.parts.intern_key(&init, &mut buf, &mut key);
+    v.parts.intern_key(&init, &mut key);
     v.insert(&key, ROOT, Action::Tick, 0);
     // A state is checked for `Always` when reached and for `AtEnd` when found final; both
     // happen in BFS order, so the first violation has the fewest steps.
@@ -303,7 +301,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
                     }
                     let k = match &cand.world {
                         Some(w) => {
-                            v.parts.intern_key(w, &mut buf, &mut key);
+                            v.parts.intern_key(w, &mut key);
                             &key[..]
                         }
                         None => cand_key,

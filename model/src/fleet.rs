@@ -179,7 +179,7 @@ impl World {
         let keys = rep.replica_keys(r).clone();
         rep.offsets.remove(r);
         fleet.failovers += 1;
-        self.server.keys = keys;
+        self.server.keys = keys.into();
         lose_connections(&mut self.server);
         self.server.advance(now);
         let rep = self.fleet.as_mut().and_then(|f| f.replication.as_mut());
@@ -204,7 +204,7 @@ fn lose_connections(server: &mut Server) {
     let conns = std::mem::take(&mut server.conns);
     server.waiters.clear();
     for (id, c) in conns {
-        let served = match (c.served, c.blocked) {
+        let served = match (c.served.clone(), &c.blocked) {
             (Some(r), _) => r,
             (None, Some(_)) => Reply::err(CONNECTION_LOST),
             (None, None) => continue,
@@ -214,7 +214,8 @@ fn lose_connections(server: &mut Server) {
             ConnState {
                 served: Some(served),
                 ..ConnState::default()
-            },
+            }
+            .into(),
         );
     }
 }

@@ -21,6 +21,7 @@ pub mod reply;
 pub mod scenario;
 pub mod scripting;
 pub mod server;
+pub mod shared;
 mod store;
 pub mod symmetry;
 pub mod system;

@@ -22,7 +22,7 @@ pub struct Local {
     /// A value read from the server (a counter, a stock count).
     pub value: i64,
     /// What a program has received so far, in order (empty for hand-written machines).
-    pub trail: Vec<Input>,
+    pub trail: crate::shared::Shared<Vec<Input>>,
 }
 
 /// One thing a program received: a reply, a reading of its clock (ms), or what is left of a

@@ -4,66 +4,28 @@
 //! A world is split into *parts*: one global part (the keyspace, the BLPOP queue, the script
 //! cache, the clock, the crash count, the foreign release) and one slice per client (its
 //! program state and beliefs, and its connections' server-side state, without its index).
-//! Each distinct part is stored once, in an [`Interner`], under its canonical byte encoding
-//! (what its `Hash` implementation feeds a hasher: collections write their length, strings a
-//! terminator byte that UTF-8 never contains, enums their discriminant, so the encoding is
-//! prefix-free and equal encodings mean equal values). A state is then the tuple of its
-//! parts' ids — `clients + 1` integers, 24 bytes for 5 clients — and the visited set stores
-//! only that tuple, its parent and its action.
+//! Each distinct part is stored once, in an [`Interner`], as a value with its 64-bit hash. A
+//! state is then the tuple of its parts' ids — `clients + 1` integers, 24 bytes for 5
+//! clients — and the visited set stores only that tuple, its parent and its action.
 //!
 //! **No collision can merge two states.** Hashes only choose where to look: a part is found
-//! only if its full encoding compares equal, a state only if its whole id tuple does. The
-//! split loses nothing: [`Parts::decode`] rebuilds the exact world from its tuple (every field
-//! of `World` and `Server` is named in an exhaustive destructuring below, so a field added
-//! later fails to compile here instead of being silently left out). The frontier is therefore
-//! just a range of state indices: a world is rebuilt from its tuple when it is expanded.
+//! only if it compares equal, field by field, to the stored value (`global_is`, `slice_is`;
+//! two values with the same hash and different contents are two parts), and a state only if
+//! its whole id tuple does. The split loses nothing: [`Parts::decode`] rebuilds the exact
+//! world from its tuple (every field of `World` and `Server` is named in an exhaustive
+//! destructuring below, so a field added later fails to compile here instead of being
+//! silently left out). The frontier is therefore just a range of state indices: a world is
+//! rebuilt from its tuple when it is expanded. Parts hold their [`crate::shared::Shared`]
+//! pieces by reference, so a rebuilt world shares them with the store, and comparing an
+//! unchanged piece is a pointer comparison.
 
 use crate::server::{ConnId, ConnState, Server};
+use crate::shared::Shared;
 use crate::system::Action;
 use crate::world::{ClientState, World};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
-
-/// Appends a value's canonical encoding to a buffer.
-struct Bytes<'a>(&'a mut Vec<u8>);
-
-impl Hasher for Bytes<'_> {
-    fn finish(&self) -> u64 {
-        0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-    // The fixed-width writes as fixed-size copies (the defaults call `write`, a memmove).
-    fn write_u8(&mut self, i: u8) {
-        self.0.push(i);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-    fn write_isize(&mut self, i: isize) {
-        self.0.extend_from_slice(&i.to_ne_bytes());
-    }
-}
-
-fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(bytes);
-    h.finish()
-}
 
 fn hash_ids(ids: &[u32]) -> u64 {
     let mut h = FxHasher::default();
@@ -73,12 +35,11 @@ fn hash_ids(ids: &[u32]) -> u64 {
     h.finish()
 }
 
-/// Distinct values, each stored once with its encoding; ids are dense and never change.
+/// Distinct values, each stored once with its hash; ids are dense and never change.
 struct Interner<T> {
     values: Vec<T>,
-    bytes: Vec<u8>,
-    /// `ends[i]`: where value `i`'s encoding ends in `bytes`.
-    ends: Vec<usize>,
+    /// `hashes[i]`: value `i`'s hash (the table grows without hashing a value again).
+    hashes: Vec<u64>,
     table: HashTable<u32>,
 }
 
@@ -86,61 +47,83 @@ impl<T> Interner<T> {
     fn new() -> Self {
         Interner {
             values: Vec::new(),
-            bytes: Vec::new(),
-            ends: Vec::new(),
+            hashes: Vec::new(),
             table: HashTable::new(),
         }
     }
 
-    fn enc(&self, i: u32) -> &[u8] {
-        enc_of(&self.bytes, &self.ends, i)
+    /// The id of the value whose hash is `h` and for which `is` holds (`is` compares the
+    /// whole value: the hash only chooses where to look).
+    fn find(&self, h: u64, is: impl Fn(&T) -> bool) -> Option<u32> {
+        self.table
+            .find(h, |&i| {
+                self.hashes[i as usize] == h && is(&self.values[i as usize])
+            })
+            .copied()
     }
 
-    fn find(&self, encoded: &[u8]) -> Option<u32> {
-        let h = hash_bytes(encoded);
-        self.table.find(h, |&i| self.enc(i) == encoded).copied()
-    }
-
-    /// Adds `value` (whose encoding is `encoded`, not yet present) and returns its id.
-    fn insert(&mut self, encoded: &[u8], value: T) -> u32 {
+    /// Adds `value` (whose hash is `h`, not yet present) and returns its id.
+    fn insert(&mut self, h: u64, value: T) -> u32 {
         let id = self.values.len() as u32;
-        self.bytes.extend_from_slice(encoded);
-        self.ends.push(self.bytes.len());
+        assert!(id < u32::MAX, "more parts than a u32 indexes");
         self.values.push(value);
-        let (bytes, ends) = (&self.bytes, &self.ends);
-        self.table.insert_unique(hash_bytes(encoded), id, |&i| {
-            hash_bytes(enc_of(bytes, ends, i))
-        });
+        self.hashes.push(h);
+        let hashes = &self.hashes;
+        self.table.insert_unique(h, id, |&i| hashes[i as usize]);
         id
     }
-}
-
-fn enc_of<'a>(bytes: &'a [u8], ends: &[usize], i: u32) -> &'a [u8] {
-    let i = i as usize;
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &bytes[start..ends[i]]
 }
 
 /// One client's slice of a world, without the client's index.
 struct Slice {
     state: ClientState,
-    conns: Vec<(u8, ConnState)>,
+    conns: Vec<(u8, Shared<ConnState>)>,
 }
 
-fn client_conns(server: &Server, i: usize) -> impl Iterator<Item = (&ConnId, &ConnState)> + Clone {
-    let lo = ConnId {
-        client: i as u8,
-        slot: 0,
-    };
-    let hi = ConnId {
-        client: i as u8,
-        slot: u8::MAX,
-    };
-    server.conns.range(lo..=hi)
+/// Each client's connections in turn, in one pass over the server's (ordered by client).
+struct ByClient<'a> {
+    rest: std::collections::btree_map::Iter<'a, ConnId, Shared<ConnState>>,
+}
+
+type Conns<'a> = std::iter::Take<std::collections::btree_map::Iter<'a, ConnId, Shared<ConnState>>>;
+
+impl<'a> ByClient<'a> {
+    fn new(server: &'a Server) -> Self {
+        ByClient {
+            rest: server.conns.iter(),
+        }
+    }
+
+    /// Client `i`'s connections; clients are asked for in order, from 0.
+    fn of(&mut self, i: usize) -> Conns<'a> {
+        let start = self.rest.clone();
+        let mut count = 0;
+        loop {
+            let mut probe = self.rest.clone();
+            match probe.next() {
+                Some((c, _)) if c.client as usize == i => {
+                    self.rest = probe;
+                    count += 1;
+                }
+                _ => return start.take(count),
+            }
+        }
+    }
+}
+
+/// Whether `server` has connections of no client of the system (a look at its last one).
+fn has_strays(server: &Server, n: usize) -> bool {
+    server
+        .conns
+        .last_key_value()
+        .is_some_and(|(c, _)| c.client as usize >= n)
 }
 
 /// Connections of no client of the system (none in practice; kept so nothing is lost).
-fn stray_conns(server: &Server, n: usize) -> impl Iterator<Item = (&ConnId, &ConnState)> + Clone {
+fn stray_conns(
+    server: &Server,
+    n: usize,
+) -> impl Iterator<Item = (&ConnId, &Shared<ConnState>)> + Clone {
     let lo = ConnId {
         client: n as u8,
         slot: 0,
@@ -165,8 +148,8 @@ impl Parts {
         }
     }
 
-    fn encode_global(&self, w: &World, buf: &mut Vec<u8>) {
-        buf.clear();
+    /// The hash of `w`'s global part (what `global_is` compares).
+    fn hash_global(&self, w: &World) -> u64 {
         let World {
             server,
             clients,
@@ -186,7 +169,7 @@ impl Parts {
             ready,
         } = server;
         debug_assert!(ready.is_empty(), "ready keys are empty between commands");
-        let mut h = Bytes(buf);
+        let mut h = FxHasher::default();
         clients.len().hash(&mut h);
         profile.hash(&mut h);
         cluster.hash(&mut h);
@@ -204,6 +187,7 @@ impl Parts {
         crashes.hash(&mut h);
         foreign_release.hash(&mut h);
         fleet.hash(&mut h);
+        h.finish()
     }
 
     /// The global part as a value: `w` without clients and without their connections.
@@ -247,24 +231,22 @@ impl Parts {
         }
     }
 
-    fn encode_slice(w: &World, i: usize, buf: &mut Vec<u8>) {
-        buf.clear();
-        let mut h = Bytes(buf);
-        w.clients[i].hash(&mut h);
-        let conns = client_conns(&w.server, i);
-        conns.clone().count().hash(&mut h);
+    /// The hash of client `i`'s slice of `w` (what `slice_is` compares).
+    fn hash_slice(state: &ClientState, conns: Conns<'_>) -> u64 {
+        let mut h = FxHasher::default();
+        state.hash(&mut h);
+        conns.len().hash(&mut h);
         for (c, s) in conns {
             c.slot.hash(&mut h);
             s.hash(&mut h);
         }
+        h.finish()
     }
 
-    fn slice_value(w: &World, i: usize) -> Slice {
+    fn slice_value(state: &ClientState, conns: Conns<'_>) -> Slice {
         Slice {
-            state: w.clients[i].clone(),
-            conns: client_conns(&w.server, i)
-                .map(|(c, s)| (c.slot, s.clone()))
-                .collect(),
+            state: state.clone(),
+            conns: conns.map(|(c, s)| (c.slot, s.clone())).collect(),
         }
     }
 
@@ -272,29 +254,32 @@ impl Parts {
     /// key is then incomplete and the world new). `near` is the key of a world `w` is likely
     /// to share parts with (its parent): a part equal to that world's is taken by comparing
     /// values, without encoding it.
-    pub(crate) fn find_key(
-        &self,
-        w: &World,
-        near: &[u32],
-        buf: &mut Vec<u8>,
-        key: &mut [u32],
-    ) -> bool {
-        if self.global_is(w, near[0]) {
+    pub(crate) fn find_key(&self, w: &World, near: &[u32], key: &mut [u32]) -> bool {
+        if self.global_is(w, &self.globals.values[near[0] as usize]) {
             key[0] = near[0];
         } else {
-            self.encode_global(w, buf);
-            let Some(g) = self.globals.find(buf) else {
+            let h = self.hash_global(w);
+            let Some(g) = self.globals.find(h, |g| self.global_is(w, g)) else {
                 return false;
             };
             key[0] = g;
         }
+        let mut by_client = ByClient::new(&w.server);
         for i in 0..self.clients {
-            if self.slice_is(w, i, near[i + 1]) {
+            let (state, conns) = (&w.clients[i], by_client.of(i));
+            if Self::slice_is(
+                state,
+                conns.clone(),
+                &self.slices.values[near[i + 1] as usize],
+            ) {
                 key[i + 1] = near[i + 1];
                 continue;
             }
-            Self::encode_slice(w, i, buf);
-            let Some(s) = self.slices.find(buf) else {
+            let h = Self::hash_slice(state, conns.clone());
+            let Some(s) = self
+                .slices
+                .find(h, |s| Self::slice_is(state, conns.clone(), s))
+            else {
                 return false;
             };
             key[i + 1] = s;
@@ -302,9 +287,8 @@ impl Parts {
         true
     }
 
-    /// Whether `w`'s global part is the interned part `id`.
-    fn global_is(&self, w: &World, id: u32) -> bool {
-        let g = &self.globals.values[id as usize];
+    /// Whether `w`'s global part is `g` (compared field by field, exactly).
+    fn global_is(&self, w: &World, g: &World) -> bool {
         let World {
             server,
             clients,
@@ -334,33 +318,42 @@ impl Parts {
             && *waiters == g.server.waiters
             && *scripts == g.server.scripts
             && *unmodelled == g.server.unmodelled
-            && stray_conns(server, self.clients).eq(g.server.conns.iter())
+            && if has_strays(server, self.clients) {
+                stray_conns(server, self.clients).eq(g.server.conns.iter())
+            } else {
+                g.server.conns.is_empty()
+            }
     }
 
-    /// Whether client `i`'s slice of `w` is the interned slice `id`.
-    fn slice_is(&self, w: &World, i: usize, id: u32) -> bool {
-        let s = &self.slices.values[id as usize];
-        w.clients[i] == s.state
-            && client_conns(&w.server, i)
-                .map(|(c, st)| (c.slot, st))
-                .eq(s.conns.iter().map(|(slot, st)| (*slot, st)))
+    /// Whether client `i`'s slice of `w` is `s` (compared exactly).
+    fn slice_is(state: &ClientState, conns: Conns<'_>, s: &Slice) -> bool {
+        *state == s.state
+            && conns.len() == s.conns.len()
+            && conns
+                .zip(&s.conns)
+                .all(|((c, st), (slot, sst))| c.slot == *slot && st == sst)
     }
 
     /// Fills `key` with the ids of `w`'s parts, adding the parts not seen yet.
-    pub(crate) fn intern_key(&mut self, w: &World, buf: &mut Vec<u8>, key: &mut [u32]) {
-        self.encode_global(w, buf);
-        key[0] = match self.globals.find(buf) {
+    pub(crate) fn intern_key(&mut self, w: &World, key: &mut [u32]) {
+        let h = self.hash_global(w);
+        key[0] = match self.globals.find(h, |g| self.global_is(w, g)) {
             Some(g) => g,
             None => {
                 let v = self.global_value(w);
-                self.globals.insert(buf, v)
+                self.globals.insert(h, v)
             }
         };
+        let mut by_client = ByClient::new(&w.server);
         for i in 0..self.clients {
-            Self::encode_slice(w, i, buf);
-            key[i + 1] = match self.slices.find(buf) {
+            let (state, conns) = (&w.clients[i], by_client.of(i));
+            let h = Self::hash_slice(state, conns.clone());
+            key[i + 1] = match self
+                .slices
+                .find(h, |s| Self::slice_is(state, conns.clone(), s))
+            {
                 Some(s) => s,
-                None => self.slices.insert(buf, Self::slice_value(w, i)),
+                None => self.slices.insert(h, Self::slice_value(state, conns)),
             };
         }
     }

@@ -59,7 +59,7 @@ fn on_server<'a>(server: &'a Server, i: usize, token: &str) -> Elsewhere<'a> {
         .conns
         .iter()
         .filter(|(c, _)| c.client as usize == i)
-        .map(|(c, s)| (c.slot, s))
+        .map(|(c, s)| (c.slot, &**s))
         .collect();
     let waiting_at = server
         .waiters
@@ -98,7 +98,7 @@ fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
         .conns
         .iter()
         .filter(|(c, _)| c.client as usize == i)
-        .map(|(c, s)| (c.slot, s))
+        .map(|(c, s)| (c.slot, &**s))
         .collect();
     let waiting_at = w
         .server
@@ -218,7 +218,7 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
         to.conns = from
             .conns
             .iter()
-            .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token)))
+            .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token).into()))
             .collect::<BTreeMap<_, _>>();
         to.waiters = from.waiters.iter().map(conn).collect();
         rename_keys(&mut to.keys, &rename_token);

@@ -3,6 +3,7 @@
 
 use crate::recipe::{Event, EventValue, Local};
 use crate::server::Server;
+use crate::shared::Shared;
 
 /// Where a client's program is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,7 +46,7 @@ pub struct ClientState {
     /// What the client stated that the scenario keeps, in order, with the time: every named
     /// event, and the built-in events the scenario's `history` lists. Empty for rows that do
     /// not ask for it, so it costs them nothing.
-    pub history: Vec<Noted>,
+    pub history: Shared<Vec<Noted>>,
     /// The threads the program spawned (`c:spawn`), each as (its connection slot, where it
     /// is), in the order spawned; empty for a client of one thread. The client's `status` is
     /// its main thread's: when the main thread ends or the client crashes, these stop too.
@@ -69,7 +70,7 @@ impl ClientState {
             lease_until: None,
             committed: 0,
             role: 0,
-            history: Vec::new(),
+            history: Shared::default(),
             threads: Vec::new(),
         }
     }

@@ -9,8 +9,15 @@
 //! search meets the same client states over and over (a client's state is shared by all the
 //! worlds that differ only in the other clients), so nearly every step is answered here.
 //!
+//! Trails are kept once per content ([`Memo::keep`]): a run's resulting trail is the kept
+//! allocation with its content, so the search's clients carry kept trails, and a key names its
+//! trail by that allocation's address. An entry holds its trail, so no other trail can have that
+//! address while the entry exists: equal addresses are the same trail, and a lookup hashes and
+//! compares a pointer instead of every reply in the trail.
+//!
 //! Contract:
-//! - `get(key)`: the result stored for exactly this key (the whole trail, the time and the
+//! - `get(key)`: the result stored for exactly this key (the trail — by identity, or by
+//!   content through the kept trail equal to it —, the input after it, the time and the
 //!   client's identity are compared, not a hash of them), or nothing.
 //! - `put(key, result)`: stores it, unless the memo holds [`CAPACITY`] results already; then
 //!   the program simply runs again each time (memory stays bounded whatever the search does).
@@ -21,6 +28,7 @@
 
 use super::client::Pending;
 use crate::recipe::{ClientCtx, Event, Input};
+use crate::shared::Shared;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
@@ -39,7 +47,7 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Outcome {
     /// The trail the run left (retry loops compacted, clock readings appended).
-    pub trail: Vec<Input>,
+    pub trail: crate::shared::Shared<Vec<Input>>,
     /// Events taking effect with the trail's last reply.
     pub events: Vec<Event>,
     /// Events taking effect with the next command (`exit`).
@@ -59,7 +67,10 @@ struct Entry {
     token: String,
     params: crate::recipe::Params,
     now: u64,
-    trail: Vec<Input>,
+    /// The trail as given; held here, so no other trail can take its address while the
+    /// entry exists (entries are never removed).
+    given: Shared<Vec<Input>>,
+    then: Vec<Input>,
     outcome: Arc<Outcome>,
 }
 
@@ -68,23 +79,13 @@ struct Entry {
 /// appended.
 #[derive(Clone, Copy)]
 pub(crate) struct Trail<'a> {
-    pub given: &'a [Input],
+    pub given: &'a Shared<Vec<Input>>,
     pub then: &'a [Input],
 }
 
 impl Trail<'_> {
-    fn len(&self) -> usize {
-        self.given.len() + self.then.len()
-    }
-
-    fn is(&self, whole: &[Input]) -> bool {
-        whole.len() == self.len()
-            && whole[..self.given.len()] == *self.given
-            && whole[self.given.len()..] == *self.then
-    }
-
     pub(crate) fn to_vec(self) -> Vec<Input> {
-        let mut v = Vec::with_capacity(self.len());
+        let mut v = Vec::with_capacity(self.given.len() + self.then.len());
         v.extend_from_slice(self.given);
         v.extend_from_slice(self.then);
         v
@@ -93,17 +94,21 @@ impl Trail<'_> {
 
 impl Entry {
     fn is(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> bool {
-        self.now == now
+        Shared::ptr_eq(&self.given, trail.given)
+            && self.now == now
             && self.index == me.index
             && self.token == me.token
             && self.params == me.params
-            && trail.is(&self.trail)
+            && self.then == trail.then
     }
 }
 
 /// Remembered runs of one program; see the module doc.
 pub(crate) struct Memo {
     shards: Vec<Mutex<HashTable<Entry>>>,
+    /// Every trail the memo keeps, once per content, with its hash: runs that give or leave
+    /// equal trails share one allocation.
+    trails: Mutex<HashTable<(u64, Shared<Vec<Input>>)>>,
     len: AtomicUsize,
 }
 
@@ -115,16 +120,19 @@ impl std::fmt::Debug for Memo {
     }
 }
 
+/// The hash of a key: the given trail by address (see the module doc), the rest by value.
 fn key_hash(me: &ClientCtx, now: u64, trail: Trail<'_>) -> u64 {
     let mut h = FxHasher::default();
+    h.write_usize(Arc::as_ptr(trail.given.arc()) as usize);
     me.index.hash(&mut h);
-    me.token.hash(&mut h);
-    me.params.hash(&mut h);
     now.hash(&mut h);
-    h.write_usize(trail.len());
-    for input in trail.given.iter().chain(trail.then.iter()) {
-        input.hash(&mut h);
-    }
+    trail.then.hash(&mut h);
+    h.finish()
+}
+
+fn content_hash(inputs: &[Input]) -> u64 {
+    let mut h = FxHasher::default();
+    inputs.hash(&mut h);
     h.finish()
 }
 
@@ -132,6 +140,7 @@ impl Memo {
     pub(crate) fn new() -> Memo {
         Memo {
             shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
+            trails: Mutex::new(HashTable::new()),
             len: AtomicUsize::new(0),
         }
     }
@@ -142,8 +151,7 @@ impl Memo {
         s.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The result of running client `me`'s program over `trail` at `now`, if remembered.
-    pub(crate) fn get(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<Arc<Outcome>> {
+    fn find(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<Arc<Outcome>> {
         let hash = key_hash(me, now, trail);
         let table = self.shard(hash);
         table
@@ -151,11 +159,57 @@ impl Memo {
             .map(|e| Arc::clone(&e.outcome))
     }
 
+    /// The trail the memo keeps with `inputs`' content, if it keeps one.
+    fn kept(&self, inputs: &[Input]) -> Option<Shared<Vec<Input>>> {
+        let h = content_hash(inputs);
+        let trails = self.trails.lock().unwrap_or_else(|p| p.into_inner());
+        trails
+            .find(h, |(th, t)| *th == h && ***t == *inputs)
+            .map(|(_, t)| t.clone())
+    }
+
+    /// The trail the memo keeps with `trail`'s content: `trail` itself when the memo keeps
+    /// none yet (it is then kept, while the memo has room).
+    pub(crate) fn keep(&self, trail: Shared<Vec<Input>>) -> Shared<Vec<Input>> {
+        let h = content_hash(&trail);
+        let mut trails = self.trails.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, t)) = trails.find(h, |(th, t)| *th == h && **t == *trail) {
+            return t.clone();
+        }
+        if trails.len() < 2 * CAPACITY {
+            trails.insert_unique(h, (h, trail.clone()), |(th, _)| *th);
+        }
+        trail
+    }
+
+    /// The result of running client `me`'s program over `trail` at `now`, if remembered.
+    pub(crate) fn get(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<Arc<Outcome>> {
+        if let Some(o) = self.find(me, now, trail) {
+            return Some(o);
+        }
+        // An equal trail in another allocation (a renamed client, a fresh start): ask again
+        // with the one the memo keeps.
+        let kept = self.kept(trail.given)?;
+        if Shared::ptr_eq(&kept, trail.given) {
+            return None;
+        }
+        let trail = Trail {
+            given: &kept,
+            then: trail.then,
+        };
+        self.find(me, now, trail)
+    }
+
     /// Remembers `outcome` as the result over `trail` at `now` (see the module doc).
     pub(crate) fn put(&self, me: &ClientCtx, now: u64, trail: Trail<'_>, outcome: Arc<Outcome>) {
         if self.len.load(Ordering::Relaxed) >= CAPACITY {
             return;
         }
+        let given = self.keep(trail.given.clone());
+        let trail = Trail {
+            given: &given,
+            then: trail.then,
+        };
         let hash = key_hash(me, now, trail);
         let mut table = self.shard(hash);
         if table
@@ -171,7 +225,8 @@ impl Memo {
             token: me.token.clone(),
             params: me.params.clone(),
             now,
-            trail: trail.to_vec(),
+            given: given.clone(),
+            then: trail.then.to_vec(),
             outcome,
         };
         table.insert_unique(hash, entry, |e| e.hash);

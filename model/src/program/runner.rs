@@ -14,6 +14,7 @@ use super::memo::{Memo, Outcome, Trail};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe, Rest};
 use crate::reply::Reply;
+use crate::shared::Shared;
 use std::fmt;
 use std::sync::Arc;
 
@@ -60,7 +61,7 @@ impl<P: Program> Runner<P> {
         let mut after = trail.to_vec();
         let h = self.execute(me, &mut after, now);
         let o = Arc::new(Outcome {
-            trail: after,
+            trail: self.memo.keep(after.into()),
             events: h.events,
             deferred: h.deferred,
             pending: h.pending,
@@ -117,7 +118,7 @@ impl<P: Program> Recipe for Runner<P> {
         let events = starting_events(&o);
         match &o.pending {
             Some(pending) => {
-                adopt(&mut local.trail, &o.trail);
+                local.trail = o.trail.clone();
                 Next {
                     events,
                     op: op_of(pending),
@@ -125,7 +126,7 @@ impl<P: Program> Recipe for Runner<P> {
             }
             None => {
                 // Nothing of a finished program matters but what it stated.
-                local.trail = Vec::new();
+                local.trail = Default::default();
                 Next::finish().with(events)
             }
         }
@@ -140,7 +141,7 @@ impl<P: Program> Recipe for Runner<P> {
         };
         let trail = if op == Op::Finish {
             // Nothing of a finished program matters but what it stated.
-            Vec::new()
+            Default::default()
         } else {
             o.trail.clone()
         };
@@ -182,7 +183,7 @@ impl<P: Program> Recipe for Runner<P> {
             return self.next_at(me, local, now_ms);
         }
         let o = self.outcome(me, whole(&local.trail), now_ms);
-        adopt(&mut local.trail, &o.trail);
+        local.trail = o.trail.clone();
         match o.threads.iter().find(|t| t.slot == thread) {
             Some(t) => Next {
                 events: t.deferred.clone(),
@@ -264,7 +265,7 @@ impl<P: Program> Runner<P> {
             then,
         };
         let o = self.outcome(me, trail, now_ms);
-        adopt(&mut local.trail, &o.trail);
+        local.trail = o.trail.clone();
         o.events.clone()
     }
 }
@@ -285,15 +286,7 @@ fn op_of(pending: &Pending) -> Op {
     }
 }
 
-/// Makes `trail` the run's trail, copying only what differs (a run mostly leaves it as it
-/// was, or adds one input).
-fn adopt(trail: &mut Vec<Input>, after: &[Input]) {
-    let same = trail.iter().zip(after).take_while(|(a, b)| a == b).count();
-    trail.truncate(same);
-    trail.extend_from_slice(&after[same..]);
-}
-
-fn whole(trail: &[Input]) -> Trail<'_> {
+fn whole(trail: &Shared<Vec<Input>>) -> Trail<'_> {
     Trail {
         given: trail,
         then: &[],

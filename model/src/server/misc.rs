@@ -102,7 +102,7 @@ impl Server {
         if !mode_ok {
             return Reply::err("ERR syntax error");
         }
-        let keys: Vec<String> = std::mem::take(&mut self.keys).into_keys().collect();
+        let keys: Vec<String> = std::mem::take(&mut *self.keys).into_keys().collect();
         for k in &keys {
             self.touch(k);
         }

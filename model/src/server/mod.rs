@@ -32,6 +32,7 @@ use crate::command::Command;
 use crate::profile::Profile;
 use crate::reply::Reply;
 use crate::scripting;
+use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -199,12 +200,12 @@ pub struct Server {
     pub profile: Profile,
     /// Cluster mode: one node owning every hash slot (`cluster`: the CROSSSLOT rules).
     pub cluster: bool,
-    pub keys: BTreeMap<String, Entry>,
-    pub conns: BTreeMap<ConnId, ConnState>,
+    pub keys: Shared<BTreeMap<String, Entry>>,
+    pub conns: BTreeMap<ConnId, Shared<ConnState>>,
     /// Parked connections, oldest first: a push serves them in this order.
     pub waiters: Vec<ConnId>,
     /// SHA1s of scripts in the script cache (bodies live in `scripting::registry`).
-    pub scripts: BTreeSet<String>,
+    pub scripts: Shared<BTreeSet<String>>,
     /// Set (for good) when a command reached a real Redis command the model does not implement.
     pub unmodelled: Option<String>,
     /// Keys signalled ready during the current command, in order (empty between commands).
@@ -300,7 +301,7 @@ impl Server {
     }
 
     pub fn conn(&self, conn: ConnId) -> Option<&ConnState> {
-        self.conns.get(&conn)
+        self.conns.get(&conn).map(|c| &**c)
     }
 
     fn conn_mut(&mut self, conn: ConnId) -> &mut ConnState {
@@ -308,7 +309,7 @@ impl Server {
     }
 
     fn tidy(&mut self, conn: ConnId) {
-        if self.conns.get(&conn).is_some_and(ConnState::is_idle) {
+        if self.conns.get(&conn).is_some_and(|c| c.is_idle()) {
             self.conns.remove(&conn);
         }
     }
