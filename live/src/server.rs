@@ -29,8 +29,8 @@ mod external;
 mod fleet;
 mod process;
 
-pub use fleet::{Link, LiveFleet};
 pub use cluster3::CLUSTER_READY_TIMEOUT;
+pub use fleet::{Link, LiveFleet};
 
 pub(crate) use process::{find_binary, search_path};
 

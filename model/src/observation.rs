@@ -100,8 +100,7 @@ impl Observation for ModelView<'_> {
             .server_at(self.sys.server_of(i, slot))
             .conn(self.sys.conn_id(i, slot))
             .is_some_and(|c| {
-                c.served.is_some()
-                    || matches!(c.pubsub.receiving, Some(Some(d)) if self.w.now >= d)
+                c.served.is_some() || matches!(c.pubsub.receiving, Some(Some(d)) if self.w.now >= d)
             })
     }
     fn receiving(&self, i: usize, slot: usize) -> Option<(Option<u64>, Vec<String>)> {

@@ -27,11 +27,11 @@
 
 use super::runner::{Nodes, Runner};
 use super::{config, snapshot, Action, Step, System, World};
-use model::Note;
 use crate::LiveError;
 use model::fleet::{Keys, CONNECTION_LOST};
 use model::world::Status;
 use model::ConnId;
+use model::Note;
 use model::{client_name, Reply, StepKind};
 
 /// Whether replica `r`, held back now, must be detached rather than paused: its next event

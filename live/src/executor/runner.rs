@@ -3,10 +3,10 @@
 //! drive, and each action dispatched to what performs it live. The final [`World`] is built
 //! here from the live run (the property is judged on it).
 
+use super::observed::LiveObservation;
 use super::{config, snapshot, wire, ExecOptions, WaitReporter, CLOCK_MARGIN};
 use crate::route::{Masters, RoutedConn};
 use crate::{LiveError, LiveFleet, LiveServer};
-use super::observed::LiveObservation;
 use model::world::{ClientState, Status};
 use model::{client_name, Action, Event, Note, Op, Reply, Step, StepKind, System, World};
 use std::time::{Duration, Instant};
@@ -273,7 +273,11 @@ impl<'a> Runner<'a> {
     /// taken; the replication stream is the model's final one (its replicas were compared
     /// with the live ones step by step), so that finality, which asks what fault may come
     /// next, is judged as in the model.
-    fn observe(&mut self, steps: &[Step], model_final: &World) -> Result<LiveObservation, LiveError> {
+    fn observe(
+        &mut self,
+        steps: &[Step],
+        model_final: &World,
+    ) -> Result<LiveObservation, LiveError> {
         let mut keyspaces = Vec::with_capacity(self.control.len());
         for s in 0..self.control.len() {
             let keyspace = snapshot::read_keyspace(
