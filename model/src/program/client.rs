@@ -249,36 +249,24 @@ impl<'a> Client<'a> {
         if self.went_on(&|| "waited for a message".to_string()) {
             return Err(Stop(()));
         }
-        match self.peek() {
-            Peek::Mine(Input::Reply(r), n) => {
-                let r = r.clone();
-                self.pos += n;
-                Ok(r)
-            }
-            Peek::Mine(other, _) => {
-                let was = describe(other);
-                self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now waits for a message"
-                ));
-                Err(Stop(()))
-            }
-            Peek::Other => {
-                self.broken(
-                    "not deterministic: another thread stepped here on an earlier run, and now it waits for a message".into(),
-                );
-                Err(Stop(()))
-            }
-            Peek::End => {
-                self.wait_on(Pending::Receive(slot, timeout_ms));
-                Err(Stop(()))
-            }
-        }
+        self.reply_or_wait(Pending::Receive(slot, timeout_ms))
     }
 
     pub(crate) fn call_slot(&mut self, slot: usize, command: Command) -> Result<Reply, Stop> {
         if self.went_on(&|| format!("sent {command}")) {
             return Err(Stop(()));
         }
+        self.reply_or_wait(Pending::Call(slot, command))
+    }
+
+    /// The reply this thread's step (`pending`: a call or a receive) read on an earlier run
+    /// (the trail's next input for it), or, at the trail's end, the step it now waits on; a
+    /// different input there breaks the determinism contract.
+    fn reply_or_wait(&mut self, pending: Pending) -> Result<Reply, Stop> {
+        let doing = || match &pending {
+            Pending::Call(_, command) => format!("sends {command}"),
+            _ => "waits for a message".to_string(),
+        };
         match self.peek() {
             Peek::Mine(Input::Reply(r), n) => {
                 let r = r.clone();
@@ -287,19 +275,21 @@ impl<'a> Client<'a> {
             }
             Peek::Mine(other, _) => {
                 let was = describe(other);
+                let now = doing();
                 self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now sends {command}"
+                    "not deterministic: it {was} here on an earlier run, and now {now}"
                 ));
                 Err(Stop(()))
             }
             Peek::Other => {
+                let now = doing();
                 self.broken(format!(
-                    "not deterministic: another thread stepped here on an earlier run, and now it sends {command}"
+                    "not deterministic: another thread stepped here on an earlier run, and now it {now}"
                 ));
                 Err(Stop(()))
             }
             Peek::End => {
-                self.wait_on(Pending::Call(slot, command));
+                self.wait_on(pending);
                 Err(Stop(()))
             }
         }
