@@ -42,7 +42,7 @@ use crate::executor::reply_from_value;
 use crate::{LiveError, LiveServer};
 
 mod masters;
-pub use masters::Masters;
+pub use masters::{parse_client_list, ListedClient, Masters};
 
 /// Commands about the connection's own state: while it WATCHes, they go to its pin (rule 1).
 pub const STATE_COMMANDS: [&str; 10] = [

@@ -174,26 +174,12 @@ impl<'a> LiveSession<'a> {
     }
 
     fn blocked_on(&mut self, node: usize) -> Result<BTreeMap<i64, bool>, LiveError> {
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query(self.masters.node(node))
-            .map_err(|e| err("CLIENT LIST", e))?;
-        let mut out = BTreeMap::new();
-        for line in list.lines() {
-            let mut id = None;
-            let mut blocked = false;
-            for f in line.split_whitespace() {
-                if let Some(v) = f.strip_prefix("id=") {
-                    id = v.parse().ok();
-                } else if let Some(flags) = f.strip_prefix("flags=") {
-                    blocked = flags.contains('b');
-                }
-            }
-            if let Some(id) = id {
-                out.insert(id, blocked);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .masters
+            .clients(node)?
+            .into_iter()
+            .map(|c| (c.id, c.blocked))
+            .collect())
     }
 
     /// Waits until the connection is no longer blocked or `wait` passes; true if unblocked.
@@ -230,28 +216,11 @@ impl<'a> LiveSession<'a> {
         };
         let since = Instant::now();
         loop {
-            let list: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .query(self.masters.node(node))
-                .map_err(|e| err("CLIENT LIST", e))?;
-            let want = format!("id={id}");
-            if let Some(line) = list
-                .lines()
-                .find(|l| l.split_whitespace().next() == Some(want.as_str()))
-            {
-                let mut blocked = false;
-                let mut cmd = "";
-                for f in line.split_whitespace() {
-                    if let Some(flags) = f.strip_prefix("flags=") {
-                        blocked = flags.contains('b');
-                    } else if let Some(c) = f.strip_prefix("cmd=") {
-                        cmd = c;
-                    }
-                }
-                if blocked {
+            if let Some(c) = self.masters.client(node, id)? {
+                if c.blocked {
                     return Ok(true);
                 }
-                if cmd == name && !after_blpop {
+                if c.cmd == name && !after_blpop {
                     return Ok(false);
                 }
             }

@@ -5,15 +5,10 @@
 
 use super::runner::Runner;
 use super::{client_name, config, timed_out, BLOCK_WAIT, EXPIRY_WAIT};
+use crate::route::ListedClient;
 use crate::LiveError;
 use model::{Note, Step, StepKind, World};
 use std::time::{Duration, Instant};
-
-/// Where a connection is, according to CLIENT LIST.
-pub(super) struct ClientInfo {
-    pub(super) blocked: bool,
-    pub(super) cmd: String,
-}
 
 impl Runner<'_> {
     pub(super) fn tick(&mut self, before: &World) -> Result<Step, LiveError> {
@@ -165,31 +160,8 @@ impl Runner<'_> {
         &mut self,
         server: usize,
         (node, id): (usize, i64),
-    ) -> Result<Option<ClientInfo>, LiveError> {
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query(self.control[server].node(node))
-            .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
-        let want = format!("id={id}");
-        for line in list.lines() {
-            let mut fields = line.split_whitespace();
-            if fields.next() != Some(want.as_str()) {
-                continue;
-            }
-            let mut info = ClientInfo {
-                blocked: false,
-                cmd: String::new(),
-            };
-            for f in line.split_whitespace() {
-                if let Some(flags) = f.strip_prefix("flags=") {
-                    info.blocked = flags.contains('b');
-                } else if let Some(cmd) = f.strip_prefix("cmd=") {
-                    info.cmd = cmd.to_string();
-                }
-            }
-            return Ok(Some(info));
-        }
-        Ok(None)
+    ) -> Result<Option<ListedClient>, LiveError> {
+        self.control[server].client(node, id)
     }
 
     /// Whether client `i`'s connection `slot` is parked on the server.

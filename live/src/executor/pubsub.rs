@@ -144,24 +144,6 @@ fn in_context(who: &str, what: &str, e: LiveError) -> LiveError {
     }
 }
 
-/// Whether CLIENT LIST shows connection `id` subscribed to at least one channel.
-pub(super) fn listed_subscribed(
-    control: &mut redis::Connection,
-    id: i64,
-) -> Result<bool, LiveError> {
-    let list: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .query(control)
-        .map_err(|e| LiveError::redis("reading CLIENT LIST", e))?;
-    let want = format!("id={id}");
-    Ok(list
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(want.as_str()))
-        .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("sub=")))
-        .and_then(|n| n.parse::<u64>().ok())
-        .is_some_and(|n| n > 0))
-}
-
 impl super::runner::Runner<'_> {
     /// Drains client `i`'s connection `slot` (step 1 of the module doc).
     fn drain_conn(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
@@ -196,7 +178,10 @@ impl super::runner::Runner<'_> {
         let (server, (node, id)) = self.conns[i][slot]
             .as_ref()
             .map_or((0, (0, 0)), |c| (c.server, c.con.last()));
-        if !listed_subscribed(self.control[server].node(node), id)? {
+        let subscribed = self.control[server]
+            .client(node, id)?
+            .is_some_and(|c| c.subscriptions > 0);
+        if !subscribed {
             self.warnings.push(format!(
                 "{} waits for a message on a connection CLIENT LIST does not show subscribed",
                 model::client_name(i)
