@@ -127,6 +127,27 @@ impl LiveRun {
         self.model_violation.is_some() && self.live_violation.is_some()
     }
 
+    /// Why a replay of a VIOLATED check does not stand, one line each (empty: it does):
+    /// every reply that differs, a violation that does not reproduce, a final keyspace that
+    /// is not the model's, and every warning the run gave.
+    pub fn disagreements(&self) -> Vec<String> {
+        let mut why: Vec<String> = self.mismatches.iter().map(|m| m.to_string()).collect();
+        if !self.reproduced() {
+            why.push(format!(
+                "violation not reproduced (model: {:?}, live keys: {:?})",
+                self.model_violation, self.live_keys
+            ));
+        }
+        if self.live_keys != self.model.final_keys {
+            why.push(format!(
+                "final keyspace: model {:?}, live {:?}",
+                self.model.final_keys, self.live_keys
+            ));
+        }
+        why.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        why
+    }
+
     /// Replies match and the live verdict is the model's (violated on both, or on neither).
     pub fn agrees(&self) -> bool {
         self.replies_match() && self.model_violation.is_some() == self.live_violation.is_some()

@@ -61,20 +61,7 @@ fn every_failover_and_restart_violation_replays_and_reproduces() {
             run.elapsed.as_secs_f64(),
             run.live_violation.as_deref().unwrap_or("(holds)")
         );
-        let mut why: Vec<String> = run.mismatches.iter().map(|m| m.to_string()).collect();
-        if !run.reproduced() {
-            why.push(format!(
-                "violation not reproduced (model: {:?}, live keys: {:?})",
-                run.model_violation, run.live_keys
-            ));
-        }
-        if run.live_keys != run.model.final_keys {
-            why.push(format!(
-                "final keyspace: model {:?}, live {:?}",
-                run.model.final_keys, run.live_keys
-            ));
-        }
-        why.extend(run.warnings.iter().map(|w| format!("warning: {w}")));
+        let why = run.disagreements();
         if !why.is_empty() {
             failures.push(format!("{label}: {}", why.join(" | ")));
         }

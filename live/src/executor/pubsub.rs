@@ -173,7 +173,7 @@ impl super::runner::Runner<'_> {
         if let Some(m) = self.pubsub.take(i, slot) {
             return Ok(Some(m));
         }
-        let deadline = timeout_ms.map(|ms| self.now + ms / 1000 * 1000);
+        let deadline = timeout_ms.map(|ms| model::system::wait_over(self.now, ms));
         self.pubsub.park(i, slot, deadline);
         let (server, (node, id)) = self.conns[i][slot]
             .as_ref()

@@ -19,6 +19,13 @@ use crate::server::Outcome;
 use crate::trace::{Note, Step};
 use crate::world::{ClientState, Status, World};
 
+/// When a wait of `ms` milliseconds begun at `now` is over: `ms` rounded down to whole ticks
+/// (every real wake-up time is then allowed: the client may also step later). A sleep's end
+/// and a `receive` timeout both follow this rule, in the model and on a live run.
+pub fn wait_over(now: u64, ms: u64) -> u64 {
+    now + ms / 1000 * 1000
+}
+
 /// The trace's note for client `j`'s parked connection served `reply`: a pub/sub message
 /// (`["message", channel, data]`, which no blocking pop replies) or a blocking pop's reply.
 pub fn served_note(j: usize, reply: Option<&Reply>) -> Note {
@@ -158,7 +165,7 @@ impl System {
         let status = match *op {
             Op::Finish => Status::Done,
             Op::Sleep { ms } => Status::Sleeping {
-                until: now + ms / 1000 * 1000,
+                until: wait_over(now, ms),
             },
             Op::Choose { n } => Status::Choosing { n },
             Op::Send { .. } | Op::Receive { .. } => return,
@@ -313,7 +320,7 @@ impl System {
                 }
                 Op::Receive { conn, timeout_ms } => {
                     let (at, id) = (self.server_of(i, conn), self.conn_id(i, conn));
-                    let deadline = timeout_ms.map(|ms| w.now + ms / 1000 * 1000);
+                    let deadline = timeout_ms.map(|ms| wait_over(w.now, ms));
                     let outcome = w.server_mut(at).receive(id, deadline);
                     if let Some(step) = rec.as_deref_mut() {
                         step.kind = StepKind::Receive;

@@ -24,7 +24,7 @@ mod clients;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
-pub use clients::served_note;
+pub use clients::{served_note, wait_over};
 
 /// One thing that can happen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
