@@ -10,10 +10,20 @@ use model::faults::FaultModel;
 use redis_races_live::executor::{needs_fleet, run_fleet_schedule, ExecOptions};
 use redis_races_live::{LiveFleet, SafetyOptions, ServerSpec};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
+
+/// Replays run on real time (a tick is a real second): the tests of this file take turns, so
+/// that one test's fleet start-up and replays do not make another's steps late on 2 cores.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 #[test]
 fn every_failover_and_restart_violation_replays_and_reproduces() {
+    let _turn = one_at_a_time();
     let spec = ServerSpec::Process {
         binary: PathBuf::from("redis-server"),
     };
@@ -117,6 +127,7 @@ fn walk(
 /// or only after a promotion; every reply and every replica keyspace as the model says.
 #[test]
 fn replicate_and_wait_replay_as_the_model_says() {
+    let _turn = one_at_a_time();
     let spec = ServerSpec::Process {
         binary: PathBuf::from("redis-server"),
     };
@@ -164,6 +175,7 @@ fn replicate_and_wait_replay_as_the_model_says() {
 /// delivers the whole stream): refused up front, naming the step.
 #[test]
 fn a_replica_stopped_mid_stream_is_refused() {
+    let _turn = one_at_a_time();
     let jobs = select(
         &all(),
         Some("wait-lock/wait-1"),
@@ -204,6 +216,7 @@ fn a_replica_stopped_mid_stream_is_refused() {
 /// replays, WAIT answering 1 live as in the model.
 #[test]
 fn wait_1_with_two_replicas_replays_and_reproduces() {
+    let _turn = one_at_a_time();
     let jobs = select(
         &all(),
         Some("wait-lock/wait-1"),
