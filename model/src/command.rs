@@ -23,10 +23,17 @@ impl Command {
 
     /// The command name, upper-cased (`"SET"`), or `""` for an empty vector.
     pub fn name(&self) -> String {
-        self.0
-            .first()
-            .map(|s| s.to_ascii_uppercase())
-            .unwrap_or_default()
+        self.upper().into_owned()
+    }
+
+    /// [`Command::name`], borrowed when the name is upper-case already (what recipes send),
+    /// so that the server's hot path does not allocate for it.
+    pub fn upper(&self) -> std::borrow::Cow<'_, str> {
+        match self.0.first() {
+            Some(s) if !s.bytes().any(|b| b.is_ascii_lowercase()) => s.as_str().into(),
+            Some(s) => s.to_ascii_uppercase().into(),
+            None => "".into(),
+        }
     }
 
     /// The arguments after the name.
@@ -41,7 +48,7 @@ impl Command {
     /// mode to find the hash slots a command touches.
     pub fn key_positions(&self) -> Vec<usize> {
         let n = self.0.len();
-        match self.name().as_str() {
+        match &*self.upper() {
             "GET" | "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "GETDEL" | "INCR"
             | "INCRBY" | "DECR" | "DECRBY" | "EXPIRE" | "PEXPIRE" | "PERSIST" | "TTL" | "PTTL"
             | "LPUSH" | "RPUSH" | "LPOP" | "RPOP" | "LLEN" | "LRANGE" | "LREM" | "TYPE"
@@ -90,7 +97,7 @@ impl fmt::Display for Command {
     /// Prints as redis-cli would accept it: arguments quoted only where needed; a Lua script
     /// body is abbreviated to its first line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let script_pos = matches!(self.name().as_str(), "EVAL").then_some(1);
+        let script_pos = matches!(&*self.upper(), "EVAL").then_some(1);
         for (i, a) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;

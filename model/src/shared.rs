@@ -6,28 +6,52 @@
 //! (`DerefMut` is `Arc::make_mut`). Reading goes through `Deref`, so code that reads or writes
 //! the part is written as if it held the value itself.
 //!
-//! A `Shared<T>` is the value for every other purpose: `Hash` feeds exactly what `T`'s does
-//! (the visited set's encoding is unchanged), and equality and order are `T`'s, with a shortcut
-//! when both sides hold the same allocation (equal by reflexivity).
+//! A `Shared<T>` is the value for every other purpose: equality and order are `T`'s, with a
+//! shortcut when both sides hold the same allocation (equal by reflexivity). `Hash` feeds one
+//! `u64`, `T`'s own hash (FxHasher, a fixed function), computed once per allocation and kept
+//! beside the value: equal values give equal `u64`s, so `Hash` agrees with `Eq`, and an
+//! unchanged part is not hashed again in every world that holds it. Writing through
+//! `DerefMut` forgets the kept hash (the allocation is then this world's alone).
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// A copy-on-write part of a world; see the module doc.
 #[derive(Default)]
-pub struct Shared<T>(Arc<T>);
+pub struct Shared<T>(Arc<Inner<T>>);
+
+/// The value and its hash once computed (0: not yet; a hash of 0 is kept as 1).
+#[derive(Default)]
+struct Inner<T> {
+    value: T,
+    hash: AtomicU64,
+}
+
+impl<T: Clone> Clone for Inner<T> {
+    /// A copy about to be written (`make_mut`): its hash is computed afresh when asked for.
+    fn clone(&self) -> Self {
+        Inner {
+            value: self.value.clone(),
+            hash: AtomicU64::new(0),
+        }
+    }
+}
 
 impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
-        Shared(Arc::new(value))
+        Shared(Arc::new(Inner {
+            value,
+            hash: AtomicU64::new(0),
+        }))
     }
 
-    /// The allocation itself (its address identifies it while it is held).
-    pub fn arc(&self) -> &Arc<T> {
-        &self.0
+    /// The allocation's address: it identifies the allocation while the allocation is held.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     /// Whether both hold the same allocation (then they are equal).
@@ -45,13 +69,15 @@ impl<T> Clone for Shared<T> {
 impl<T> Deref for Shared<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.0
+        &self.0.value
     }
 }
 
 impl<T: Clone> DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        Arc::make_mut(&mut self.0)
+        let inner = Arc::make_mut(&mut self.0);
+        *inner.hash.get_mut() = 0;
+        &mut inner.value
     }
 }
 
@@ -63,7 +89,7 @@ impl<T> From<T> for Shared<T> {
 
 impl<T: PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
-        Shared::ptr_eq(self, other) || *self.0 == *other.0
+        Shared::ptr_eq(self, other) || self.0.value == other.0.value
     }
 }
 
@@ -71,7 +97,7 @@ impl<T: Eq> Eq for Shared<T> {}
 
 impl<T: PartialOrd> PartialOrd for Shared<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        (*self.0).partial_cmp(&*other.0)
+        self.0.value.partial_cmp(&other.0.value)
     }
 }
 
@@ -80,25 +106,41 @@ impl<T: Ord> Ord for Shared<T> {
         if Shared::ptr_eq(self, other) {
             return Ordering::Equal;
         }
-        (*self.0).cmp(&*other.0)
+        self.0.value.cmp(&other.0.value)
+    }
+}
+
+impl<T: Hash> Shared<T> {
+    /// `T`'s hash, computed once per allocation (see the module doc). Threads that race to
+    /// compute it compute the same number.
+    fn kept_hash(&self) -> u64 {
+        let kept = self.0.hash.load(AtomicOrdering::Relaxed);
+        if kept != 0 {
+            return kept;
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        self.0.value.hash(&mut h);
+        let h = h.finish().max(1);
+        self.0.hash.store(h, AtomicOrdering::Relaxed);
+        h
     }
 }
 
 impl<T: Hash> Hash for Shared<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (*self.0).hash(state)
+        state.write_u64(self.kept_hash())
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (*self.0).fmt(f)
+        self.0.value.fmt(f)
     }
 }
 
 impl<T: serde::Serialize> serde::Serialize for Shared<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (*self.0).serialize(s)
+        self.0.value.serialize(s)
     }
 }
 
@@ -115,7 +157,7 @@ where
     type Item = <&'a T as IntoIterator>::Item;
     type IntoIter = <&'a T as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        (&*self.0).into_iter()
+        (&self.0.value).into_iter()
     }
 }
 
@@ -126,6 +168,6 @@ where
     type Item = <&'a mut T as IntoIterator>::Item;
     type IntoIter = <&'a mut T as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        Arc::make_mut(&mut self.0).into_iter()
+        (&mut **self).into_iter()
     }
 }

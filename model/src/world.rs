@@ -148,7 +148,7 @@ impl Default for ClientState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct World {
     pub server: Server,
-    pub clients: Vec<ClientState>,
+    pub clients: Vec<Shared<ClientState>>,
     /// Logical time in ms; it moves in whole ticks of 1000 ms.
     pub now: u64,
     pub crashes: u8,

@@ -75,3 +75,52 @@ fn a_state_limit_stops_at_the_same_state_on_any_thread_count() {
         assert_eq!(r[0].depth, r[1].depth);
     }
 }
+
+/// Violations found deep in graphs whose frontier is split between threads (thousands of
+/// states per level), so that the parallel merge — not the one-threaded one — meets them:
+/// an end-of-run property (lost update, found at a final state) and an always-property
+/// (the crashed lock's late contender), each with 1, 2 and 3 threads.
+#[test]
+fn the_parallel_merge_finds_the_same_violation_on_a_wide_frontier() {
+    let scenarios = catalogue::all();
+    let wide = [
+        (
+            "counter/watch-pooled",
+            "no-lost-update",
+            FaultModel::None,
+            5,
+        ),
+        (
+            "counter/multi-no-watch",
+            "no-lost-update",
+            FaultModel::None,
+            5,
+        ),
+        (
+            "lock/setnx-ttl-repair",
+            "crashed-lock-frees",
+            FaultModel::Crash,
+            4,
+        ),
+    ];
+    for (row, property, faults, clients) in wide {
+        let jobs = catalogue::select(&scenarios, Some(row), Some(property), &[faults]).unwrap();
+        let job = &jobs[0];
+        let system = job.system(Some(clients));
+        let one = run(&system, 1, false);
+        assert_eq!(one.verdict, checker::Verdict::Violated, "{row}");
+        assert!(
+            one.states > 10_000,
+            "{row}: {} states, too few to split",
+            one.states
+        );
+        for threads in [2, 3] {
+            let other = run(&system, threads, false);
+            let label = format!("{row} {faults} clients={clients} threads={threads}");
+            assert_eq!(one.verdict, other.verdict, "{label}");
+            assert_eq!(one.states, other.states, "{label}");
+            assert_eq!(one.depth, other.depth, "{label}");
+            assert_eq!(one.counterexample, other.counterexample, "{label}");
+        }
+    }
+}

@@ -103,9 +103,14 @@ impl Entry {
     }
 }
 
+/// A shard on cache lines of its own: threads locking different shards do not write to one
+/// line (two 64-byte lines: adjacent-line prefetch pairs them).
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// Remembered runs of one program; see the module doc.
 pub(crate) struct Memo {
-    shards: Vec<Mutex<HashTable<Entry>>>,
+    shards: Vec<Padded<Mutex<HashTable<Entry>>>>,
     /// Every trail the memo keeps, once per content, with its hash: runs that give or leave
     /// equal trails share one allocation.
     trails: Mutex<HashTable<(u64, Shared<Vec<Input>>)>>,
@@ -123,7 +128,7 @@ impl std::fmt::Debug for Memo {
 /// The hash of a key: the given trail by address (see the module doc), the rest by value.
 fn key_hash(me: &ClientCtx, now: u64, trail: Trail<'_>) -> u64 {
     let mut h = FxHasher::default();
-    h.write_usize(Arc::as_ptr(trail.given.arc()) as usize);
+    h.write_usize(trail.given.addr());
     me.index.hash(&mut h);
     now.hash(&mut h);
     trail.then.hash(&mut h);
@@ -139,7 +144,9 @@ fn content_hash(inputs: &[Input]) -> u64 {
 impl Memo {
     pub(crate) fn new() -> Memo {
         Memo {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Padded(Mutex::new(HashTable::new())))
+                .collect(),
             trails: Mutex::new(HashTable::new()),
             len: AtomicUsize::new(0),
         }
@@ -147,7 +154,7 @@ impl Memo {
 
     fn shard(&self, hash: u64) -> std::sync::MutexGuard<'_, HashTable<Entry>> {
         // The top bits pick the shard; the table uses the low ones.
-        let s = &self.shards[(hash >> 60) as usize % SHARDS];
+        let s = &self.shards[(hash >> 60) as usize % SHARDS].0;
         s.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

@@ -346,12 +346,12 @@ impl Server {
         now: u64,
         ctx: Context,
     ) -> Outcome {
-        let name = cmd.name();
+        let name = cmd.upper();
         let a = cmd.args();
-        if arity_in(self.profile, &name).is_none() {
+        let Some(want) = arity_in(self.profile, &name) else {
             return self.not_implemented(cmd);
-        }
-        if let Some(err) = arity_error(self.profile, &name, a.len()) {
+        };
+        if let Some(err) = arity_mismatch(want, &name, a.len()) {
             return Outcome::Reply(err);
         }
         if ctx == Context::Script && allowed_in_script(self.profile, &name) {
@@ -359,7 +359,7 @@ impl Server {
                 return Outcome::Reply(err);
             }
         }
-        let r = match name.as_str() {
+        let r = match &*name {
             "GET" => self.get(&a[0]),
             "SET" => self.set(a, now),
             "SETNX" => self.setnx(&a[0], &a[1]),
@@ -430,28 +430,29 @@ impl Server {
     /// A command outside the model's table: Redis's own reply if the version has no such
     /// command, else [`Outcome::Unmodelled`] (recorded in [`Server::unmodelled`]).
     pub(crate) fn not_implemented(&mut self, cmd: &Command) -> Outcome {
-        let name = cmd.name();
+        let name = cmd.upper();
         if known::exists_in(self.profile, &name) {
-            self.unmodelled.get_or_insert(name.clone());
-            Outcome::Unmodelled(name)
+            self.unmodelled.get_or_insert(name.to_string());
+            Outcome::Unmodelled(name.into_owned())
         } else {
             Outcome::Reply(unknown_command(self.profile, cmd))
         }
     }
 
     fn dispatch(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
-        let name = cmd.name();
+        let name = cmd.upper();
         let in_multi = self.conn(conn).is_some_and(|c| c.multi.is_some());
         if name == "CLUSTER" && !in_multi {
             return self.cluster_command(cmd);
         }
-        if in_multi && !matches!(name.as_str(), "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
+        if in_multi && !matches!(&*name, "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
             return Outcome::Reply(self.queue(conn, cmd));
         }
         if let (true, Some(e)) = (in_multi, self.profile.rejected_inside_multi(&name)) {
             return Outcome::Reply(self.reject(conn, &name, Reply::err(e)));
         }
-        if let Some(err) = arity_error(self.profile, &name, cmd.args().len()) {
+        let want = arity_in(self.profile, &name);
+        if let Some(err) = want.and_then(|want| arity_mismatch(want, &name, cmd.args().len())) {
             // Redis rejects a wrong arity before running the command, so it dooms an open
             // MULTI even for EXEC/DISCARD/MULTI/WATCH; EXEC's own arity error aborts it.
             return Outcome::Reply(self.reject(conn, &name, err));
@@ -463,7 +464,7 @@ impl Server {
         } else if let Some(err) = self.cross_slot(cmd) {
             return Outcome::Reply(self.reject(conn, &name, err));
         }
-        if arity_in(self.profile, &name).is_some() {
+        if want.is_some() {
             if let Some(err) = self.subscribed_refusal(conn, cmd) {
                 return Outcome::Reply(self.reject(conn, &name, err));
             }
@@ -550,7 +551,11 @@ pub(crate) fn arity_in(profile: Profile, name: &str) -> Option<i32> {
 }
 
 fn arity_error(profile: Profile, name: &str, nargs: usize) -> Option<Reply> {
-    let want = arity_in(profile, name)?;
+    arity_mismatch(arity_in(profile, name)?, name, nargs)
+}
+
+/// The wrong-arity error for `name` with `nargs` arguments when its arity is `want`.
+fn arity_mismatch(want: i32, name: &str, nargs: usize) -> Option<Reply> {
     let have = nargs as i32 + 1;
     let ok = if want >= 0 {
         have == want

@@ -96,8 +96,11 @@ impl Server {
     /// The refusal of `name` on a subscribed connection, if it is refused.
     /// Redis names the command by its full name (`script|load`) since 7.0.
     pub(super) fn subscribed_refusal(&self, conn: ConnId, cmd: &Command) -> Option<Reply> {
-        let name = cmd.name();
-        let name = name.as_str();
+        if !self.is_subscribed(conn) {
+            return None;
+        }
+        let name = cmd.upper();
+        let name = &*name;
         let allowed = matches!(
             name,
             "SUBSCRIBE"
@@ -110,7 +113,7 @@ impl Server {
                 | "QUIT"
                 | "RESET"
         );
-        (self.is_subscribed(conn) && !allowed).then(|| {
+        (!allowed).then(|| {
             let mut full = name.to_ascii_lowercase();
             if let (true, "SCRIPT", Some(sub)) =
                 (self.profile.names_subcommands(), name, cmd.args().first())

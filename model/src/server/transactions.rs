@@ -24,7 +24,7 @@ impl Server {
     /// Queues a command inside MULTI. Unknown commands and wrong arity are refused now and
     /// doom the transaction; every other error shows up only when EXEC runs it.
     pub(super) fn queue(&mut self, conn: ConnId, cmd: &Command) -> Reply {
-        let name = cmd.name();
+        let name = cmd.upper();
         let refusal = match arity_in(self.profile, &name) {
             None => match self.not_implemented(cmd) {
                 Outcome::Reply(r) => Some(r),

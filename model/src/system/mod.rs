@@ -241,9 +241,12 @@ impl System {
             clients: self
                 .roles
                 .iter()
-                .map(|&role| ClientState {
-                    role,
-                    ..ClientState::new()
+                .map(|&role| {
+                    ClientState {
+                        role,
+                        ..ClientState::new()
+                    }
+                    .into()
                 })
                 .collect(),
             now: 0,

@@ -1,39 +1,12 @@
-//! The search's visited set, collapse-compressed: every state reached, exactly, in a few
-//! bytes, with how it was first reached.
-//!
-//! A world is split into *parts*: one global part (the keyspace, the BLPOP queue, the script
-//! cache, the clock, the crash count, the foreign release) and one slice per client (its
-//! program state and beliefs, and its connections' server-side state, without its index).
-//! Each distinct part is stored once, in an [`Interner`], as a value with its 64-bit hash. A
-//! state is then the tuple of its parts' ids — `clients + 1` integers, 24 bytes for 5
-//! clients — and the visited set stores only that tuple, its parent and its action.
-//!
-//! **No collision can merge two states.** Hashes only choose where to look: a part is found
-//! only if it compares equal, field by field, to the stored value (`global_is`, `slice_is`;
-//! two values with the same hash and different contents are two parts), and a state only if
-//! its whole id tuple does. The split loses nothing: [`Parts::decode`] rebuilds the exact
-//! world from its tuple (every field of `World` and `Server` is named in an exhaustive
-//! destructuring below, so a field added later fails to compile here instead of being
-//! silently left out). The frontier is therefore just a range of state indices: a world is
-//! rebuilt from its tuple when it is expanded. Parts hold their [`crate::shared::Shared`]
-//! pieces by reference, so a rebuilt world shares them with the store, and comparing an
-//! unchanged piece is a pointer comparison.
+//! A world's parts, each distinct one stored once: a state is the tuple of its parts' ids
+//! (see the module doc of [`crate::store`]).
 
 use crate::server::{ConnId, ConnState, Server};
 use crate::shared::Shared;
-use crate::system::Action;
 use crate::world::{ClientState, World};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
-
-fn hash_ids(ids: &[u32]) -> u64 {
-    let mut h = FxHasher::default();
-    for &i in ids {
-        h.write_u32(i);
-    }
-    h.finish()
-}
 
 /// Distinct values, each stored once with its hash; ids are dense and never change.
 struct Interner<T> {
@@ -76,7 +49,8 @@ impl<T> Interner<T> {
 
 /// One client's slice of a world, without the client's index.
 struct Slice {
-    state: ClientState,
+    /// Shared with the worlds decoded from it: an unchanged client compares by address.
+    state: Shared<ClientState>,
     conns: Vec<(u8, Shared<ConnState>)>,
 }
 
@@ -243,7 +217,7 @@ impl Parts {
         h.finish()
     }
 
-    fn slice_value(state: &ClientState, conns: Conns<'_>) -> Slice {
+    fn slice_value(state: &Shared<ClientState>, conns: Conns<'_>) -> Slice {
         Slice {
             state: state.clone(),
             conns: conns.map(|(c, s)| (c.slot, s.clone())).collect(),
@@ -326,7 +300,7 @@ impl Parts {
     }
 
     /// Whether client `i`'s slice of `w` is `s` (compared exactly).
-    fn slice_is(state: &ClientState, conns: Conns<'_>, s: &Slice) -> bool {
+    fn slice_is(state: &Shared<ClientState>, conns: Conns<'_>, s: &Slice) -> bool {
         *state == s.state
             && conns.len() == s.conns.len()
             && conns
@@ -374,161 +348,5 @@ impl Parts {
             }
         }
         w
-    }
-}
-
-/// Fixed-width records in blocks of 65,536, so growing never copies what is stored.
-struct Column<T> {
-    width: usize,
-    blocks: Vec<Vec<T>>,
-}
-
-const BLOCK: usize = 1 << 16;
-
-impl<T: Copy> Column<T> {
-    fn new(width: usize) -> Self {
-        Column {
-            width,
-            blocks: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, record: &[T]) {
-        debug_assert_eq!(record.len(), self.width);
-        match self.blocks.last_mut() {
-            Some(b) if b.len() < BLOCK * self.width => b.extend_from_slice(record),
-            _ => {
-                let mut b = Vec::with_capacity(BLOCK * self.width);
-                b.extend_from_slice(record);
-                self.blocks.push(b);
-            }
-        }
-    }
-
-    fn get(&self, i: u32) -> &[T] {
-        let i = i as usize;
-        let at = (i % BLOCK) * self.width;
-        &self.blocks[i / BLOCK][at..at + self.width]
-    }
-}
-
-/// An action in two bytes (a choice: client in the low 5 bits, branch (< 256) above them).
-fn pack(a: Action) -> u16 {
-    match a {
-        Action::Step(i) => i as u16,
-        Action::Crash(i) => 0x4000 | i as u16,
-        Action::Tick => 0x8000,
-        Action::Choose(i, k) => 0xc000 | (k as u16) << 5 | i as u16,
-        Action::Replicate(r) => 0x8100 | r as u16,
-        Action::Promote(r) => 0x8200 | r as u16,
-        Action::Restart(s) => 0x8300 | s as u16,
-        // A spawned thread: client in the low 5 bits, connection slot (< 8) above them.
-        Action::Thread(i, t) => 0x8400 | (t as u16) << 5 | i as u16,
-    }
-}
-
-fn unpack(a: u16) -> Action {
-    match a {
-        0x8000 => Action::Tick,
-        a if a & 0xc000 == 0xc000 => Action::Choose((a & 0x1f) as usize, ((a >> 5) & 0x1ff) as u32),
-        a if a & 0xff00 == 0x8100 => Action::Replicate(a as u8),
-        a if a & 0xff00 == 0x8200 => Action::Promote(a as u8),
-        a if a & 0xff00 == 0x8300 => Action::Restart(a as u8),
-        a if a & 0xff00 == 0x8400 => Action::Thread((a & 0x1f) as usize, ((a >> 5) & 0x7) as u8),
-        a if a & 0x4000 != 0 => Action::Crash((a & 0x3fff) as usize),
-        a => Action::Step(a as usize),
-    }
-}
-
-/// The parent of the start state.
-pub(crate) const ROOT: u32 = u32::MAX;
-
-/// Every state reached, as its parts' ids, with how it was first reached.
-pub(crate) struct Visited {
-    pub(crate) parts: Parts,
-    keys: Column<u32>,
-    parents: Column<u32>,
-    actions: Column<u16>,
-    /// `level_starts[d]`: the index of the first state at depth `d` (BFS adds states in order
-    /// of depth).
-    level_starts: Vec<u32>,
-    table: HashTable<u32>,
-    len: u32,
-}
-
-impl Visited {
-    pub(crate) fn new(clients: usize) -> Self {
-        Visited {
-            parts: Parts::new(clients),
-            keys: Column::new(clients + 1),
-            parents: Column::new(1),
-            actions: Column::new(1),
-            level_starts: Vec::new(),
-            table: HashTable::new(),
-            len: 0,
-        }
-    }
-
-    /// Width of a key: one id per part.
-    pub(crate) fn key_len(&self) -> usize {
-        self.keys.width
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    pub(crate) fn contains(&self, key: &[u32]) -> bool {
-        let keys = &self.keys;
-        self.table
-            .find(hash_ids(key), |&i| keys.get(i) == key)
-            .is_some()
-    }
-
-    /// Adds the state `key`, reached from `parent` by `action` at `depth`, if it is new; its
-    /// index then. Depths must not decrease from one insertion to the next.
-    pub(crate) fn insert(
-        &mut self,
-        key: &[u32],
-        parent: u32,
-        action: Action,
-        depth: usize,
-    ) -> Option<u32> {
-        let h = hash_ids(key);
-        let keys = &self.keys;
-        if self.table.find(h, |&i| keys.get(i) == key).is_some() {
-            return None;
-        }
-        let idx = self.len;
-        assert!(idx < ROOT, "more states than a u32 indexes");
-        self.keys.push(key);
-        self.parents.push(&[parent]);
-        self.actions.push(&[pack(action)]);
-        while self.level_starts.len() <= depth {
-            self.level_starts.push(idx);
-        }
-        self.len += 1;
-        let keys = &self.keys;
-        self.table.insert_unique(h, idx, |&i| hash_ids(keys.get(i)));
-        Some(idx)
-    }
-
-    pub(crate) fn key(&self, idx: u32) -> &[u32] {
-        self.keys.get(idx)
-    }
-
-    pub(crate) fn depth(&self, idx: u32) -> usize {
-        self.level_starts.partition_point(|&s| s <= idx) - 1
-    }
-
-    /// The actions from the start to state `idx`.
-    pub(crate) fn path_to(&self, mut idx: u32) -> Vec<Action> {
-        let mut path = Vec::new();
-        while self.parents.get(idx)[0] != ROOT {
-            path.push(unpack(self.actions.get(idx)[0]));
-            idx = self.parents.get(idx)[0];
-        }
-        path.reverse();
-        path
     }
 }

@@ -14,22 +14,28 @@
 //! is expanded in batches of consecutive states; within a batch, chunks are expanded on every
 //! thread (successors computed, their parts looked up, already-visited ones dropped, the
 //! property checked on the rest), which only reads the visited set. The batch is then merged
-//! on one thread in frontier order, exactly as the one-threaded search visits it: the same
-//! states get the same numbers and parents, the first violation in that order wins, and the
-//! state limit stops at the same state. Verdict, state count, depth and counterexample do not
-//! depend on the thread count (a test runs the catalogue with 1 and 2 threads).
+//! in frontier order, exactly as the one-threaded search visits it: the same states get the
+//! same numbers and parents, the first violation in that order wins, and the state limit
+//! stops at the same state. The merge's table work runs on every thread too — the visited
+//! table is split in shards by hash, each thread owns some, and a thread finds which of the
+//! batch's successors are the first of their state in its shards — while the states are
+//! numbered on one thread, in order ([`merge`]). Verdict, state count, depth and
+//! counterexample do not depend on the thread count (tests run the catalogue with 1 and 2
+//! threads, and wide graphs with violations deep in them on 1, 2 and 3).
 //!
 //! Nothing of a trace is built while exploring ([`System::step_in_place`]); the trace is
 //! built only for the counterexample's path, by replaying it.
+
+mod expand;
+mod merge;
 
 use crate::store::{Visited, ROOT};
 use crate::symmetry;
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
-use crate::world::World;
+use expand::{expand, expand_parallel, reduce, BATCH, CHUNK, PARALLEL_MIN};
+use merge::Merge;
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The answer of one search.
@@ -108,148 +114,6 @@ pub fn unmodelled_error(row: &str, command: &str) -> String {
     }
 }
 
-/// A successor that was not visited when its batch began.
-struct Candidate {
-    action: Action,
-    /// The world itself when one of its parts was never seen (its key is then made by the
-    /// merge, which may add parts); `None` when its key is in [`Expansion::keys`].
-    world: Option<Box<World>>,
-    /// The property's verdict on it (as a non-final state).
-    violation: Option<String>,
-    /// The Redis command the model does not implement that this step reached: the search
-    /// stops here without a verdict.
-    unmodelled: Option<String>,
-}
-
-/// One expanded state of a chunk.
-struct Expanded {
-    /// The property's verdict if the state has no successor (a final state).
-    final_violation: Option<String>,
-    /// How many of the chunk's candidates are this state's.
-    candidates: usize,
-}
-
-/// What expanding one chunk of the frontier found, in frontier and action order.
-#[derive(Default)]
-struct Expansion {
-    states: Vec<Expanded>,
-    candidates: Vec<Candidate>,
-    /// One key per candidate (unused for candidates that carry their world).
-    keys: Vec<u32>,
-}
-
-/// Frontier states expanded per batch and per chunk of a batch; a batch smaller than
-/// `PARALLEL_MIN` is expanded on the calling thread.
-const BATCH: usize = 1 << 15;
-const CHUNK: usize = 1 << 10;
-const PARALLEL_MIN: usize = 2 * CHUNK;
-
-fn reduce(w: World, symmetric: bool) -> World {
-    if symmetric {
-        symmetry::canonical(w)
-    } else {
-        w
-    }
-}
-
-/// Expands the states `range` of `visited`: reads it only.
-fn expand(system: &System, visited: &Visited, range: Range<usize>, symmetric: bool) -> Expansion {
-    let mut out = Expansion::default();
-    let width = visited.key_len();
-    let mut key = vec![0u32; width];
-    let mut actions = Vec::new();
-    for idx in range {
-        let parent = visited.key(idx as u32);
-        let world = visited.parts.decode(parent);
-        system.enabled_into(&world, &mut actions);
-        let final_violation = if actions.is_empty() {
-            system.check(&world, true).err()
-        } else {
-            None
-        };
-        let before = out.candidates.len();
-        let mut world = Some(world);
-        for (k, &action) in actions.iter().enumerate() {
-            let mut next = if k + 1 == actions.len() {
-                world.take().expect("the last action takes the world")
-            } else {
-                world.as_ref().expect("kept until the last action").clone()
-            };
-            system.step_in_place(&mut next, action);
-            if let Some(name) = next.server.unmodelled.clone() {
-                out.keys.extend(std::iter::repeat_n(0, key.len()));
-                out.candidates.push(Candidate {
-                    action,
-                    world: None,
-                    violation: None,
-                    unmodelled: Some(name),
-                });
-                break;
-            }
-            let next = reduce(next, symmetric);
-            let known = visited.parts.find_key(&next, parent, &mut key);
-            if known && visited.contains(&key) {
-                continue;
-            }
-            let violation = system.check(&next, false).err();
-            out.keys.extend_from_slice(&key);
-            out.candidates.push(Candidate {
-                action,
-                world: (!known).then(|| Box::new(next)),
-                violation,
-                unmodelled: None,
-            });
-        }
-        out.states.push(Expanded {
-            final_violation,
-            candidates: out.candidates.len() - before,
-        });
-    }
-    out
-}
-
-/// Expands `batch` in chunks on `threads` threads (the calling one included); the
-/// expansions come back in chunk order.
-fn expand_parallel(
-    system: &System,
-    visited: &Visited,
-    batch: Range<usize>,
-    threads: usize,
-    symmetric: bool,
-) -> Vec<Expansion> {
-    let chunks: Vec<Range<usize>> = batch
-        .clone()
-        .step_by(CHUNK)
-        .map(|lo| lo..(lo + CHUNK).min(batch.end))
-        .collect();
-    let next = AtomicUsize::new(0);
-    let run = || {
-        let mut mine = Vec::new();
-        loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some(range) = chunks.get(k) else {
-                return mine;
-            };
-            mine.push((k, expand(system, visited, range.clone(), symmetric)));
-        }
-    };
-    let mut slots: Vec<Option<Expansion>> = (0..chunks.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-        let mut all = run();
-        for w in workers {
-            all.extend(w.join().expect("a worker thread panicked"));
-        }
-        for (k, exp) in all {
-            slots[k] = Some(exp);
-        }
-    });
-    slots
-        .into_iter()
-        .map(|e| e.expect("every chunk expanded"))
-        .collect()
-}
-
 /// Explores every world `system` can reach, checking its property in each.
 pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)) -> CheckResult {
     let started = Instant::now();
@@ -283,53 +147,31 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         } else {
             vec![expand(system, &v, batch, limits.symmetry)]
         };
-        // The merge: the one-threaded search's order, state by state.
-        for exp in expansions {
-            let mut cands = exp.candidates.into_iter().zip(exp.keys.chunks(key.len()));
-            for state in exp.states {
-                let idx = cursor as u32;
-                let depth = v.depth(idx);
-                max_depth = max_depth.max(depth);
-                if let Some(why) = state.final_violation {
-                    found = Some((idx, why));
-                    break 'search;
-                }
-                for (cand, cand_key) in cands.by_ref().take(state.candidates) {
-                    if cand.unmodelled.is_some() {
-                        unmodelled = cand.unmodelled;
-                        break 'search;
-                    }
-                    let k = match &cand.world {
-                        Some(w) => {
-                            v.parts.intern_key(w, &mut key);
-                            &key[..]
-                        }
-                        None => cand_key,
-                    };
-                    if let Some(new) = v.insert(k, idx, cand.action, depth + 1) {
-                        if let Some(why) = cand.violation {
-                            found = Some((new, why));
-                            max_depth = max_depth.max(depth + 1);
-                            break 'search;
-                        }
-                    }
-                }
-                cursor += 1;
-                if v.len() >= limits.max_states && cursor < v.len() {
-                    truncated = true;
-                    break 'search;
-                }
-                if cursor.is_multiple_of(4096)
-                    && last_report.elapsed() >= Duration::from_millis(500)
-                {
-                    last_report = Instant::now();
-                    progress(Progress {
-                        states: v.len(),
-                        depth: max_depth,
-                        elapsed: started.elapsed(),
-                    });
-                }
-            }
+        let parallel = expansions.len() > 1;
+        let mut merge = Merge {
+            v: &mut v,
+            cursor: &mut cursor,
+            max_depth: &mut max_depth,
+            found: &mut found,
+            unmodelled: &mut unmodelled,
+            truncated: &mut truncated,
+            max_states: limits.max_states,
+        };
+        let stopped = if parallel {
+            merge.parallel(expansions, threads)
+        } else {
+            merge.sequential(expansions)
+        };
+        if stopped {
+            break 'search;
+        }
+        if last_report.elapsed() >= Duration::from_millis(500) {
+            last_report = Instant::now();
+            progress(Progress {
+                states: v.len(),
+                depth: max_depth,
+                elapsed: started.elapsed(),
+            });
         }
     }
     let verdict = match (&found, truncated) {

@@ -1,0 +1,161 @@
+//! Expanding the frontier: each state's successors, computed, reduced, looked up and checked,
+//! on one thread or in chunks on several; the visited set is only read here.
+
+use crate::store::{hash_ids, Visited};
+use crate::symmetry;
+use crate::system::{Action, System};
+use crate::world::World;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A successor that was not visited when its batch began.
+pub(super) struct Candidate {
+    pub(super) action: Action,
+    /// The world itself when one of its parts was never seen (its key is then made by the
+    /// merge, which may add parts); `None` when its key is in [`Expansion::keys`].
+    pub(super) world: Option<Box<World>>,
+    /// The property's verdict on it (as a non-final state).
+    pub(super) violation: Option<String>,
+    /// The Redis command the model does not implement that this step reached: the search
+    /// stops here without a verdict.
+    pub(super) unmodelled: Option<String>,
+}
+
+/// One expanded state of a chunk.
+pub(super) struct Expanded {
+    /// The property's verdict if the state has no successor (a final state).
+    pub(super) final_violation: Option<String>,
+    /// How many of the chunk's candidates are this state's.
+    pub(super) candidates: usize,
+}
+
+/// What expanding one chunk of the frontier found, in frontier and action order.
+#[derive(Default)]
+pub(super) struct Expansion {
+    pub(super) states: Vec<Expanded>,
+    pub(super) candidates: Vec<Candidate>,
+    /// One key per candidate (unused for candidates that carry their world).
+    pub(super) keys: Vec<u32>,
+    /// Each key's hash ([`crate::store::hash_ids`]; unused where the key is).
+    pub(super) hashes: Vec<u64>,
+}
+
+/// Frontier states expanded per batch and per chunk of a batch; a batch smaller than
+/// `PARALLEL_MIN` is expanded on the calling thread.
+pub(super) const BATCH: usize = 1 << 15;
+pub(super) const CHUNK: usize = 1 << 10;
+pub(super) const PARALLEL_MIN: usize = 2 * CHUNK;
+
+pub(super) fn reduce(w: World, symmetric: bool) -> World {
+    if symmetric {
+        symmetry::canonical(w)
+    } else {
+        w
+    }
+}
+
+/// Expands the states `range` of `visited`: reads it only.
+pub(super) fn expand(
+    system: &System,
+    visited: &Visited,
+    range: Range<usize>,
+    symmetric: bool,
+) -> Expansion {
+    let mut out = Expansion::default();
+    let width = visited.key_len();
+    let mut key = vec![0u32; width];
+    let mut actions = Vec::new();
+    for idx in range {
+        let parent = visited.key(idx as u32);
+        let world = visited.parts.decode(parent);
+        system.enabled_into(&world, &mut actions);
+        let final_violation = if actions.is_empty() {
+            system.check(&world, true).err()
+        } else {
+            None
+        };
+        let before = out.candidates.len();
+        let mut world = Some(world);
+        for (k, &action) in actions.iter().enumerate() {
+            let mut next = if k + 1 == actions.len() {
+                world.take().expect("the last action takes the world")
+            } else {
+                world.as_ref().expect("kept until the last action").clone()
+            };
+            system.step_in_place(&mut next, action);
+            if let Some(name) = next.server.unmodelled.clone() {
+                out.keys.extend(std::iter::repeat_n(0, key.len()));
+                out.hashes.push(0);
+                out.candidates.push(Candidate {
+                    action,
+                    world: None,
+                    violation: None,
+                    unmodelled: Some(name),
+                });
+                break;
+            }
+            let next = reduce(next, symmetric);
+            let known = visited.parts.find_key(&next, parent, &mut key);
+            let hash = if known { hash_ids(&key) } else { 0 };
+            if known && visited.contains_hashed(&key, hash) {
+                continue;
+            }
+            let violation = system.check(&next, false).err();
+            out.keys.extend_from_slice(&key);
+            out.hashes.push(hash);
+            out.candidates.push(Candidate {
+                action,
+                world: (!known).then(|| Box::new(next)),
+                violation,
+                unmodelled: None,
+            });
+        }
+        out.states.push(Expanded {
+            final_violation,
+            candidates: out.candidates.len() - before,
+        });
+    }
+    out
+}
+
+/// Expands `batch` in chunks on `threads` threads (the calling one included); the
+/// expansions come back in chunk order.
+pub(super) fn expand_parallel(
+    system: &System,
+    visited: &Visited,
+    batch: Range<usize>,
+    threads: usize,
+    symmetric: bool,
+) -> Vec<Expansion> {
+    let chunks: Vec<Range<usize>> = batch
+        .clone()
+        .step_by(CHUNK)
+        .map(|lo| lo..(lo + CHUNK).min(batch.end))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let run = || {
+        let mut mine = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = chunks.get(k) else {
+                return mine;
+            };
+            mine.push((k, expand(system, visited, range.clone(), symmetric)));
+        }
+    };
+    let mut slots: Vec<Option<Expansion>> = (0..chunks.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mut all = run();
+        for w in workers {
+            all.extend(w.join().expect("a worker thread panicked"));
+        }
+        for (k, exp) in all {
+            slots[k] = Some(exp);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|e| e.expect("every chunk expanded"))
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! Merging a batch's expansions into the visited set in the one-threaded search's order
+//! (see [`Merge`]), on this thread or with its table work on every thread.
+
+use super::expand::Expansion;
+use crate::store::{hash_ids, Batch, Visited};
+
+/// The merge of a batch's expansions into the visited set, in the one-threaded search's
+/// order, state by state: the same states get the same numbers and parents, the first
+/// violation in that order wins, and the state limit stops at the same state.
+pub(super) struct Merge<'a> {
+    pub(super) v: &'a mut Visited,
+    /// The next frontier state to be merged.
+    pub(super) cursor: &'a mut usize,
+    pub(super) max_depth: &'a mut usize,
+    pub(super) found: &'a mut Option<(u32, String)>,
+    pub(super) unmodelled: &'a mut Option<String>,
+    pub(super) truncated: &'a mut bool,
+    pub(super) max_states: usize,
+}
+
+impl Merge<'_> {
+    /// Merges on this thread, candidate by candidate; `true` when the search stops.
+    pub(super) fn sequential(&mut self, expansions: Vec<Expansion>) -> bool {
+        let width = self.v.key_len();
+        let mut key = vec![0u32; width];
+        for exp in expansions {
+            let mut cands = exp.candidates.into_iter().zip(exp.keys.chunks(width));
+            for state in exp.states {
+                let idx = *self.cursor as u32;
+                let depth = self.v.depth(idx);
+                *self.max_depth = (*self.max_depth).max(depth);
+                if let Some(why) = state.final_violation {
+                    *self.found = Some((idx, why));
+                    return true;
+                }
+                for (cand, cand_key) in cands.by_ref().take(state.candidates) {
+                    if cand.unmodelled.is_some() {
+                        *self.unmodelled = cand.unmodelled;
+                        return true;
+                    }
+                    let k = match &cand.world {
+                        Some(w) => {
+                            self.v.parts.intern_key(w, &mut key);
+                            &key[..]
+                        }
+                        None => cand_key,
+                    };
+                    if let Some(new) = self.v.insert(k, idx, cand.action, depth + 1) {
+                        if let Some(why) = cand.violation {
+                            *self.found = Some((new, why));
+                            *self.max_depth = (*self.max_depth).max(depth + 1);
+                            return true;
+                        }
+                    }
+                }
+                if self.next_state() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Moves past the merged frontier state; `true` when the state limit stops the search.
+    fn next_state(&mut self) -> bool {
+        *self.cursor += 1;
+        if self.v.len() >= self.max_states && *self.cursor < self.v.len() {
+            *self.truncated = true;
+            return true;
+        }
+        false
+    }
+
+    /// The same merge, its table work on `threads` threads: (1) on this thread, in order, the
+    /// keys of candidates that carry their world are made (parts interned), up to the first
+    /// final violation or unmodelled command; (2) on every thread, each owning some of the
+    /// visited set's shards, which candidates are the first of their state
+    /// ([`Visited::mark_first`]); (3) on this thread, in order, exactly the sequential merge
+    /// with "is it new" answered by (2): states numbered, violation and limit checked; (4) on
+    /// every thread, the table entries take their numbers ([`Visited::number`]).
+    pub(super) fn parallel(&mut self, mut expansions: Vec<Expansion>, threads: usize) -> bool {
+        let width = self.v.key_len();
+        let total: usize = expansions.iter().map(|e| e.candidates.len()).sum();
+        let mut keys = Vec::with_capacity(total * width);
+        let mut hashes = Vec::with_capacity(total);
+        'make: for exp in &mut expansions {
+            let mut at = 0;
+            for state in &exp.states {
+                if state.final_violation.is_some() {
+                    break 'make;
+                }
+                for c in at..at + state.candidates {
+                    let cand = &exp.candidates[c];
+                    if cand.unmodelled.is_some() {
+                        break 'make;
+                    }
+                    let key = &mut exp.keys[c * width..(c + 1) * width];
+                    let hash = match &cand.world {
+                        Some(w) => {
+                            self.v.parts.intern_key(w, key);
+                            hash_ids(key)
+                        }
+                        None => exp.hashes[c],
+                    };
+                    keys.extend_from_slice(key);
+                    hashes.push(hash);
+                }
+                at += state.candidates;
+            }
+        }
+        let batch = Batch {
+            keys: &keys,
+            hashes: &hashes,
+        };
+        let is_first = self.v.mark_first(&batch, threads);
+        let mut index: Vec<Option<u32>> = vec![None; hashes.len()];
+        let stopped = self.number_in_order(expansions, &batch, &is_first, &mut index);
+        self.v.number(&batch, &index, threads);
+        stopped
+    }
+
+    /// Step (3) of [`Merge::parallel`]; `true` when the search stops.
+    fn number_in_order(
+        &mut self,
+        expansions: Vec<Expansion>,
+        batch: &Batch<'_>,
+        is_first: &[bool],
+        index: &mut [Option<u32>],
+    ) -> bool {
+        let width = self.v.key_len();
+        let mut o = 0usize;
+        for exp in expansions {
+            let mut cands = exp.candidates.into_iter();
+            for state in exp.states {
+                let idx = *self.cursor as u32;
+                let depth = self.v.depth(idx);
+                *self.max_depth = (*self.max_depth).max(depth);
+                if let Some(why) = state.final_violation {
+                    *self.found = Some((idx, why));
+                    return true;
+                }
+                for cand in cands.by_ref().take(state.candidates) {
+                    if cand.unmodelled.is_some() {
+                        *self.unmodelled = cand.unmodelled;
+                        return true;
+                    }
+                    if is_first[o] {
+                        let key = &batch.keys[o * width..(o + 1) * width];
+                        let new = self.v.push(key, idx, cand.action, depth + 1);
+                        index[o] = Some(new);
+                        if let Some(why) = cand.violation {
+                            *self.found = Some((new, why));
+                            *self.max_depth = (*self.max_depth).max(depth + 1);
+                            return true;
+                        }
+                    }
+                    o += 1;
+                }
+                if self.next_state() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,315 @@
+//! The visited set itself: every state's id tuple, parent and action, in the order first
+//! reached, and a hash table over them split in shards (see [`Visited`]).
+
+use super::Parts;
+use crate::system::Action;
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
+use std::hash::Hasher;
+
+/// Fixed-width records in blocks of 65,536, so growing never copies what is stored.
+struct Column<T> {
+    width: usize,
+    blocks: Vec<Vec<T>>,
+}
+
+const BLOCK: usize = 1 << 16;
+
+impl<T: Copy> Column<T> {
+    fn new(width: usize) -> Self {
+        Column {
+            width,
+            blocks: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, record: &[T]) {
+        debug_assert_eq!(record.len(), self.width);
+        match self.blocks.last_mut() {
+            Some(b) if b.len() < BLOCK * self.width => b.extend_from_slice(record),
+            _ => {
+                let mut b = Vec::with_capacity(BLOCK * self.width);
+                b.extend_from_slice(record);
+                self.blocks.push(b);
+            }
+        }
+    }
+
+    fn get(&self, i: u32) -> &[T] {
+        let i = i as usize;
+        let at = (i % BLOCK) * self.width;
+        &self.blocks[i / BLOCK][at..at + self.width]
+    }
+}
+
+/// An action in two bytes (a choice: client in the low 5 bits, branch (< 256) above them).
+fn pack(a: Action) -> u16 {
+    match a {
+        Action::Step(i) => i as u16,
+        Action::Crash(i) => 0x4000 | i as u16,
+        Action::Tick => 0x8000,
+        Action::Choose(i, k) => 0xc000 | (k as u16) << 5 | i as u16,
+        Action::Replicate(r) => 0x8100 | r as u16,
+        Action::Promote(r) => 0x8200 | r as u16,
+        Action::Restart(s) => 0x8300 | s as u16,
+        // A spawned thread: client in the low 5 bits, connection slot (< 8) above them.
+        Action::Thread(i, t) => 0x8400 | (t as u16) << 5 | i as u16,
+    }
+}
+
+fn unpack(a: u16) -> Action {
+    match a {
+        0x8000 => Action::Tick,
+        a if a & 0xc000 == 0xc000 => Action::Choose((a & 0x1f) as usize, ((a >> 5) & 0x1ff) as u32),
+        a if a & 0xff00 == 0x8100 => Action::Replicate(a as u8),
+        a if a & 0xff00 == 0x8200 => Action::Promote(a as u8),
+        a if a & 0xff00 == 0x8300 => Action::Restart(a as u8),
+        a if a & 0xff00 == 0x8400 => Action::Thread((a & 0x1f) as usize, ((a >> 5) & 0x7) as u8),
+        a if a & 0x4000 != 0 => Action::Crash((a & 0x3fff) as usize),
+        a => Action::Step(a as usize),
+    }
+}
+
+/// The parent of the start state.
+pub(crate) const ROOT: u32 = u32::MAX;
+
+/// The hash of a state's id tuple: chooses its shard and its place there.
+pub(crate) fn hash_ids(ids: &[u32]) -> u64 {
+    let mut h = FxHasher::default();
+    for &i in ids {
+        h.write_u32(i);
+    }
+    h.finish()
+}
+
+/// Shards of the visited table. hashbrown places an entry by the hash's low bits and tags it
+/// with the top 7, so the shard is chosen by bits 32.. (a table never has 2^32 buckets).
+const SHARDS: usize = 64;
+
+fn shard_of(h: u64) -> usize {
+    (h >> 32) as usize % SHARDS
+}
+
+/// In a shard table during a merge ([`Visited::mark_first`]): the entry of a batch's
+/// candidate not yet numbered, by its ordinal in the batch. State indices stay below it.
+const PROVISIONAL: u32 = 1 << 31;
+
+/// Every state reached, as its parts' ids, with how it was first reached.
+///
+/// The hash table over the states is split in [`SHARDS`] tables by hash, so that a batch's
+/// successors can be looked up and added on every thread at once, each thread owning some
+/// shards ([`Visited::mark_first`]), while states are still numbered on one thread in
+/// frontier order ([`Visited::push`]): the numbering is the one-threaded search's.
+pub(crate) struct Visited {
+    pub(crate) parts: Parts,
+    keys: Column<u32>,
+    parents: Column<u32>,
+    actions: Column<u16>,
+    /// `level_starts[d]`: the index of the first state at depth `d` (BFS adds states in order
+    /// of depth).
+    level_starts: Vec<u32>,
+    shards: Vec<HashTable<u32>>,
+    len: u32,
+}
+
+/// A batch's successors as the merge sees them: one key of `width` ids per candidate,
+/// concatenated, with each key's hash.
+pub(crate) struct Batch<'a> {
+    pub keys: &'a [u32],
+    pub hashes: &'a [u64],
+}
+
+impl Batch<'_> {
+    fn key(&self, ordinal: usize, width: usize) -> &[u32] {
+        &self.keys[ordinal * width..(ordinal + 1) * width]
+    }
+}
+
+impl Visited {
+    pub(crate) fn new(clients: usize) -> Self {
+        Visited {
+            parts: Parts::new(clients),
+            keys: Column::new(clients + 1),
+            parents: Column::new(1),
+            actions: Column::new(1),
+            level_starts: Vec::new(),
+            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            len: 0,
+        }
+    }
+
+    /// Width of a key: one id per part.
+    pub(crate) fn key_len(&self) -> usize {
+        self.keys.width
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the state `key`, whose hash ([`hash_ids`]) is `h`, has been visited.
+    pub(crate) fn contains_hashed(&self, key: &[u32], h: u64) -> bool {
+        let keys = &self.keys;
+        self.shards[shard_of(h)]
+            .find(h, |&i| keys.get(i) == key)
+            .is_some()
+    }
+
+    /// Adds the state `key`, reached from `parent` by `action` at `depth`, if it is new; its
+    /// index then. Depths must not decrease from one insertion to the next.
+    pub(crate) fn insert(
+        &mut self,
+        key: &[u32],
+        parent: u32,
+        action: Action,
+        depth: usize,
+    ) -> Option<u32> {
+        let h = hash_ids(key);
+        if self.contains_hashed(key, h) {
+            return None;
+        }
+        let idx = self.push(key, parent, action, depth);
+        let keys = &self.keys;
+        self.shards[shard_of(h)].insert_unique(h, idx, |&i| hash_ids(keys.get(i)));
+        Some(idx)
+    }
+
+    /// Numbers a new state (one that [`Visited::mark_first`] marked first) without touching
+    /// the table: its index. Depths must not decrease from one call to the next.
+    pub(crate) fn push(&mut self, key: &[u32], parent: u32, action: Action, depth: usize) -> u32 {
+        let idx = self.len;
+        assert!(
+            idx < PROVISIONAL,
+            "more states than the visited set indexes"
+        );
+        self.keys.push(key);
+        self.parents.push(&[parent]);
+        self.actions.push(&[pack(action)]);
+        while self.level_starts.len() <= depth {
+            self.level_starts.push(idx);
+        }
+        self.len += 1;
+        idx
+    }
+
+    /// The merge's parallel half: which of `batch`'s candidates (none of them a state visited
+    /// before the batch) is the first of its state in candidate order, on `threads` threads,
+    /// each owning the shards `s` with `s % threads` its number. A first one is entered in its
+    /// shard under a provisional number; [`Visited::number`] gives it its index.
+    pub(crate) fn mark_first(&mut self, batch: &Batch<'_>, threads: usize) -> Vec<bool> {
+        let width = self.keys.width;
+        let n = batch.hashes.len();
+        assert!(
+            n < PROVISIONAL as usize,
+            "a batch's candidates fit the provisional numbers"
+        );
+        let keys = &self.keys;
+        let entry_key = |e: u32| -> &[u32] {
+            if e & PROVISIONAL != 0 {
+                batch.key((e & !PROVISIONAL) as usize, width)
+            } else {
+                keys.get(e)
+            }
+        };
+        let threads = threads.clamp(1, SHARDS);
+        let mut owned: Vec<Vec<(usize, &mut HashTable<u32>)>> =
+            (0..threads).map(|_| Vec::new()).collect();
+        for (s, table) in self.shards.iter_mut().enumerate() {
+            owned[s % threads].push((s, table));
+        }
+        let work = |mine: Vec<(usize, &mut HashTable<u32>)>| -> Vec<u32> {
+            let mut tables: Vec<Option<&mut HashTable<u32>>> = (0..SHARDS).map(|_| None).collect();
+            for (s, t) in mine {
+                tables[s] = Some(t);
+            }
+            let mut first = Vec::new();
+            for (o, &h) in batch.hashes.iter().enumerate() {
+                let Some(table) = tables[shard_of(h)].as_deref_mut() else {
+                    continue;
+                };
+                let key = batch.key(o, width);
+                if table.find(h, |&e| entry_key(e) == key).is_none() {
+                    table.insert_unique(h, PROVISIONAL | o as u32, |&e| hash_ids(entry_key(e)));
+                    first.push(o as u32);
+                }
+            }
+            first
+        };
+        let mut is_first = vec![false; n];
+        std::thread::scope(|scope| {
+            let mut owned = owned.into_iter();
+            let here = owned.next().expect("at least one thread");
+            let others: Vec<_> = owned.map(|mine| scope.spawn(move || work(mine))).collect();
+            let mut lists = vec![work(here)];
+            lists.extend(
+                others
+                    .into_iter()
+                    .map(|t| t.join().expect("a merge thread panicked")),
+            );
+            for o in lists.into_iter().flatten() {
+                is_first[o as usize] = true;
+            }
+        });
+        is_first
+    }
+
+    /// The merge's last half: the provisional entries [`Visited::mark_first`] made take the
+    /// indices the states got (`index[o]` for candidate `o`, `None` for one that was not
+    /// numbered because the search stopped first; its entry is removed).
+    pub(crate) fn number(&mut self, batch: &Batch<'_>, index: &[Option<u32>], threads: usize) {
+        let threads = threads.clamp(1, SHARDS);
+        let mut owned: Vec<Vec<(usize, &mut HashTable<u32>)>> =
+            (0..threads).map(|_| Vec::new()).collect();
+        for (s, table) in self.shards.iter_mut().enumerate() {
+            owned[s % threads].push((s, table));
+        }
+        let work = |mine: Vec<(usize, &mut HashTable<u32>)>| {
+            let mut tables: Vec<Option<&mut HashTable<u32>>> = (0..SHARDS).map(|_| None).collect();
+            for (s, t) in mine {
+                tables[s] = Some(t);
+            }
+            for (o, &h) in batch.hashes.iter().enumerate() {
+                let Some(table) = tables[shard_of(h)].as_deref_mut() else {
+                    continue;
+                };
+                let Ok(entry) = table.find_entry(h, |&e| e == PROVISIONAL | o as u32) else {
+                    continue;
+                };
+                match index[o] {
+                    Some(idx) => *entry.into_mut() = idx,
+                    None => {
+                        entry.remove();
+                    }
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            let mut owned = owned.into_iter();
+            let here = owned.next().expect("at least one thread");
+            let others: Vec<_> = owned.map(|mine| scope.spawn(move || work(mine))).collect();
+            work(here);
+            for t in others {
+                t.join().expect("a merge thread panicked");
+            }
+        });
+    }
+
+    pub(crate) fn key(&self, idx: u32) -> &[u32] {
+        self.keys.get(idx)
+    }
+
+    pub(crate) fn depth(&self, idx: u32) -> usize {
+        self.level_starts.partition_point(|&s| s <= idx) - 1
+    }
+
+    /// The actions from the start to state `idx`.
+    pub(crate) fn path_to(&self, mut idx: u32) -> Vec<Action> {
+        let mut path = Vec::new();
+        while self.parents.get(idx)[0] != ROOT {
+            path.push(unpack(self.actions.get(idx)[0]));
+            idx = self.parents.get(idx)[0];
+        }
+        path.reverse();
+        path
+    }
+}
