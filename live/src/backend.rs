@@ -8,10 +8,14 @@
 //! server has done so too), and which commands the model refuses (never sent).
 //!
 //! Time: tick `n` ends `n × tick_ms` real ms after the backend was opened; [`Backend::tick`]
-//! sleeps until then. The waits, CLIENT LIST polls and the dump are in `backend/`.
+//! sleeps until then. In `backend/`: `parking.rs` (sending on a connection that may park,
+//! shared with the schedule executor), `waits.rs` (CLIENT LIST and PTTL), `dump.rs`.
 
 mod dump;
+mod parking;
 mod waits;
+
+pub use parking::{Answer, ParkingConn};
 
 use crate::executor::reply_from_value;
 use crate::route::{Masters, RoutedConn};
@@ -24,24 +28,10 @@ use std::time::{Duration, Instant};
 /// How long to wait for a key or a BLPOP the model expires at a tick to go on the server.
 pub const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
-/// The blocking commands (after one, CLIENT LIST's `cmd=` no longer tells a new one apart).
-fn is_blocking(name: &str) -> bool {
-    ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH"]
-        .iter()
-        .any(|b| name.eq_ignore_ascii_case(b))
-}
-
-struct Conn {
-    con: RoutedConn,
-    parked: bool,
-    /// The last command sent was a blocking one (BLPOP BRPOP BLMOVE BRPOPLPUSH).
-    after_blpop: bool,
-}
-
 /// A set of connections to a live server, guided by a model server (see the module doc).
 pub struct LiveBackend<'a> {
     masters: &'a mut Masters,
-    conns: BTreeMap<ConnId, Conn>,
+    conns: BTreeMap<ConnId, ParkingConn>,
     guide: ModelBackend,
     started: Instant,
 }
@@ -68,15 +58,7 @@ impl<'a> LiveBackend<'a> {
         }
         let mut opened = BTreeMap::new();
         for &id in conns {
-            let con = RoutedConn::open(server, None)?;
-            opened.insert(
-                id,
-                Conn {
-                    con,
-                    parked: false,
-                    after_blpop: false,
-                },
-            );
+            opened.insert(id, ParkingConn::new(RoutedConn::open(server, None)?));
         }
         Ok(LiveBackend {
             masters,
@@ -86,10 +68,14 @@ impl<'a> LiveBackend<'a> {
         })
     }
 
-    fn conn(&mut self, id: ConnId) -> Result<&mut Conn, LiveError> {
-        self.conns.get_mut(&id).ok_or_else(|| LiveError::Config {
-            reason: format!("connection {id} is not open"),
-        })
+    fn conn(&mut self, id: ConnId) -> Result<&mut ParkingConn, LiveError> {
+        self.conns.get_mut(&id).ok_or_else(|| not_open(id))
+    }
+}
+
+fn not_open(id: ConnId) -> LiveError {
+    LiveError::Config {
+        reason: format!("connection {id} is not open"),
     }
 }
 
@@ -105,30 +91,24 @@ impl Backend for LiveBackend<'_> {
     type Error = LiveError;
 
     /// Sends unless the guide refuses the command or the connection is parked; when the guide
-    /// parks it, waits until CLIENT LIST shows it blocked (else reads its reply).
+    /// parks it, waits until CLIENT LIST shows it blocked (else reads its reply:
+    /// [`ParkingConn::send`]).
     fn send(&mut self, id: ConnId, command: &Command) -> Result<Sent, LiveError> {
         let expected = guided(self.guide.send(id, command));
         if let Sent::Refused(name) = expected {
             return Ok(Sent::Refused(name));
         }
-        let args = &command.0;
-        let c = self.conns.get_mut(&id).ok_or_else(|| LiveError::Config {
-            reason: format!("connection {id} is not open"),
-        })?;
-        if c.parked {
+        let c = self.conns.get_mut(&id).ok_or_else(|| not_open(id))?;
+        if c.is_parked() {
             return Ok(Sent::Busy);
         }
-        let after_blpop = std::mem::replace(&mut c.after_blpop, is_blocking(&args[0]));
-        if expected != Sent::Parked {
-            return Ok(Sent::Reply(reply_from_value(c.con.request(args)?)));
-        }
-        c.con.send(args)?;
-        let name = args[0].to_ascii_lowercase();
-        if waits::await_parked(self.masters, c.con.last(), &name, after_blpop)? {
-            c.parked = true;
-            return Ok(Sent::Parked);
-        }
-        Ok(Sent::Reply(reply_from_value(c.con.recv()?)))
+        let context = format!("{id}: {command}");
+        Ok(
+            match c.send(self.masters, &command.0, expected == Sent::Parked, &context)? {
+                Answer::Reply(v) | Answer::AtOnce(v) => Sent::Reply(reply_from_value(v)),
+                Answer::Parked => Sent::Parked,
+            },
+        )
     }
 
     /// As many messages on each connection as the guide delivers: they are already on their
@@ -137,7 +117,7 @@ impl Backend for LiveBackend<'_> {
     fn take_messages(&mut self) -> Result<Vec<(ConnId, Reply)>, LiveError> {
         let mut out = Vec::new();
         for (id, _) in guided(self.guide.take_messages()) {
-            let v = self.conn(id)?.con.recv()?;
+            let v = self.conn(id)?.routed().recv()?;
             out.push((id, reply_from_value(v)));
         }
         Ok(out)
@@ -147,15 +127,13 @@ impl Backend for LiveBackend<'_> {
     fn take_served(&mut self) -> Result<Vec<(ConnId, Reply)>, LiveError> {
         guided(self.guide.take_served());
         let mut out = Vec::new();
-        if !self.conns.values().any(|c| c.parked) {
+        if !self.conns.values().any(ParkingConn::is_parked) {
             return Ok(out);
         }
         let blocked = waits::blocked_ids(self.masters)?;
         for (id, c) in &mut self.conns {
-            if c.parked && !blocked.get(&c.con.last()).copied().unwrap_or(false) {
-                let v = c.con.recv()?;
-                c.parked = false;
-                out.push((*id, reply_from_value(v)));
+            if c.is_parked() && !blocked.get(&c.last()).copied().unwrap_or(false) {
+                out.push((*id, reply_from_value(c.read_parked()?)));
             }
         }
         Ok(out)
@@ -192,7 +170,7 @@ impl Backend for LiveBackend<'_> {
             }
         }
         for c in timed_out {
-            if let Some(at) = self.conns.get(&c).map(|c| c.con.last()) {
+            if let Some(at) = self.conns.get(&c).map(ParkingConn::last) {
                 waits::await_unblocked(self.masters, at, SETTLE_WAIT)?;
             }
         }

@@ -1,6 +1,5 @@
-//! What the live backend asks the server while it waits: CLIENT LIST (is a connection
-//! blocked, did its command run) and PTTL, polled until the server shows what the guide
-//! expects or a time limit passes.
+//! What the live backend asks the server around a tick and after a step: CLIENT LIST (which
+//! connections are blocked; polled until a timed-out one is not) and PTTL.
 
 use crate::route::Masters;
 use crate::LiveError;
@@ -47,37 +46,6 @@ pub(super) fn await_unblocked(
             return Ok(false);
         }
         std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Waits until the connection shows up blocked, or its command ran without blocking. When
-/// the connection's previous command was BLPOP too, CLIENT LIST's `cmd=blpop` proves
-/// nothing: then only a short wait for the blocked flag tells.
-pub(super) fn await_parked(
-    masters: &mut Masters,
-    (node, id): (usize, i64),
-    name: &str,
-    after_blpop: bool,
-) -> Result<bool, LiveError> {
-    let limit = if after_blpop {
-        Duration::from_millis(300)
-    } else {
-        Duration::from_secs(2)
-    };
-    let since = Instant::now();
-    loop {
-        if let Some(c) = masters.client(node, id)? {
-            if c.blocked {
-                return Ok(true);
-            }
-            if c.cmd == name && !after_blpop {
-                return Ok(false);
-            }
-        }
-        if since.elapsed() > limit {
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_micros(200));
     }
 }
 
