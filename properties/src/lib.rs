@@ -1,9 +1,9 @@
 //! Conformance of the model with real servers, by property-based testing.
 //!
-//! [`program`] generates multi-connection command programs (proptest strategies); [`run`] runs
-//! one with a single loop over `model::backend::Backend`, on the model ([`run::run_model`])
-//! and on a live server ([`run::run_live`]); [`compare`] compares the two runs step by step and
-//! by final keyspace; [`matrix`] runs a fixed list of programs on a
+//! [`program`] generates multi-connection command programs (proptest strategies); [`run`]
+//! runs one with a single loop over `model::backend::Backend`, on the model
+//! ([`run::run_model`]) and on a live server ([`run::run_live`]); [`mod@compare`] compares the
+//! two runs step by step and by final keyspace; [`matrix`] runs a fixed list of programs on a
 //! server and compares the live runs with every version [`model::Profile`].
 
 pub mod compare;
