@@ -9,11 +9,10 @@
 //!
 //! Time: tick `n` ends `n × tick_ms` real ms after the backend was opened; [`Backend::tick`]
 //! sleeps until then. In `backend/`: `parking.rs` (sending on a connection that may park,
-//! shared with the schedule executor), `waits.rs` (CLIENT LIST and PTTL), `dump.rs`.
+//! shared with the schedule executor), `dump.rs` (the keyspace and PTTL).
 
 mod dump;
 mod parking;
-mod waits;
 
 pub use parking::{Answer, ParkingConn};
 
@@ -127,13 +126,9 @@ impl Backend for LiveBackend<'_> {
     fn take_served(&mut self) -> Result<Vec<(ConnId, Reply)>, LiveError> {
         guided(self.guide.take_served());
         let mut out = Vec::new();
-        if !self.conns.values().any(ParkingConn::is_parked) {
-            return Ok(out);
-        }
-        let blocked = waits::blocked_ids(self.masters)?;
-        for (id, c) in &mut self.conns {
-            if c.is_parked() && !blocked.get(&c.last()).copied().unwrap_or(false) {
-                out.push((*id, reply_from_value(c.read_parked()?)));
+        for (id, c) in self.conns.iter_mut().filter(|(_, c)| c.is_parked()) {
+            if let Some(v) = c.take_served(self.masters)? {
+                out.push((*id, reply_from_value(v)));
             }
         }
         Ok(out)
@@ -165,13 +160,13 @@ impl Backend for LiveBackend<'_> {
         }
         for k in due {
             let since = Instant::now();
-            while waits::pttl(self.masters, &k)? >= 0 && since.elapsed() < SETTLE_WAIT {
+            while dump::pttl(self.masters, &k)? >= 0 && since.elapsed() < SETTLE_WAIT {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
         for c in timed_out {
-            if let Some(at) = self.conns.get(&c).map(ParkingConn::last) {
-                waits::await_unblocked(self.masters, at, SETTLE_WAIT)?;
+            if let Some(c) = self.conns.get(&c) {
+                c.await_unblocked(self.masters, SETTLE_WAIT)?;
             }
         }
         Ok(())

@@ -1,9 +1,8 @@
 //! The live keyspace as a [`Dump`]: every key of every master, in name order, its type, its
 //! value read with GET, LRANGE, HGETALL or ZRANGE … WITHSCORES and written as
 //! `model::backend::dump_value` writes the model's (so the two compare as text, the scores
-//! as the server prints them), and its PTTL.
+//! as the server prints them), and its PTTL (read here for the backend's tick too).
 
-use super::waits::pttl;
 use crate::route::Masters;
 use crate::LiveError;
 use model::backend::Dump;
@@ -66,4 +65,12 @@ fn join_pairs(items: &[String], sep: char) -> String {
         .map(|p| format!("{}{sep}{}", p[0], p.get(1).map_or("", String::as_str)))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// PTTL of `key`, on the master that owns it.
+pub(super) fn pttl(masters: &mut Masters, key: &str) -> Result<i64, LiveError> {
+    redis::cmd("PTTL")
+        .arg(key)
+        .query(masters.for_key(key))
+        .map_err(|e| LiveError::redis("PTTL", e))
 }

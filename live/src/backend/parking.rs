@@ -1,8 +1,8 @@
 //! One client connection that may park, the piece the live backend and the schedule executor
 //! (`executor/send.rs`) both send through: a command the guide expects to park is sent
 //! without reading, and CLIENT LIST on the master it went to tells whether the server holds
-//! it blocked or has answered it at once; a parked command's reply is read once the server
-//! no longer lists the connection blocked.
+//! it blocked or has answered it at once; a parked command's reply is taken once the server
+//! no longer lists the connection blocked (or waited for, after a tick that times it out).
 //!
 //! CLIENT LIST's `cmd=` is the last command a connection *ran*: a blocking command that
 //! follows one of the same name on the same master cannot be told answered from not yet
@@ -101,12 +101,34 @@ impl ParkingConn {
         Ok(masters.client(node, id)?.is_some_and(|c| c.blocked))
     }
 
-    /// Reads the parked command's reply (the caller knows the server has served it, or
-    /// accepts to wait for it up to the read timeout).
-    pub fn read_parked(&mut self) -> Result<Value, LiveError> {
+    /// The parked command's reply once the server has served it: `None` while CLIENT LIST
+    /// still shows the connection blocked.
+    pub fn take_served(&mut self, masters: &mut Masters) -> Result<Option<Value>, LiveError> {
+        if self.is_blocked(masters)? {
+            return Ok(None);
+        }
         let v = self.con.recv()?;
         self.parked = false;
-        Ok(v)
+        Ok(Some(v))
+    }
+
+    /// Polls CLIENT LIST until the connection is no longer blocked (`true`) or `wait` has
+    /// passed (`false`).
+    pub fn await_unblocked(
+        &self,
+        masters: &mut Masters,
+        wait: Duration,
+    ) -> Result<bool, LiveError> {
+        let since = Instant::now();
+        loop {
+            if !self.is_blocked(masters)? {
+                return Ok(true);
+            }
+            if since.elapsed() > wait {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 

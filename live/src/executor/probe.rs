@@ -129,28 +129,28 @@ impl Runner<'_> {
     /// Polls CLIENT LIST until client `i`'s connection `slot` is no longer blocked.
     fn await_unblocked(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
         let since = Instant::now();
-        let mut reported = false;
-        while self.is_blocked(i, slot)? {
-            if since.elapsed() > BLOCK_WAIT {
-                return Err(timed_out(
-                    format!(
-                        "waiting for {}'s BLPOP to time out on the server",
-                        client_name(i)
-                    ),
-                    format!(
-                        "still blocked {:.1}s after the tick",
-                        since.elapsed().as_secs_f64()
-                    ),
-                ));
-            }
-            if !reported {
-                reported = true;
-                self.report(&format!(
-                    "waiting for {}'s BLPOP to time out on the server",
-                    client_name(i)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(2));
+        let Some(lc) = self.conns[i][slot].as_ref() else {
+            return Ok(());
+        };
+        if !lc.con.is_blocked(&mut self.control[lc.server])? {
+            return Ok(());
+        }
+        let what = format!(
+            "waiting for {}'s BLPOP to time out on the server",
+            client_name(i)
+        );
+        self.report(&what);
+        if !lc
+            .con
+            .await_unblocked(&mut self.control[lc.server], BLOCK_WAIT)?
+        {
+            return Err(timed_out(
+                what,
+                format!(
+                    "still blocked {:.1}s after the tick",
+                    since.elapsed().as_secs_f64()
+                ),
+            ));
         }
         Ok(())
     }

@@ -184,9 +184,6 @@ impl Runner<'_> {
         if let Some(kept) = self.conns[i][slot].as_mut().and_then(|lc| lc.kept.take()) {
             return Ok(Some(kept));
         }
-        if self.is_blocked(i, slot)? {
-            return Ok(None);
-        }
         let who = format!(
             "{} [{}]",
             client_name(i),
@@ -197,12 +194,16 @@ impl Runner<'_> {
                 "{who}: the connection was closed; no reply to read"
             ))
         })?;
-        let fix = lc.parked.take().unwrap_or_default();
-        let value = lc.con.read_parked().map_err(|e| {
+        let served = lc.con.take_served(&mut self.control[lc.server]);
+        let Some(value) = served.map_err(|e| {
             config(format!(
                 "{who}: reading the reply to its blocked command: {e}"
             ))
-        })?;
+        })?
+        else {
+            return Ok(None);
+        };
+        let fix = lc.parked.take().unwrap_or_default();
         Ok(Some(wire::incoming(
             reply_from_value(value),
             fix,
