@@ -1,6 +1,6 @@
 //! Connections to a real server (one, or each master of `cluster3`) as a [`Backend`]: the
 //! verbs of `model::backend` carried out on [`RoutedConn`]s, with the real clock. Every reply
-//! and every key in a dump is the server's own; a model server of the same profile runs
+//! and every key in a dump is the server's own; a model server (of any profile) runs
 //! alongside as a *guide*, and only says when and what to wait for, never what to answer:
 //! whether a command is expected to park (then the connection is watched in CLIENT LIST until
 //! it shows blocked, or answered), how many pub/sub messages to read after a step, which keys
