@@ -17,7 +17,8 @@
 //! (and, for a BLPOP the model times out, until the server has unblocked it).
 //!
 //! One job per file: `runner.rs` (connections, the step loop, client steps), `send.rs`
-//! (commands and replies on a connection), `probe.rs` (the clock, expiry and CLIENT LIST
+//! (commands and replies on a connection, sent through the live backend's
+//! `crate::backend::ParkingConn`, as conformance sends them), `probe.rs` (the clock, expiry and CLIENT LIST
 //! polls), `faults.rs` (crash, replicate, promote, restart, and holding replicas back as the
 //! model says), `pubsub.rs` (a recipe's `receive`), `clock.rs` (absolute times and TIME),
 //! `namespace.rs` (channels and KEYS/SCAN on a prefixed server), `observed.rs` (the live run as the invariants read it), `snapshot.rs`,

@@ -6,6 +6,7 @@
 //! `redis-server` child process. Whatever the backend, the handle only comes
 //! back once the server answers PING, and dropping it leaves nothing behind.
 
+pub mod backend;
 mod docker;
 mod error;
 pub mod executor;

@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: this crate knows nothing of live servers, rendering or the CLI.
 
+pub mod backend;
 pub mod catalogue;
 pub mod checker;
 pub mod command;

@@ -3,8 +3,9 @@
 
 use live::{LiveServer, SafetyOptions, ServerSpec};
 use model::Profile;
+use properties::compare::compare;
 use properties::matrix::{programs, MATRIX_SEED};
-use properties::run::{compare, run_model, LiveSession};
+use properties::run::{run_model, LiveSession};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

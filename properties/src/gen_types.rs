@@ -10,7 +10,7 @@
 //! - EXPIREAT/PEXPIREAT only get times in the past (0, -1): the model's clock starts at 0,
 //!   a real server's at the Unix epoch, so a future absolute time means different TTLs.
 //! - SCAN only starts at cursor 0 (the model returns everything there; see
-//!   `model::server::keyspace`), and KEYS/SCAN replies compare as sets (`run::same_reply`).
+//!   `model::server::keyspace`), and KEYS/SCAN replies compare as sets (`compare::same_reply`).
 //! - UNSUBSCRIBE always names its channels (without, Redis walks its dict in an order the
 //!   model does not reproduce); (UN)SUBSCRIBE sent inside MULTI is dropped by
 //!   `Program::normalized` (Redis then writes more replies than EXEC's array announces).

@@ -1,8 +1,9 @@
 //! The conformance matrix: a fixed list of programs run on one live server, each live run
 //! compared with the model under every profile.
 
+use crate::compare::{compare, Divergence};
 use crate::program::{program, Program};
-use crate::run::{compare, run_model, run_model_on, Divergence, LiveSession};
+use crate::run::{run_model, run_model_on, LiveSession};
 use live::{LiveError, LiveServer};
 use model::{Profile, Server};
 use proptest::strategy::{Strategy, ValueTree};

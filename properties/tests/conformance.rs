@@ -6,12 +6,13 @@
 use live::ServerSpec;
 use model::Profile;
 use model::Server;
+use properties::compare::{compare, describe};
 use properties::gen_cluster::cluster_program;
 use properties::gen_cluster3::cluster3_program;
 use properties::gen_lex::lex_program;
 use properties::matrix::MAX_STEPS;
 use properties::program::program;
-use properties::run::{compare, describe, run_model_on, LiveSession};
+use properties::run::{run_model_on, LiveSession};
 use properties::Program;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};

@@ -1,10 +1,11 @@
 //! Waiting for the real clock and asking the servers where things are: a tick (sleep to the
 //! tick's boundary, then poll PTTL until every key the model expires in it is gone, on
 //! whichever server holds it, and CLIENT LIST until every BLPOP it times out is unblocked),
-//! CLIENT LIST for one connection (blocked? which command?), and the lateness warning.
+//! CLIENT LIST for one connection (blocked?), and the lateness warning. Whether a command
+//! the model parks did park is told where it is sent (`crate::backend::ParkingConn`).
 
 use super::runner::Runner;
-use super::{client_name, config, timed_out, BLOCK_WAIT, EXPIRY_WAIT};
+use super::{client_name, timed_out, BLOCK_WAIT, EXPIRY_WAIT};
 use crate::route::ListedClient;
 use crate::LiveError;
 use model::{Note, Step, StepKind, World};
@@ -128,28 +129,28 @@ impl Runner<'_> {
     /// Polls CLIENT LIST until client `i`'s connection `slot` is no longer blocked.
     fn await_unblocked(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
         let since = Instant::now();
-        let mut reported = false;
-        while self.is_blocked(i, slot)? {
-            if since.elapsed() > BLOCK_WAIT {
-                return Err(timed_out(
-                    format!(
-                        "waiting for {}'s BLPOP to time out on the server",
-                        client_name(i)
-                    ),
-                    format!(
-                        "still blocked {:.1}s after the tick",
-                        since.elapsed().as_secs_f64()
-                    ),
-                ));
-            }
-            if !reported {
-                reported = true;
-                self.report(&format!(
-                    "waiting for {}'s BLPOP to time out on the server",
-                    client_name(i)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(2));
+        let Some(lc) = self.conns[i][slot].as_ref() else {
+            return Ok(());
+        };
+        if !lc.con.is_blocked(&mut self.control[lc.server])? {
+            return Ok(());
+        }
+        let what = format!(
+            "waiting for {}'s BLPOP to time out on the server",
+            client_name(i)
+        );
+        self.report(&what);
+        if !lc
+            .con
+            .await_unblocked(&mut self.control[lc.server], BLOCK_WAIT)?
+        {
+            return Err(timed_out(
+                what,
+                format!(
+                    "still blocked {:.1}s after the tick",
+                    since.elapsed().as_secs_f64()
+                ),
+            ));
         }
         Ok(())
     }
@@ -166,51 +167,10 @@ impl Runner<'_> {
 
     /// Whether client `i`'s connection `slot` is parked on the server.
     pub(super) fn is_blocked(&mut self, i: usize, slot: usize) -> Result<bool, LiveError> {
-        let Some((server, id)) = self.conns[i][slot]
-            .as_ref()
-            .map(|c| (c.server, c.con.last()))
-        else {
+        let Some(lc) = self.conns[i][slot].as_ref() else {
             return Ok(false);
         };
-        Ok(self.client_info(server, id)?.is_some_and(|c| c.blocked))
-    }
-
-    /// After sending a command the model parks: waits until CLIENT LIST shows the connection
-    /// blocked (`true`) or shows the command ran without blocking (`false`).
-    pub(super) fn await_blocked(
-        &mut self,
-        server: usize,
-        id: (usize, i64),
-        name: &str,
-        previous: &str,
-        who: &str,
-    ) -> Result<bool, LiveError> {
-        let since = Instant::now();
-        loop {
-            let info = self.client_info(server, id)?.ok_or_else(|| {
-                config(format!(
-                    "{who}: connection {} on master {} is gone from CLIENT LIST",
-                    id.1, id.0
-                ))
-            })?;
-            if info.blocked {
-                return Ok(true);
-            }
-            let ran = info.cmd == name;
-            if ran && previous != name {
-                return Ok(false);
-            }
-            if since.elapsed() > BLOCK_WAIT {
-                if ran {
-                    return Ok(false);
-                }
-                return Err(timed_out(
-                    format!("{who}: waiting for {name} to block on the server"),
-                    format!("not seen after {:.1}s", since.elapsed().as_secs_f64()),
-                ));
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
+        lc.con.is_blocked(&mut self.control[lc.server])
     }
 
     /// Warns once per tick when steps run past the next tick's boundary while keys have TTLs:

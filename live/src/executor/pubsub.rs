@@ -157,7 +157,8 @@ impl super::runner::Runner<'_> {
                 "{who}: the connection was closed; nothing to receive"
             ))
         })?;
-        self.pubsub.drain(i, slot, &mut lc.con, &self.prefix, &who)
+        self.pubsub
+            .drain(i, slot, lc.con.routed(), &self.prefix, &who)
     }
 
     /// Client `i` receives on `slot` at the current time: the oldest message it has been

@@ -5,6 +5,7 @@
 
 use super::observed::LiveObservation;
 use super::{config, snapshot, wire, ExecOptions, WaitReporter, CLOCK_MARGIN};
+use crate::backend::ParkingConn;
 use crate::route::{Masters, RoutedConn};
 use crate::{LiveError, LiveFleet, LiveServer};
 use model::world::{ClientState, Status};
@@ -59,7 +60,8 @@ impl Nodes<'_> {
 /// One live connection of one client: on `cluster3`, one per master, each command routed to
 /// the master of its keys ([`crate::route`]).
 pub(super) struct LiveConn {
-    pub(super) con: RoutedConn,
+    /// Sent on as the live backend sends ([`ParkingConn`]: parking told from CLIENT LIST).
+    pub(super) con: ParkingConn,
     /// The model server it is bound to.
     pub(super) server: usize,
     /// Set while a blocking command waits for its reply: how to read that reply.
@@ -67,8 +69,6 @@ pub(super) struct LiveConn {
     /// The reply to a parked command its server answered (or lost) before the connection
     /// was replaced by a promotion or a restart; read instead of the socket.
     pub(super) kept: Option<Reply>,
-    /// Lower-case name of the last command sent (to tell "blocked" from "answered at once").
-    pub(super) last_command: String,
     /// While MULTI is open: how to read each queued command's reply inside EXEC's.
     pub(super) multi: Option<Vec<wire::Fix>>,
 }
@@ -199,11 +199,10 @@ impl<'a> Runner<'a> {
             .nodes
             .connect(server, &format!("redis-races:{}:{name}", client_name(i)))?;
         Ok(LiveConn {
-            con,
+            con: ParkingConn::new(con),
             server,
             parked: None,
             kept: None,
-            last_command: "client".into(),
             multi: None,
         })
     }

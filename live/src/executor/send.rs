@@ -1,11 +1,13 @@
-//! Commands and replies on one client connection: sending a command (waiting, when the
-//! model parks it, until CLIENT LIST shows it blocked), reading a reply (the queued replies of
+//! Commands and replies on one client connection: sending a command (through the live
+//! backend's [`crate::backend::ParkingConn`], which, when the model parks it, waits until
+//! CLIENT LIST shows it blocked), reading a reply (the queued replies of
 //! MULTI inside EXEC's, a parked command's when it comes, or the one kept across a promotion
 //! or restart), and the subject key's live value around a write (to note a foreign release).
 
 use super::runner::{LiveConn, Runner};
 use super::wire::reply_from_value;
 use super::{client_name, config, wire, Command, DEFAULT_TICK_MS};
+use crate::backend::Answer;
 use crate::LiveError;
 use model::world::Status;
 use model::{Note, Reply, Step, System};
@@ -128,24 +130,21 @@ impl Runner<'_> {
         who: &str,
     ) -> Result<Option<Reply>, LiveError> {
         let name = command.name();
-        let lower = name.to_ascii_lowercase();
-        let in_context = |e: LiveError| config(format!("{who}: {command}: {e}"));
-        let value = if park {
-            lc.con.send(&out.args).map_err(in_context)?;
-            let previous = std::mem::replace(&mut lc.last_command, lower.clone());
-            if self.await_blocked(lc.server, lc.con.last(), &lower, &previous, who)? {
+        let context = format!("{who}: {command}");
+        let control = &mut self.control[lc.server];
+        let value = match lc.con.send(control, &out.args, park, &context)? {
+            Answer::Reply(v) => v,
+            Answer::Parked => {
                 lc.parked = Some(out.fix);
                 return Ok(None);
             }
-            notes.push(Note::LiveAnsweredAtOnce {
-                command: name.clone(),
-            });
-            lc.con.recv()
-        } else {
-            lc.last_command = lower;
-            lc.con.request(&out.args)
-        }
-        .map_err(in_context)?;
+            Answer::AtOnce(v) => {
+                notes.push(Note::LiveAnsweredAtOnce {
+                    command: name.clone(),
+                });
+                v
+            }
+        };
         let reply = wire::incoming(reply_from_value(value), out.fix, &self.prefix, self.tick_ms);
         Ok(Some(match name.as_str() {
             "MULTI" => {
@@ -185,9 +184,6 @@ impl Runner<'_> {
         if let Some(kept) = self.conns[i][slot].as_mut().and_then(|lc| lc.kept.take()) {
             return Ok(Some(kept));
         }
-        if self.is_blocked(i, slot)? {
-            return Ok(None);
-        }
         let who = format!(
             "{} [{}]",
             client_name(i),
@@ -198,12 +194,16 @@ impl Runner<'_> {
                 "{who}: the connection was closed; no reply to read"
             ))
         })?;
-        let fix = lc.parked.take().unwrap_or_default();
-        let value = lc.con.recv().map_err(|e| {
+        let served = lc.con.take_served(&mut self.control[lc.server]);
+        let Some(value) = served.map_err(|e| {
             config(format!(
                 "{who}: reading the reply to its blocked command: {e}"
             ))
-        })?;
+        })?
+        else {
+            return Ok(None);
+        };
+        let fix = lc.parked.take().unwrap_or_default();
         Ok(Some(wire::incoming(
             reply_from_value(value),
             fix,
