@@ -97,7 +97,9 @@ impl Server {
         }
         let c = self.conn_mut(conn);
         c.multi = None;
-        c.watched.clear();
+        if !c.watched.is_empty() {
+            c.watched = Default::default();
+        }
         c.dirty = false;
         Some(Reply::err(CROSSSLOT))
     }

@@ -130,7 +130,9 @@ pub struct Entry {
 /// reply served to a parked connection that its client has not read yet.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnState {
-    pub watched: BTreeSet<String>,
+    /// Shared with the worlds that hold this connection's other states: most writes to a
+    /// connection (MULTI, a queued command, EXEC) leave it as it is.
+    pub watched: Shared<BTreeSet<String>>,
     /// Set when a watched key was modified (or expired) since WATCH: EXEC will return nil.
     pub dirty: bool,
     pub multi: Option<Multi>,

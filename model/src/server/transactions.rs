@@ -120,7 +120,9 @@ impl Server {
 
     fn unwatch_all(&mut self, conn: ConnId) {
         let c = self.conn_mut(conn);
-        c.watched.clear();
+        if !c.watched.is_empty() {
+            c.watched = Default::default();
+        }
         c.dirty = false;
     }
 }
