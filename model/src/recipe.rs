@@ -171,8 +171,12 @@ impl fmt::Display for Event {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Send `command` on the client's connection number `conn` (an index into
-    /// [`Recipe::connections`]); the reply goes to [`Recipe::on_reply`].
-    Send { conn: usize, command: Command },
+    /// [`Recipe::connections`]); the reply goes to [`Recipe::on_reply`]. Shared, so that
+    /// handing a remembered program's next command to the stepper copies no argument.
+    Send {
+        conn: usize,
+        command: std::sync::Arc<Command>,
+    },
     /// Read the next pub/sub message on connection number `conn`: at once if one is waiting,
     /// else the connection parks until one is published to it or, from `timeout_ms` (rounded
     /// down to whole ticks, as a sleep is) on, the client may give up with nil (`None`: it
@@ -201,7 +205,10 @@ impl Next {
     pub fn send(conn: usize, command: Command) -> Next {
         Next {
             events: vec![],
-            op: Op::Send { conn, command },
+            op: Op::Send {
+                conn,
+                command: command.into(),
+            },
         }
     }
 

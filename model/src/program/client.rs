@@ -120,7 +120,7 @@ pub(crate) struct Harvest {
 #[derive(Debug)]
 pub(crate) enum Pending {
     /// Send this command on connection number `.0`.
-    Call(usize, Command),
+    Call(usize, std::sync::Arc<Command>),
     /// Read the next pub/sub message on connection number `.0`, waiting at most `.1` ms.
     Receive(usize, Option<u64>),
     /// Sleep this many ms.
@@ -256,7 +256,7 @@ impl<'a> Client<'a> {
         if self.went_on(&|| format!("sent {command}")) {
             return Err(Stop(()));
         }
-        self.reply_or_wait(Pending::Call(slot, command))
+        self.reply_or_wait(Pending::Call(slot, command.into()))
     }
 
     /// The reply this thread's step (`pending`: a call or a receive) read on an earlier run

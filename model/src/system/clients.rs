@@ -304,7 +304,7 @@ impl System {
                     if let Some(step) = rec.as_deref_mut() {
                         step.kind = StepKind::Command;
                         step.connection = Some(conn_name.to_string());
-                        step.command = Some(command.0);
+                        step.command = Some(command.0.clone());
                         for (j, c) in w.clients.iter().enumerate() {
                             if let Status::Waiting { conn } = c.status {
                                 let served = w
