@@ -3,6 +3,7 @@
 
 use super::wire::reply_from_value;
 use crate::route::Masters;
+use crate::server::glob_escape;
 use crate::LiveError;
 use model::server::{Entry, Server, Value};
 use model::Reply;
@@ -178,15 +179,4 @@ fn scan(con: &mut redis::Connection, prefix: &str) -> Result<Vec<Vec<u8>>, LiveE
     keys.sort();
     keys.dedup();
     Ok(keys)
-}
-
-fn glob_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

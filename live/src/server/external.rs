@@ -156,8 +156,9 @@ fn unlink(con: &mut redis::Connection, keys: &[Vec<u8>]) -> Result<(), LiveError
     }
 }
 
-/// Escapes Redis glob metacharacters so the prefix matches literally.
-fn glob_escape(s: &str) -> String {
+/// Escapes Redis glob metacharacters so the prefix matches literally (the one place the
+/// suite writes a pattern from a prefix: here, the executor's keyspace scan and namespace).
+pub(crate) fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
