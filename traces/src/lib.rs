@@ -2,6 +2,7 @@
 //! numbered steps, swimlane, the replay's side-by-side table), the pull request (Mermaid,
 //! snapshots, the CI job summary) and tools (JSON, the expectation file).
 
+mod columns;
 pub mod expect;
 pub mod explorer;
 pub mod json;

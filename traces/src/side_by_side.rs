@@ -4,9 +4,10 @@
 //!
 //! It reads plain model types only ([`SideBySide`]): the CLI builds one from the live run.
 
+use crate::columns::{command_cell, width};
 use model::command::Command;
-use model::render::{reply_text, server_fault};
-use model::trace::{Step, StepKind, Trace};
+use model::render::reply_text;
+use model::trace::{Step, Trace};
 
 /// One step of the schedule as both runs took it.
 #[derive(Clone, Copy, Debug)]
@@ -54,21 +55,6 @@ fn clip(s: &str, width: usize) -> String {
     }
 }
 
-/// What a step did, in the command column.
-fn command_cell(step: &Step) -> String {
-    match step.kind {
-        StepKind::Command => Command(step.command.clone().unwrap_or_default()).to_string(),
-        StepKind::Receive if step.reply.is_none() => "(waits for a message)".into(),
-        StepKind::Receive => "(reply arrives)".into(),
-        StepKind::Local => "(local step)".into(),
-        StepKind::Tick => "(clock +1s)".into(),
-        StepKind::Crash => "(crash)".into(),
-        StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
-            format!("({})", server_fault(step))
-        }
-    }
-}
-
 /// The side-by-side report, one line per step and a few lines of outcome.
 pub fn render(r: &SideBySide) -> String {
     let m = r.model;
@@ -84,17 +70,9 @@ pub fn render(r: &SideBySide) -> String {
             Some(ms) => format!(", {ms} ms per tick"),
         }
     );
-    // The client and conn columns widen for a spawned thread (`A/renewer`) and its connection.
-    let width = |f: &dyn Fn(&Step) -> Option<&str>| {
-        m.steps
-            .iter()
-            .filter_map(f)
-            .map(|s| s.chars().count())
-            .fold(6, usize::max)
-    };
     let (cw, nw) = (
-        width(&|s| s.client.as_deref()),
-        width(&|s| s.connection.as_deref()),
+        width(&m.steps, &|s| s.client.as_deref()),
+        width(&m.steps, &|s| s.connection.as_deref()),
     );
     out.push_str(&format!(
         "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
@@ -174,7 +152,7 @@ pub fn render(r: &SideBySide) -> String {
 mod tests {
     use super::*;
     use model::reply::Reply;
-    use model::trace::TRACE_FORMAT_VERSION;
+    use model::trace::{StepKind, TRACE_FORMAT_VERSION};
 
     fn command(time: u64, client: &str, args: &[&str], reply: Option<Reply>) -> Step {
         Step {
