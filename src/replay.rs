@@ -1,19 +1,19 @@
 //! `redis-races replay`: a counterexample run on a real server, printed side by side with the
-//! model's run, reply by reply.
+//! model's run, reply by reply (the table itself: `traces::side_by_side`).
 
 use clap::Args;
 use live::executor::{self, ExecOptions, LiveRun};
 use live::{LiveFleet, LiveServer, SafetyOptions, ServerSpec};
 use model::catalogue::{self, Job};
 use model::checker::{self, Limits, Verdict};
-use model::command::Command;
 use model::faults::FaultModel;
-use model::trace::{StepKind, Trace, READABLE_TRACE_VERSIONS, TRACE_FORMAT_VERSION};
+use model::trace::{Trace, READABLE_TRACE_VERSIONS, TRACE_FORMAT_VERSION};
 use model::verdict::VerdictRecord;
 use model::{Action, System};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use traces::side_by_side::{self, SideBySide, StepPair};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -154,7 +154,10 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, String> {
             );
         }
     }
-    print!("{}", render(&run, &described, args.tick_ms));
+    print!(
+        "{}",
+        side_by_side::render(&side_by_side(&run, &described, args.tick_ms))
+    );
     Ok(if run.replies_match() && run.reproduced() {
         ExitCode::SUCCESS
     } else {
@@ -382,125 +385,28 @@ fn first_difference(saved: &Trace, model: &Trace) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// The side-by-side report.
-fn render(run: &LiveRun, server: &str, tick_ms: u64) -> String {
-    let m = &run.model;
-    let mut out = format!(
-        "{} {} under {} ({} clients), model vs {}{}\n",
-        m.row,
-        m.property,
-        m.faults,
-        m.clients,
-        server,
-        if tick_ms == executor::DEFAULT_TICK_MS {
-            String::new()
-        } else {
-            format!(", {tick_ms} ms per tick")
-        }
-    );
-    // The client and conn columns widen for a spawned thread (`A/renewer`) and its connection.
-    let width = |f: &dyn Fn(&model::Step) -> Option<&str>| {
-        m.steps
+/// The side-by-side table's input, in plain model types, from the live run.
+fn side_by_side<'a>(run: &'a LiveRun, server: &'a str, tick_ms: u64) -> SideBySide<'a> {
+    SideBySide {
+        model: &run.model,
+        steps: run
+            .model
+            .steps
             .iter()
-            .filter_map(f)
-            .map(|s| s.chars().count())
-            .fold(6, usize::max)
-    };
-    let (cw, nw) = (
-        width(&|s| s.client.as_deref()),
-        width(&|s| s.connection.as_deref()),
-    );
-    out.push_str(&format!(
-        "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
-        "#", "t", "client", "conn", "command", "model reply", "live reply", "same"
-    ));
-    for (i, (ms, ls)) in m.steps.iter().zip(&run.live.steps).enumerate() {
-        let command = match ms.kind {
-            StepKind::Command => Command(ms.command.clone().unwrap_or_default()).to_string(),
-            StepKind::Receive if ms.reply.is_none() => "(waits for a message)".into(),
-            StepKind::Receive => "(reply arrives)".into(),
-            StepKind::Local => "(local step)".into(),
-            StepKind::Tick => "(clock +1s)".into(),
-            StepKind::Crash => "(crash)".into(),
-            StepKind::Replicate | StepKind::Promote | StepKind::Restart => {
-                format!("({})", model::render::server_fault(ms))
-            }
-        };
-        let same = executor::same_step(ms, ls);
-        out.push_str(&format!(
-            "{:>3} {:>3}  {:<cw$} {:<nw$} {:<40} {:<18} {:<18} {}\n",
-            i + 1,
-            ms.time,
-            ms.client.as_deref().unwrap_or("-"),
-            ms.connection.as_deref().unwrap_or("-"),
-            clip(&command, 40),
-            clip(&executor::reply_text(ms), 18),
-            clip(&executor::reply_text(ls), 18),
-            if same { "✓" } else { "✗" }
-        ));
-        if !same && ls.command != ms.command {
-            out.push_str(&format!(
-                "{:>10}live sent: {}\n",
-                "",
-                ls.command
-                    .as_ref()
-                    .map_or("(nothing)".to_string(), |c| Command(c.clone()).to_string())
-            ));
-        }
+            .zip(&run.live.steps)
+            .map(|(model, live)| StepPair {
+                model,
+                live,
+                same: executor::same_step(model, live),
+            })
+            .collect(),
+        replies_match: run.replies_match(),
+        mismatches: run.mismatches.iter().map(|m| m.to_string()).collect(),
+        warnings: &run.warnings,
+        live_keys: &run.live_keys,
+        model_violation: run.model_violation.as_deref(),
+        live_violation: run.live_violation.as_deref(),
+        server,
+        tick_ms: (tick_ms != executor::DEFAULT_TICK_MS).then_some(tick_ms),
     }
-    for mm in &run.mismatches {
-        out.push_str(&format!("  mismatch at {mm}\n"));
-    }
-    for w in &run.warnings {
-        out.push_str(&format!("  warning: {w}\n"));
-    }
-    out.push_str("final keyspace\n");
-    let keys = |k: &[String]| {
-        if k.is_empty() {
-            "(empty)".to_string()
-        } else {
-            k.join(", ")
-        }
-    };
-    out.push_str(&format!("  model: {}\n", keys(&m.final_keys)));
-    out.push_str(&format!("  live:  {}\n", keys(&run.live_keys)));
-    out.push_str(&format!(
-        "replies: {} of {} steps match{}\n",
-        m.steps.len() - run.mismatches.len(),
-        m.steps.len(),
-        if run.replies_match() {
-            ""
-        } else {
-            " (see the ✗ steps)"
-        }
-    ));
-    let describe = server;
-    match (&run.model_violation, &run.live_violation) {
-        (Some(_), Some(live)) => {
-            out.push_str(&format!("violation reproduced on {describe}: {live}\n"))
-        }
-        (Some(model), None) => out.push_str(&format!(
-            "violation NOT reproduced on {describe}: the model ends with \"{model}\", but the live run's final state satisfies {}\n",
-            m.property
-        )),
-        (None, Some(live)) => out.push_str(&format!(
-            "the model's run does not violate {}, but the live run does on {describe}: {live}\n",
-            m.property
-        )),
-        (None, None) => out.push_str(&format!(
-            "nothing to reproduce: this run violates {} neither in the model nor on {describe}\n",
-            m.property
-        )),
-    }
-    out
 }

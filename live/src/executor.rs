@@ -36,7 +36,7 @@ mod send;
 mod snapshot;
 mod wire;
 
-pub use compare::{differing_fields, reply as reply_text, same_step, Mismatch};
+pub use compare::{differing_fields, same_step, Mismatch};
 pub use wire::reply_from_value;
 
 use crate::{LiveError, LiveFleet, LiveServer};

@@ -32,6 +32,7 @@ mod spec;
 pub use cluster3::CLUSTER_READY_TIMEOUT;
 pub use fleet::{Link, LiveFleet};
 
+pub(crate) use external::{glob_escape, scan_prefixed};
 pub(crate) use process::{find_binary, search_path};
 pub use spec::{
     SafetyOptions, ServerSpec, DEFAULT_EXTERNAL_DB, DEFAULT_IMAGE, EXTERNAL_READY_TIMEOUT, IMAGES,

@@ -46,6 +46,16 @@ pub fn step_line(step: &Step) -> String {
     line
 }
 
+/// A step's reply as printed: `(blocked)` for a command that parked its connection, nothing
+/// for a step that reads no reply.
+pub fn reply_text(step: &Step) -> String {
+    match (&step.reply, step.kind) {
+        (Some(r), _) => r.to_string(),
+        (None, StepKind::Command) => "(blocked)".into(),
+        (None, _) => String::new(),
+    }
+}
+
 /// A replicate, promote or restart step in a few words (`replica 1 is promoted`).
 pub fn server_fault(step: &Step) -> String {
     let i = step.server.unwrap_or(0);

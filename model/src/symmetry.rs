@@ -46,7 +46,8 @@ struct Signature<'a> {
     elsewhere: Vec<Elsewhere<'a>>,
 }
 
-/// A client's connections, queue places and tokens on one server beyond server 0.
+/// A client's connections, queue places and tokens on one server: on server 0 they are the
+/// signature's own fields, on servers 1.. its `elsewhere`.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Elsewhere<'a> {
     conns: Vec<(u8, &'a ConnState)>,
@@ -54,6 +55,7 @@ struct Elsewhere<'a> {
     holds: Vec<(&'a str, Option<usize>)>,
 }
 
+/// What `server` says about client `i` (whose token is `token`).
 fn on_server<'a>(server: &'a Server, i: usize, token: &str) -> Elsewhere<'a> {
     let conns = server
         .conns
@@ -93,22 +95,11 @@ fn holds<'a>(keys: &'a BTreeMap<String, Entry>, token: &str) -> Vec<(&'a str, Op
 }
 
 fn signature<'a>(w: &'a World, i: usize, token: &str) -> Signature<'a> {
-    let conns = w
-        .server
-        .conns
-        .iter()
-        .filter(|(c, _)| c.client as usize == i)
-        .map(|(c, s)| (c.slot, &**s))
-        .collect();
-    let waiting_at = w
-        .server
-        .waiters
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.client as usize == i)
-        .map(|(pos, _)| pos)
-        .collect();
-    let holds = holds(&w.server.keys, token);
+    let Elsewhere {
+        conns,
+        waiting_at,
+        holds,
+    } = on_server(&w.server, i, token);
     let elsewhere = match &w.fleet {
         Some(f) => f.masters.iter().map(|s| on_server(s, i, token)).collect(),
         None => Vec::new(),

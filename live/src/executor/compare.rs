@@ -1,6 +1,7 @@
 //! Step-by-step comparison of the model's trace and the live one.
 
 use model::command::Command;
+use model::render::reply_text;
 use model::{Step, StepKind};
 use std::fmt;
 
@@ -29,7 +30,7 @@ impl fmt::Display for Mismatch {
                 "client" => (opt(&self.model.client), opt(&self.live.client)),
                 "connection" => (opt(&self.model.connection), opt(&self.live.connection)),
                 "command" => (command(&self.model), command(&self.live)),
-                _ => (reply(&self.model), reply(&self.live)),
+                _ => (reply_text(&self.model), reply_text(&self.live)),
             };
             write!(f, " {field}: model {m}, live {l};")?;
         }
@@ -49,15 +50,6 @@ fn command(s: &Step) -> String {
     s.command
         .as_ref()
         .map_or("-".into(), |c| Command(c.clone()).to_string())
-}
-
-/// A step's reply as printed: `(blocked)` for a command that parked its connection.
-pub fn reply(s: &Step) -> String {
-    match (&s.reply, s.kind) {
-        (Some(r), _) => r.to_string(),
-        (None, StepKind::Command) => "(blocked)".into(),
-        (None, _) => String::new(),
-    }
 }
 
 /// The fields [`same_step`] compares that differ between `model` and `live`.

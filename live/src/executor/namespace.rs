@@ -14,19 +14,8 @@
 //! inside EVAL) would reach other people's keys: [`script_walks_keyspace`] lets the executor
 //! refuse it on a prefixed server.
 
+use crate::server::glob_escape;
 use model::{Command, Reply};
-
-/// `prefix` with glob special characters escaped, to start a pattern.
-fn glob_escape(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len());
-    for ch in prefix.chars() {
-        if matches!(ch, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
 
 /// What the reply of a namespaced command needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -371,6 +371,37 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Thread `thread` of client `i` reads the reply its command (or receive) on connection
+    /// `conn` got, its events joining `events`; without a reply it waits on `conn`, and this
+    /// says so (true).
+    fn read_or_wait(
+        &mut self,
+        (i, thread): (usize, u8),
+        conn: usize,
+        reply: Option<Reply>,
+        step: &mut Step,
+        events: &mut Vec<Event>,
+    ) -> bool {
+        match reply {
+            Some(reply) => {
+                events.extend(self.system.read_thread_reply(
+                    &mut self.clients[i],
+                    i,
+                    thread,
+                    &reply,
+                    self.now,
+                ));
+                step.reply = Some(reply);
+                false
+            }
+            None => {
+                let waiting = Status::Waiting { conn: conn as u8 };
+                self.clients[i].set_thread_status(thread, waiting);
+                true
+            }
+        }
+    }
+
     /// Thread `thread` of client `i` (0: its main thread) takes its step.
     fn client_step(&mut self, i: usize, thread: u8, model_step: &Step) -> Result<Step, LiveError> {
         let system = self.system;
@@ -414,60 +445,30 @@ impl<'a> Runner<'a> {
                             && model_step.command.as_ref() == Some(&command.0);
                         let writes = !super::send::read_only(&command.name());
                         let before = if writes { self.subject_value()? } else { None };
-                        match self.send(i, conn, &command, park, &mut step.notes)? {
-                            Some(reply) => {
-                                if writes && reply != Reply::Status("QUEUED".into()) {
-                                    let after = self.read_subject()?;
-                                    self.note_foreign_release(i, before, after, &mut step.notes);
-                                }
-                                self.pubsub.observe(i, conn, &reply);
-                                let later = system.read_thread_reply(
-                                    &mut self.clients[i],
-                                    i,
-                                    thread,
-                                    &reply,
-                                    self.now,
-                                );
-                                events.extend(later);
-                                step.reply = Some(reply);
+                        let reply = self.send(i, conn, &command, park, &mut step.notes)?;
+                        if let Some(reply) = &reply {
+                            if writes && *reply != Reply::Status("QUEUED".into()) {
+                                let after = self.read_subject()?;
+                                self.note_foreign_release(i, before, after, &mut step.notes);
                             }
-                            None => {
-                                self.clients[i].set_thread_status(
-                                    thread,
-                                    Status::Waiting { conn: conn as u8 },
-                                );
-                                self.subject = None;
-                                step.notes.push(Note::Blocks {
-                                    client: system.thread_name(i, thread),
-                                });
-                            }
+                            self.pubsub.observe(i, conn, reply);
+                        }
+                        if self.read_or_wait((i, thread), conn, reply, &mut step, &mut events) {
+                            self.subject = None;
+                            step.notes.push(Note::Blocks {
+                                client: system.thread_name(i, thread),
+                            });
                         }
                         self.note_served(i, &mut step.notes)?;
                     }
                     Op::Receive { conn, timeout_ms } => {
                         step.kind = StepKind::Receive;
                         step.connection = Some(system.connection_name(i, conn).to_string());
-                        match self.receive_message(i, conn, timeout_ms)? {
-                            Some(reply) => {
-                                let later = system.read_thread_reply(
-                                    &mut self.clients[i],
-                                    i,
-                                    thread,
-                                    &reply,
-                                    self.now,
-                                );
-                                events.extend(later);
-                                step.reply = Some(reply);
-                            }
-                            None => {
-                                self.clients[i].set_thread_status(
-                                    thread,
-                                    Status::Waiting { conn: conn as u8 },
-                                );
-                                step.notes.push(Note::WaitsForMessage {
-                                    client: system.thread_name(i, thread),
-                                });
-                            }
+                        let reply = self.receive_message(i, conn, timeout_ms)?;
+                        if self.read_or_wait((i, thread), conn, reply, &mut step, &mut events) {
+                            step.notes.push(Note::WaitsForMessage {
+                                client: system.thread_name(i, thread),
+                            });
                         }
                     }
                     op @ (Op::Finish | Op::Sleep { .. } | Op::Choose { .. }) => {

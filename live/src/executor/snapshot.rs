@@ -3,6 +3,7 @@
 
 use super::wire::reply_from_value;
 use crate::route::Masters;
+use crate::server::scan_prefixed;
 use crate::LiveError;
 use model::server::{Entry, Server, Value};
 use model::Reply;
@@ -25,7 +26,7 @@ pub(crate) fn read_keyspace(
     let mut server = Server::default();
     let mut keys = Vec::new();
     for con in masters.all() {
-        keys.extend(scan(con, prefix)?);
+        keys.extend(scan_prefixed(con, prefix, "scanning the live keyspace")?);
     }
     keys.sort();
     for raw in keys {
@@ -149,44 +150,4 @@ fn protocol(reason: String) -> LiveError {
     LiveError::Config {
         reason: format!("unexpected reply while reading the live keyspace: {reason}"),
     }
-}
-
-/// Every key of the connection's database (one master's) that starts with `prefix` (all keys when empty).
-fn scan(con: &mut redis::Connection, prefix: &str) -> Result<Vec<Vec<u8>>, LiveError> {
-    let pattern = format!("{}*", glob_escape(prefix));
-    let mut cursor: u64 = 0;
-    let mut keys = Vec::new();
-    loop {
-        let (next, batch): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query(con)
-            .map_err(|e| LiveError::redis("scanning the live keyspace", e))?;
-        keys.extend(
-            batch
-                .into_iter()
-                .filter(|k| k.starts_with(prefix.as_bytes())),
-        );
-        if next == 0 {
-            break;
-        }
-        cursor = next;
-    }
-    keys.sort();
-    keys.dedup();
-    Ok(keys)
-}
-
-fn glob_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -104,38 +104,49 @@ fn new_prefix() -> String {
 /// written concurrently with a pass are not left behind.
 pub(super) fn delete_prefixed(con: &mut redis::Connection, prefix: &str) -> Result<(), LiveError> {
     assert!(!prefix.is_empty(), "an empty prefix would match every key");
-    let pattern = format!("{}*", glob_escape(prefix));
     for _pass in 0..10 {
-        let mut cursor: u64 = 0;
-        let mut deleted = 0usize;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query(con)
-                .map_err(|e| LiveError::redis(format!("scanning keys {prefix}*"), e))?;
-            // Belt and braces: never trust the glob alone with deletions.
-            let keys: Vec<Vec<u8>> = keys
-                .into_iter()
-                .filter(|k| k.starts_with(prefix.as_bytes()))
-                .collect();
-            if !keys.is_empty() {
-                unlink(con, &keys)?;
-                deleted += keys.len();
-            }
-            cursor = next;
-            if cursor == 0 {
-                break;
-            }
-        }
-        if deleted == 0 {
+        let keys = scan_prefixed(con, prefix, &format!("scanning keys {prefix}*"))?;
+        if keys.is_empty() {
             break;
         }
+        unlink(con, &keys)?;
     }
     Ok(())
+}
+
+/// Every key of the connection's database that starts with `prefix` (every key when it is
+/// empty), sorted, from one full SCAN MATCH pass; `what` names the scan in an error. The glob
+/// alone is never trusted (deletions rely on this): each key is checked against the prefix.
+pub(crate) fn scan_prefixed(
+    con: &mut redis::Connection,
+    prefix: &str,
+    what: &str,
+) -> Result<Vec<Vec<u8>>, LiveError> {
+    let pattern = format!("{}*", glob_escape(prefix));
+    let mut cursor: u64 = 0;
+    let mut keys = Vec::new();
+    loop {
+        let (next, batch): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query(con)
+            .map_err(|e| LiveError::redis(what, e))?;
+        keys.extend(
+            batch
+                .into_iter()
+                .filter(|k| k.starts_with(prefix.as_bytes())),
+        );
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 fn unlink(con: &mut redis::Connection, keys: &[Vec<u8>]) -> Result<(), LiveError> {
@@ -156,8 +167,9 @@ fn unlink(con: &mut redis::Connection, keys: &[Vec<u8>]) -> Result<(), LiveError
     }
 }
 
-/// Escapes Redis glob metacharacters so the prefix matches literally.
-fn glob_escape(s: &str) -> String {
+/// Escapes Redis glob metacharacters so the prefix matches literally (the one place the
+/// suite writes a pattern from a prefix: here and in the executor's namespace).
+pub(crate) fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

@@ -12,14 +12,22 @@
 //!   effect with the last reply (or sleep, or choice); `exit`: takes effect with the next command,
 //!   sleep or choice (or the end). None makes a step.
 //! - `token`, `index`, `params`: who the client is; reading them changes nothing.
+//!
+//! One job per file: this one holds the handle and its steps (call, receive, sleep, choose,
+//! the clock); `attempts.rs` the retry loop, `beliefs.rs` the verbs that state events,
+//! `threads.rs` the threads of `c:spawn`.
 
 use super::Flow;
 use crate::command::Command;
 use crate::recipe::{ClientCtx, Event, Input, Params};
 use crate::reply::Reply;
 
+mod attempts;
+mod beliefs;
 mod threads;
 
+pub(crate) use attempts::Loop;
+pub use attempts::Outcome;
 use threads::Peek;
 pub(crate) use threads::ThreadHarvest;
 
@@ -44,54 +52,6 @@ fn describe(input: &Input) -> &'static str {
 /// creates it; a program just propagates it with `?`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Stop(());
-
-/// What ends a retry loop: a value small enough to be remembered in its place.
-pub trait Outcome: Copy {
-    fn encode(self) -> u32;
-    fn decode(code: u32) -> Self;
-}
-
-impl Outcome for () {
-    fn encode(self) -> u32 {
-        0
-    }
-    fn decode(_: u32) -> Self {}
-}
-
-impl Outcome for bool {
-    fn encode(self) -> u32 {
-        self as u32
-    }
-    fn decode(code: u32) -> Self {
-        code != 0
-    }
-}
-
-impl Outcome for u8 {
-    fn encode(self) -> u32 {
-        self as u32
-    }
-    fn decode(code: u32) -> Self {
-        code as u8
-    }
-}
-
-impl Outcome for u32 {
-    fn encode(self) -> u32 {
-        self
-    }
-    fn decode(code: u32) -> Self {
-        code
-    }
-}
-
-/// Where a retry loop stands when a run reaches it.
-pub(crate) enum Loop {
-    /// It ended on an earlier run, with this outcome.
-    Ended(Option<u32>),
-    /// It runs from trail position `start`, at this attempt.
-    At { start: usize, attempt: usize },
-}
 
 /// The runtime's `Stop` (for front ends that answer a program's calls themselves).
 pub(crate) fn stop() -> Stop {
@@ -208,6 +168,19 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// Breaks the determinism contract: on an earlier run this thread did `was` here
+    /// (`None`: another thread stepped here instead), and now it does `now` ("sleeps").
+    fn not_deterministic(&mut self, was: Option<&'static str>, now: &str) {
+        self.broken(match was {
+            Some(was) => {
+                format!("not deterministic: it {was} here on an earlier run, and now {now}")
+            }
+            None => format!(
+                "not deterministic: another thread stepped here on an earlier run, and now it {now}"
+            ),
+        });
+    }
+
     /// Breaks the contract if the program went on after a step it had to wait for.
     fn went_on(&mut self, doing: &dyn Fn() -> String) -> bool {
         if self.waiting() {
@@ -275,17 +248,11 @@ impl<'a> Client<'a> {
             }
             Peek::Mine(other, _) => {
                 let was = describe(other);
-                let now = doing();
-                self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now {now}"
-                ));
+                self.not_deterministic(Some(was), &doing());
                 Err(Stop(()))
             }
             Peek::Other => {
-                let now = doing();
-                self.broken(format!(
-                    "not deterministic: another thread stepped here on an earlier run, and now it {now}"
-                ));
+                self.not_deterministic(None, &doing());
                 Err(Stop(()))
             }
             Peek::End => {
@@ -309,15 +276,11 @@ impl<'a> Client<'a> {
             }
             Peek::Mine(other, _) => {
                 let was = describe(other);
-                self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now sleeps"
-                ));
+                self.not_deterministic(Some(was), "sleeps");
                 Err(Stop(()))
             }
             Peek::Other => {
-                self.broken(
-                    "not deterministic: another thread stepped here on an earlier run, and now it sleeps".into(),
-                );
+                self.not_deterministic(None, "sleeps");
                 Err(Stop(()))
             }
             Peek::End => {
@@ -353,16 +316,12 @@ impl<'a> Client<'a> {
                 Ok(k)
             }
             Peek::Other => {
-                self.broken(format!(
-                    "not deterministic: another thread stepped here on an earlier run, and now it chooses among {n}"
-                ));
+                self.not_deterministic(None, &format!("chooses among {n}"));
                 Err(Stop(()))
             }
             Peek::Mine(other, _) => {
                 let was = describe(other);
-                self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now chooses among {n}"
-                ));
+                self.not_deterministic(Some(was), &format!("chooses among {n}"));
                 Err(Stop(()))
             }
             Peek::End => {
@@ -382,15 +341,11 @@ impl<'a> Client<'a> {
             }
             Peek::Mine(other, _) => {
                 let was = describe(other);
-                self.broken(format!(
-                    "not deterministic: it {was} here on an earlier run, and now reads the clock"
-                ));
+                self.not_deterministic(Some(was), "reads the clock");
                 self.now
             }
             Peek::Other => {
-                self.broken(
-                    "not deterministic: another thread stepped here on an earlier run, and now it reads the clock".into(),
-                );
+                self.not_deterministic(None, "reads the clock");
                 self.now
             }
             Peek::End => {
@@ -402,82 +357,6 @@ impl<'a> Client<'a> {
                 self.pos += 1;
                 self.now
             }
-        }
-    }
-
-    /// Up to `n` attempts of `body` (given the attempt number, from 0) until one returns
-    /// `Some(outcome)`: the retry loop of WATCH transactions and lock acquisition. Returns the
-    /// outcome that ended the loop, or `None` when all `n` attempts asked for another.
-    ///
-    /// `body` is `Fn` and answers with a small [`Outcome`] (`()`, `bool`, an integer): an
-    /// attempt learns nothing from earlier ones but its number, and the code after the loop
-    /// nothing but the outcome. So the runtime forgets what a failed attempt received, and
-    /// what the whole loop received once it has ended: two clients at the same point with the
-    /// same live history are one state.
-    pub fn attempts<T: Outcome>(
-        &mut self,
-        n: usize,
-        body: impl Fn(&mut Self, usize) -> Flow<Option<T>>,
-    ) -> Flow<Option<T>> {
-        let (start, mut k) = match self.attempts_begin() {
-            Loop::Ended(code) => return Ok(code.map(T::decode)),
-            Loop::At { start, attempt } => (start, attempt),
-        };
-        while k < n {
-            if let Some(t) = body(self, k)? {
-                self.attempts_end(start, Some(t.encode()));
-                return Ok(Some(t));
-            }
-            k += 1;
-            self.attempts_failed(start, k);
-        }
-        self.attempts_end(start, None);
-        Ok(None)
-    }
-
-    /// Enters a retry loop: where it starts in the trail and the attempt to run, or, if the
-    /// loop has already ended on an earlier run, how.
-    pub(crate) fn attempts_begin(&mut self) -> Loop {
-        let start = self.pos;
-        if self.threaded || !self.harvest.threads.is_empty() {
-            // Compacting a loop's inputs would drop the other threads' inputs among them.
-            self.broken(
-                "c:attempts cannot run once a thread is spawned: write the loop with `for`".into(),
-            );
-        }
-        match self.trail.get(self.pos) {
-            Some(Input::Attempted(ok)) => {
-                self.pos += 1;
-                Loop::Ended(*ok)
-            }
-            Some(Input::Attempt(a)) => {
-                self.pos += 1;
-                Loop::At {
-                    start,
-                    attempt: *a as usize,
-                }
-            }
-            _ => Loop::At { start, attempt: 0 },
-        }
-    }
-
-    /// The loop that began at `start` goes on to attempt `k`.
-    pub(crate) fn attempts_failed(&mut self, start: usize, k: usize) {
-        self.compact(start, Input::Attempt(k as u32));
-    }
-
-    /// The loop that began at `start` has ended, with this outcome.
-    pub(crate) fn attempts_end(&mut self, start: usize, outcome: Option<u32>) {
-        self.compact(start, Input::Attempted(outcome));
-    }
-
-    /// Replaces what the trail received since `start` (now dead) by `mark`.
-    fn compact(&mut self, start: usize, mark: Input) {
-        let dropped_last_reply = self.fresh_from > start;
-        self.trail.splice(start..self.pos, [mark]);
-        self.pos = start + 1;
-        if dropped_last_reply {
-            self.fresh_from = self.pos;
         }
     }
 
@@ -494,63 +373,5 @@ impl<'a> Client<'a> {
     /// The scenario's parameters (retries, lease).
     pub fn params(&self) -> &Params {
         &self.ctx.params
-    }
-
-    /// States an event that takes effect with the last reply.
-    pub fn event(&mut self, event: Event) {
-        if event == Event::Exit {
-            if !self.exit_is_fresh() {
-                return;
-            }
-            let me = self.thread;
-            match self.harvest.threads.iter_mut().find(|t| t.slot == me) {
-                Some(t) => t.deferred.push(event),
-                None => self.harvest.deferred.push(event),
-            }
-        } else if self.is_fresh() {
-            self.harvest.events.push(event);
-        }
-    }
-
-    /// The client believes it holds the lock for `lease_s` seconds from now (`None`: no expiry).
-    pub fn acquired(&mut self, lease_s: Option<u64>) {
-        self.event(Event::Acquired { lease: lease_s });
-    }
-
-    /// The client believes it holds the lock until the absolute time `deadline_ms`.
-    pub fn acquired_until(&mut self, deadline_ms: u64) {
-        let lease = deadline_ms.saturating_sub(self.now).div_ceil(1000);
-        self.event(Event::Acquired { lease: Some(lease) });
-    }
-
-    /// The client enters its critical section.
-    pub fn enter(&mut self) {
-        self.event(Event::Enter);
-    }
-
-    /// The client leaves its critical section (as its next command is sent, or as it ends).
-    pub fn exit(&mut self) {
-        self.event(Event::Exit);
-    }
-
-    /// The client no longer believes it holds the lock.
-    pub fn released(&mut self) {
-        self.event(Event::Released);
-    }
-
-    /// A change the client made was acknowledged by the server.
-    pub fn committed(&mut self, delta: i64) {
-        self.event(Event::Committed { delta });
-    }
-
-    /// The client stops trying.
-    pub fn gave_up(&mut self) {
-        self.event(Event::GaveUp);
-    }
-
-    /// A named event of the recipe's own (`processed "m1"`), taking effect with the last reply
-    /// and kept in the client's history for properties to read.
-    pub fn named(&mut self, name: &str, value: Option<crate::recipe::EventValue>) {
-        self.event(Event::named(name, value));
     }
 }

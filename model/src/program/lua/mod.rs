@@ -52,7 +52,9 @@
 //!   its own locals: nothing may survive from one run to the next (file-level variables that
 //!   a variant changes break determinism). `pcall` around `c:call` is not supported.
 
+mod declared;
 mod engine;
+mod presets;
 mod run;
 mod scenario;
 

@@ -1,74 +1,25 @@
 //! From a recipe file's declarations to a [`Scenario`]: its keys, bounds, fault models,
-//! variants (as [`LuaProgram`]s) and properties (built-in by name, or the file's own).
+//! variants (as [`LuaProgram`]s) and properties (built-in by name, or the file's own). The
+//! keys' presets are read in `presets.rs`, the properties in `declared.rs`.
 
-use super::engine::{check_property, lua_message, with_engine, Engine};
+use super::declared::{build_properties, register};
+use super::engine::{lua_message, with_engine, Engine};
+use super::presets::{number_text, preset};
 use super::{LuaFile, LuaProgram};
 use crate::faults::FaultModel;
-use crate::invariants;
-use crate::observation::Observation;
-use crate::program::runner::raise;
 use crate::program::Runner;
 use crate::recipe::{Params, Recipe};
-use crate::scenario::{Preset, PresetValue, PropertyDef, PropertyKind, Role, Scenario, Variant};
-use crate::system::System;
+use crate::scenario::{Role, Scenario, Variant};
 use mlua::{Table, Value as LuaValue};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-/// The properties a file may name without declaring them.
-fn builtins() -> Vec<PropertyDef> {
-    use crate::recipes::{job_result, python_redis_lock, transfer};
-    vec![
-        invariants::NO_LOST_UPDATE,
-        invariants::NO_OVERSELL,
-        invariants::MUTUAL_EXCLUSION,
-        invariants::OWNER_ONLY_RELEASE,
-        invariants::PAUSE_CONTAINED,
-        invariants::CRASHED_LOCK_FREES,
-        job_result::TAKEN_ONCE,
-        transfer::NO_LOST_TRANSFER,
-        python_redis_lock::NO_LOST_WAKEUP,
-    ]
-}
-
-/// Loaded files by scenario name: how a file's own property finds its Lua function.
-fn files() -> &'static Mutex<HashMap<String, Arc<LuaFile>>> {
-    static FILES: OnceLock<Mutex<HashMap<String, Arc<LuaFile>>>> = OnceLock::new();
-    FILES.get_or_init(Default::default)
-}
-
-fn leak(s: String) -> &'static str {
+/// `s`, kept for the rest of the run (a scenario's names are `&'static str`).
+pub(super) fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-/// The check behind every property a file declares: finds the file and the property by name.
-fn file_property(sys: &System, w: &dyn Observation, is_final: bool) -> Result<(), String> {
-    let file = files()
-        .lock()
-        .expect("recipe file registry poisoned")
-        .get(sys.scenario.name)
-        .cloned();
-    let Some(file) = file else {
-        raise(format!("scenario {} has no recipe file", sys.scenario.name));
-    };
-    let name = sys.property_def().name;
-    match with_engine(&file, |e| {
-        check_property(e, name, w, &sys.scenario.roles, is_final)
-    }) {
-        Ok(Ok(verdict)) => verdict,
-        Ok(Err(why)) | Err(why) => raise(format!("{}: property {name}: {why}", file.path)),
-    }
-}
-
-fn file_property_always(sys: &System, w: &dyn Observation) -> Result<(), String> {
-    file_property(sys, w, false)
-}
-
-fn file_property_at_end(sys: &System, w: &dyn Observation) -> Result<(), String> {
-    file_property(sys, w, true)
-}
-
-fn strings(t: &Table, what: &str) -> Result<Vec<String>, String> {
+/// A Lua list of strings (`what` names it in the error).
+pub(super) fn strings(t: &Table, what: &str) -> Result<Vec<String>, String> {
     t.clone()
         .sequence_values::<String>()
         .collect::<mlua::Result<Vec<_>>>()
@@ -101,101 +52,6 @@ const BUILT_IN_EVENTS: &[&str] = &[
     "chose",
 ];
 
-/// A number as a preset writes it: integers without a fraction, others as Rust prints them.
-fn number_text(v: &LuaValue) -> Option<String> {
-    match v {
-        LuaValue::Integer(i) => Some(i.to_string()),
-        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
-            Some((*n as i64).to_string())
-        }
-        LuaValue::Number(n) if n.is_finite() => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A string or a number, as a preset element.
-fn element(v: &LuaValue) -> Option<String> {
-    match v {
-        LuaValue::String(s) => Some(s.to_string_lossy().to_string()),
-        other => number_text(other),
-    }
-}
-
-/// One key of `keys = {…}`: a string or integer, or a table naming its type (`string`,
-/// `list`, `hash`, `zset`) with an optional time to live (`px` ms or `ex` s).
-fn preset(k: &str, v: &LuaValue) -> Result<Preset, String> {
-    let t = match v {
-        LuaValue::Table(t) => t,
-        other => {
-            return element(other).map(Preset::from).ok_or_else(|| {
-                format!(
-                    "key {k:?}: a string, an integer, or a table such as {{ list = {{ \"a\" }} }}"
-                )
-            })
-        }
-    };
-    let mut value = None;
-    let mut px = None;
-    for pair in t.clone().pairs::<String, LuaValue>() {
-        let (field, v) = pair.map_err(|_| format!("key {k:?}: fields must be named"))?;
-        let bad = |what: &str| format!("key {k:?}: {field} must be {what}");
-        let typed = match field.as_str() {
-            "string" => PresetValue::Str(element(&v).ok_or_else(|| bad("a string"))?),
-            "list" => {
-                let LuaValue::Table(items) = v else {
-                    return Err(bad("a list of strings"));
-                };
-                let items: Vec<String> = items
-                    .sequence_values::<LuaValue>()
-                    .map(|i| i.ok().as_ref().and_then(element))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| bad("a list of strings"))?;
-                PresetValue::List(items)
-            }
-            "hash" | "zset" => {
-                let LuaValue::Table(map) = v else {
-                    return Err(bad("a table"));
-                };
-                let mut pairs = Vec::new();
-                for pair in map.pairs::<LuaValue, LuaValue>() {
-                    let (f, x) = pair.map_err(|e| lua_message(&e))?;
-                    let f = element(&f).ok_or_else(|| bad("a table with string keys"))?;
-                    let x = if field == "hash" {
-                        element(&x).ok_or_else(|| bad("a table of strings"))?
-                    } else {
-                        number_text(&x).ok_or_else(|| bad("a table of member = score"))?
-                    };
-                    pairs.push((f, x));
-                }
-                // Lua tables have no order: fields and members go in sorted order.
-                pairs.sort();
-                if field == "hash" {
-                    PresetValue::Hash(pairs)
-                } else {
-                    PresetValue::ZSet(pairs)
-                }
-            }
-            "px" | "ex" => {
-                let n = number_text(&v)
-                    .and_then(|t| t.parse::<u64>().ok())
-                    .ok_or_else(|| bad("a non-negative integer"))?;
-                px = Some(if field == "ex" { n * 1000 } else { n });
-                continue;
-            }
-            other => {
-                return Err(format!(
-                    "key {k:?}: unknown field {other:?} (known: string, list, hash, zset, px, ex)"
-                ))
-            }
-        };
-        if value.replace(typed).is_some() {
-            return Err(format!("key {k:?}: one of string, list, hash, zset"));
-        }
-    }
-    let value = value.ok_or_else(|| format!("key {k:?}: give string, list, hash or zset"))?;
-    Ok(Preset { value, px })
-}
-
 /// Reads the recipe file at `path` into a scenario. Errors are one line (`file:line: …` for
 /// Lua errors) for the CLI to print.
 pub fn load(path: &str) -> Result<Arc<Scenario>, String> {
@@ -209,16 +65,7 @@ pub fn load(path: &str) -> Result<Arc<Scenario>, String> {
 pub fn load_source(path: &str, source: String) -> Result<Arc<Scenario>, String> {
     let file = Arc::new(LuaFile::new(path, source));
     let scenario = with_engine(&file, |engine| build(&file, engine))??;
-    let mut registry = files().lock().expect("recipe file registry poisoned");
-    if let Some(other) = registry.get(scenario.name) {
-        if other.id != file.id {
-            return Err(format!(
-                "{path}: scenario {:?} is already loaded from {}",
-                scenario.name, other.path
-            ));
-        }
-    }
-    registry.insert(scenario.name.to_string(), Arc::clone(&file));
+    register(scenario.name, &file)?;
     Ok(Arc::new(scenario))
 }
 
@@ -366,68 +213,6 @@ fn build(file: &Arc<LuaFile>, engine: &Engine) -> Result<Scenario, String> {
         roles,
         history,
     })
-}
-
-fn build_properties(
-    engine: &Engine,
-    listed: &LuaValue,
-    faults: &'static [FaultModel],
-) -> Result<Vec<PropertyDef>, String> {
-    let mut own: Vec<(String, PropertyKind)> = Vec::new();
-    let declared: Table = engine.decl.get("properties").map_err(|e| lua_message(&e))?;
-    for p in declared.sequence_values::<Table>() {
-        let p = p.map_err(|e| lua_message(&e))?;
-        let name: String = p.get("name").map_err(|e| lua_message(&e))?;
-        let kind: String = p.get("kind").map_err(|e| lua_message(&e))?;
-        let kind = if kind == "always" {
-            PropertyKind::Always
-        } else {
-            PropertyKind::AtEnd
-        };
-        own.push((name, kind));
-    }
-    let names = match listed {
-        LuaValue::Nil => own.iter().map(|(n, _)| n.clone()).collect(),
-        LuaValue::Table(t) => strings(t, "properties")?,
-        _ => return Err("properties must be a list of names".into()),
-    };
-    if names.is_empty() {
-        return Err("the scenario checks no property: list some in properties = {…}".into());
-    }
-    let builtins = builtins();
-    let mut out = Vec::new();
-    for name in &names {
-        if let Some((_, kind)) = own.iter().find(|(n, _)| n == name) {
-            out.push(PropertyDef {
-                name: leak(name.clone()),
-                summary: "declared in the recipe file",
-                kind: *kind,
-                faults,
-                check: match kind {
-                    PropertyKind::Always => file_property_always,
-                    PropertyKind::AtEnd => file_property_at_end,
-                },
-            });
-        } else if let Some(b) = builtins.iter().find(|b| b.name == name) {
-            let both: Vec<FaultModel> = faults
-                .iter()
-                .copied()
-                .filter(|f| b.faults.contains(f))
-                .collect();
-            out.push(PropertyDef {
-                faults: Box::leak(both.into_boxed_slice()),
-                ..b.clone()
-            });
-        } else {
-            let mut known: Vec<&str> = builtins.iter().map(|b| b.name).collect();
-            known.extend(own.iter().map(|(n, _)| n.as_str()));
-            return Err(format!(
-                "unknown property {name:?} (built-in or declared: {})",
-                known.join(", ")
-            ));
-        }
-    }
-    Ok(out)
 }
 
 /// `roles = { producer = 1, worker = 2 }`: roles in alphabetical order (Lua tables have
