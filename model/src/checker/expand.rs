@@ -94,7 +94,10 @@ pub(super) fn expand(
                 });
                 break;
             }
-            let next = reduce(next, symmetric);
+            if symmetric {
+                // Only then moved: a world is a few hundred bytes.
+                next = symmetry::canonical(next);
+            }
             let known = visited.parts.find_key(&next, parent, &mut key);
             let hash = if known { hash_ids(&key) } else { 0 };
             if known && visited.contains_hashed(&key, hash) {
