@@ -75,6 +75,12 @@ impl<T> Deref for Shared<T> {
 
 impl<T: Clone> DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
+        if Arc::strong_count(&self.0) > 1 {
+            // Held elsewhere (a read, not `make_mut`'s compare-and-swap, which takes the count's
+            // cache line from the other threads of the search even when it fails): copy now.
+            // Should the others let go meanwhile, the copy was merely not needed.
+            self.0 = Arc::new((*self.0).clone());
+        }
         let inner = Arc::make_mut(&mut self.0);
         *inner.hash.get_mut() = 0;
         &mut inner.value

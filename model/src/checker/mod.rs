@@ -19,7 +19,7 @@
 //! stops at the same state. The merge's table work runs on every thread too — the visited
 //! table is split in shards by hash, each thread owns some, and a thread finds which of the
 //! batch's successors are the first of their state in its shards — while the states are
-//! numbered on one thread, in order ([`merge`]). Verdict, state count, depth and
+//! numbered on one thread, in order (`checker/merge.rs`). Verdict, state count, depth and
 //! counterexample do not depend on the thread count (tests run the catalogue with 1 and 2
 //! threads, and wide graphs with violations deep in them on 1, 2 and 3).
 //!
