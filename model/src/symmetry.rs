@@ -126,7 +126,7 @@ pub fn canonicalize(w: &World) -> (World, Vec<usize>) {
     if is_identity(&perm) {
         return (w.clone(), perm);
     }
-    let out = rename(w, &perm, &tokens);
+    let out = rename(w, &perm, tokens);
     (out, perm)
 }
 
@@ -137,19 +137,27 @@ pub fn canonical(w: World) -> World {
     if is_identity(&perm) {
         return w;
     }
-    rename(&w, &perm, &tokens)
+    rename(&w, &perm, tokens)
 }
 
 fn is_identity(perm: &[usize]) -> bool {
     perm.iter().enumerate().all(|(i, &p)| i == p)
 }
 
+/// The first `n` clients' tokens (`A`, `B`, …), made once: the search asks for them for every
+/// world it reduces.
+fn tokens(n: usize) -> &'static [String] {
+    static TOKENS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = TOKENS.get_or_init(|| (0..u8::MAX as usize).map(client_name).collect());
+    &all[..n]
+}
+
 /// The renaming that sorts `w`'s clients by signature, and the clients' tokens.
-fn canonical_renaming(w: &World) -> (Vec<usize>, Vec<String>) {
+fn canonical_renaming(w: &World) -> (Vec<usize>, &'static [String]) {
     let n = w.clients.len();
-    let tokens: Vec<String> = (0..n).map(client_name).collect();
+    let tokens = tokens(n);
     let mut order: Vec<usize> = (0..n).collect();
-    if token_orders_a_zset(w, &tokens) {
+    if token_orders_a_zset(w, tokens) {
         return (order, tokens);
     }
     {
@@ -193,14 +201,27 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
     let mut out = w.clone();
     for (i, c) in w.clients.iter().enumerate() {
         let mut c = c.clone();
-        for input in &mut c.local.trail {
-            if let Input::Reply(r) = input {
-                rename_in_reply(r, &rename_token);
+        // Written only where a token appears: an unchanged trail stays the allocation the
+        // program memo knows it by, and an unchanged client is not copied.
+        let named = |s: &String| tokens.contains(s);
+        if c.local.trail.iter().any(|input| match input {
+            Input::Reply(r) => mentions(r, &named),
+            _ => false,
+        }) {
+            for input in &mut c.local.trail {
+                if let Input::Reply(r) = input {
+                    rename_in_reply(r, &rename_token);
+                }
             }
         }
-        for noted in &mut c.history {
-            if let Some(EventValue::Str(s)) = &mut noted.value {
-                *s = rename_token(s);
+        if c.history
+            .iter()
+            .any(|noted| matches!(&noted.value, Some(EventValue::Str(s)) if named(s)))
+        {
+            for noted in &mut c.history {
+                if let Some(EventValue::Str(s)) = &mut noted.value {
+                    *s = rename_token(s);
+                }
             }
         }
         out.clients[perm[i]] = c;
@@ -261,6 +282,15 @@ fn rename_keys(keys: &mut BTreeMap<String, Entry>, rename_token: &dyn Fn(&String
 
 /// Renames tokens that a program received as whole string values (bulk or status replies,
 /// array elements), as the server's keys are renamed.
+/// Whether [`rename_in_reply`] may change `r`: some string in it is a token.
+fn mentions(r: &Reply, named: &dyn Fn(&String) -> bool) -> bool {
+    match r {
+        Reply::Bulk(s) | Reply::Status(s) => named(s),
+        Reply::Array(items) => items.iter().any(|i| mentions(i, named)),
+        Reply::Nil | Reply::Int(_) | Reply::Error(_) => false,
+    }
+}
+
 fn rename_in_reply(r: &mut Reply, rename_token: &dyn Fn(&String) -> String) {
     match r {
         Reply::Bulk(s) | Reply::Status(s) => *s = rename_token(s),
