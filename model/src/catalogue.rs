@@ -1,13 +1,10 @@
-//! The catalogue: every seed recipe as a row, with its scenario's properties and bounds.
-//! Row ids (`scenario/variant`) and property names are part of the CLI contract.
+//! The catalogue: the list of scenarios (each defined, with its rows, setup, bounds and
+//! properties, in its own file under `recipes/` or `model/recipes/`) and the selection of
+//! rows, properties and fault models a run asks for. Row ids (`scenario/variant`) and property
+//! names are part of the CLI contract.
 
-use crate::invariants::*;
-use crate::program::Runner;
-use crate::recipe::Params;
-use crate::recipes::lock::{Acquire, Lock, Release, Repair};
-use crate::recipes::python_redis_lock::PythonRedisLock;
 use crate::recipes::{counter, inventory, lock};
-use crate::scenario::{Scenario, Variant};
+use crate::scenario::Scenario;
 use std::sync::Arc;
 
 pub mod files;
@@ -19,243 +16,28 @@ pub fn counter() -> Scenario {
 
 /// Inventory: never sell more than the stock (seed 002, seed 004).
 pub fn inventory() -> Scenario {
-    let [check_then_decr, multi_no_watch, watch, lua] = inventory::programs();
-    Scenario {
-        name: "inventory",
-        summary: "N buyers each try to take one unit of a stock smaller than N",
-        setup: vec![(inventory::KEY.into(), "1".into())],
-        subject: inventory::KEY,
-        properties: vec![NO_OVERSELL],
-        variants: vec![
-            Variant::new(
-                "check-then-decr",
-                "GET, then DECR if positive",
-                check_then_decr,
-            ),
-            Variant::new(
-                "multi-no-watch",
-                "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
-                multi_no_watch,
-            ),
-            Variant::new(
-                "watch",
-                "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
-                watch,
-            ),
-            Variant::new("lua", "seed 004's decrement-not-below-zero script", lua),
-        ],
-        default_clients: 2,
-        params: Params {
-            retries: 1,
-            lease: 1,
-        },
-        max_ticks: 0,
-        roles: vec![],
-        history: vec![],
-    }
+    inventory::scenario()
 }
 
 /// Locks: one holder at a time, releases by the owner only, crashed locks free (seeds 001,
 /// 003, 004).
 pub fn lock() -> Scenario {
-    let setnx = |repair| Acquire::SetnxExpire { repair };
-    Scenario {
-        name: "lock",
-        summary: "N clients each take a lock, work in the critical section, and release it",
-        setup: vec![],
-        subject: lock::KEY,
-        properties: vec![
-            MUTUAL_EXCLUSION,
-            OWNER_ONLY_RELEASE,
-            PAUSE_CONTAINED,
-            CRASHED_LOCK_FREES,
-            crate::recipes::python_redis_lock::NO_LOST_WAKEUP,
-        ],
-        variants: vec![
-            Variant::new(
-                "setnx-expire",
-                "SETNX then EXPIRE; WATCH release",
-                Runner::new(Lock {
-                    acquire: setnx(Repair::None),
-                    release: Release::Watch,
-                }),
-            ),
-            Variant::new(
-                "setnx-ttl-repair",
-                "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
-                Runner::new(Lock {
-                    acquire: setnx(Repair::AsPrinted),
-                    release: Release::Watch,
-                }),
-            ),
-            Variant::new(
-                "setnx-ttl-repair-fixed",
-                "listing 11.4 with the repair when ttl < 0; WATCH release",
-                Runner::new(Lock {
-                    acquire: setnx(Repair::Fixed),
-                    release: Release::Watch,
-                }),
-            ),
-            Variant::new(
-                "set-nx-ex-del",
-                "SET NX EX; plain DEL",
-                Runner::new(Lock {
-                    acquire: Acquire::SetNxEx,
-                    release: Release::Del,
-                }),
-            ),
-            Variant::new(
-                "set-nx-ex-get-del",
-                "SET NX EX; GET, then DEL if ours",
-                Runner::new(Lock {
-                    acquire: Acquire::SetNxEx,
-                    release: Release::GetThenDel,
-                }),
-            ),
-            Variant::new(
-                "watch-release",
-                "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
-                Runner::new(Lock {
-                    acquire: Acquire::SetNxEx,
-                    release: Release::Watch,
-                }),
-            ),
-            Variant::new(
-                "lua",
-                "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
-                Runner::new(Lock {
-                    acquire: Acquire::Lua,
-                    release: Release::Lua,
-                }),
-            ),
-            Variant::new(
-                "client",
-                "live::lock's commands: SET NX PX; compare-and-delete script",
-                Runner::new(Lock {
-                    acquire: Acquire::SetNxPx,
-                    release: Release::Client,
-                }),
-            ),
-            Variant::new(
-                "python-redis-lock",
-                "seed 003: SET NX EX, BLPOP on a signal list, the unlock script",
-                Runner::new(PythonRedisLock { expire: true }),
-            ),
-            Variant::new(
-                "python-redis-lock-no-expire",
-                "seed 003 with the library's default expire=None: SET NX, BLPOP forever",
-                Runner::new(PythonRedisLock { expire: false }),
-            ),
-        ],
-        default_clients: 3,
-        params: Params {
-            retries: 1,
-            lease: 1,
-        },
-        max_ticks: 2,
-        roles: vec![],
-        history: vec![],
-    }
+    lock::scenario()
 }
 
 /// Transfer: a move between two balances is applied exactly once (seed 004).
 pub fn transfer() -> Scenario {
-    use crate::recipes::transfer;
-    let [get_get_set_set, watch, lua] = transfer::programs();
-    Scenario {
-        name: "transfer",
-        summary: "N clients each move 1 from account:a (balance 1) to account:b",
-        setup: vec![
-            (transfer::FROM.into(), "1".into()),
-            (transfer::TO.into(), "0".into()),
-        ],
-        subject: transfer::FROM,
-        properties: vec![transfer::NO_LOST_TRANSFER],
-        variants: vec![
-            Variant::new(
-                "get-get-set-set",
-                "GET both balances, SET both",
-                get_get_set_set,
-            ),
-            Variant::new(
-                "watch",
-                "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
-                watch,
-            ),
-            Variant::new("lua", "seed 004's transfer script", lua),
-        ],
-        default_clients: 2,
-        params: Params {
-            retries: 1,
-            lease: 1,
-        },
-        max_ticks: 0,
-        roles: vec![],
-        history: vec![],
-    }
+    crate::recipes::transfer::scenario()
 }
 
 /// Job result: taken exactly once (seed 004's GETDEL).
 pub fn job_result() -> Scenario {
-    use crate::recipes::job_result;
-    let [get_then_del, getdel] = job_result::programs();
-    Scenario {
-        name: "job-result",
-        summary: "two consumers each try to take a job's result once",
-        setup: vec![(job_result::KEY.into(), "done".into())],
-        subject: job_result::KEY,
-        properties: vec![job_result::TAKEN_ONCE],
-        variants: vec![
-            Variant::new("get-then-del", "GET, then DEL", get_then_del),
-            Variant::new("getdel", "GETDEL", getdel),
-        ],
-        default_clients: 2,
-        params: Params {
-            retries: 1,
-            lease: 1,
-        },
-        max_ticks: 0,
-        roles: vec![],
-        history: vec![],
-    }
+    crate::recipes::job_result::scenario()
 }
 
 /// Fencing (DESIGN.md §4): `lock/client`'s lock plus an INCR token checked by the resource.
 pub fn fencing() -> Scenario {
-    use crate::recipes::fencing::{self, Fencing};
-    Scenario {
-        name: "fencing",
-        summary:
-            "N clients each take lock/client's lock, get an INCR token, write with it, release",
-        setup: vec![],
-        subject: lock::KEY,
-        properties: vec![fencing::FENCED_WRITES],
-        variants: vec![
-            Variant::new(
-                "checked",
-                "the resource's script rejects a token lower than the highest accepted",
-                Runner::new(Fencing { checked: true }),
-            ),
-            Variant::new(
-                "unchecked",
-                "the resource trusts the lock: RPUSH the write",
-                Runner::new(Fencing { checked: false }),
-            ),
-            Variant::new(
-                "checked-at-resource",
-                "as checked, with the counter and the resource on their own server (res@1)",
-                Runner::new(fencing::FencingApart),
-            ),
-        ],
-        default_clients: 2,
-        params: Params {
-            retries: 1,
-            lease: 1,
-        },
-        max_ticks: 2,
-        roles: vec![],
-        history: vec![],
-    }
+    crate::recipes::fencing::scenario()
 }
 
 /// Every scenario, in the order the verdict table lists them: the Rust scenarios, then the

@@ -179,3 +179,45 @@ impl Program for FencingApart {
         Ok(())
     }
 }
+
+/// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
+pub fn scenario() -> crate::scenario::Scenario {
+    use crate::program::Runner;
+    use crate::recipe::Params;
+    use crate::recipes::fencing::{self, Fencing};
+    use crate::recipes::lock;
+    use crate::scenario::{Scenario, Variant};
+    Scenario {
+        name: "fencing",
+        summary:
+            "N clients each take lock/client's lock, get an INCR token, write with it, release",
+        setup: vec![],
+        subject: lock::KEY,
+        properties: vec![fencing::FENCED_WRITES],
+        variants: vec![
+            Variant::new(
+                "checked",
+                "the resource's script rejects a token lower than the highest accepted",
+                Runner::new(Fencing { checked: true }),
+            ),
+            Variant::new(
+                "unchecked",
+                "the resource trusts the lock: RPUSH the write",
+                Runner::new(Fencing { checked: false }),
+            ),
+            Variant::new(
+                "checked-at-resource",
+                "as checked, with the counter and the resource on their own server (res@1)",
+                Runner::new(fencing::FencingApart),
+            ),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 2,
+        roles: vec![],
+        history: vec![],
+    }
+}

@@ -109,3 +109,45 @@ pub fn programs() -> [Runner<Sequential>; 4] {
         sequential(lua),
     ]
 }
+
+/// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
+pub fn scenario() -> crate::scenario::Scenario {
+    use crate::invariants::*;
+    use crate::recipe::Params;
+    use crate::recipes::inventory;
+    use crate::scenario::{Scenario, Variant};
+    let [check_then_decr, multi_no_watch, watch, lua] = inventory::programs();
+    Scenario {
+        name: "inventory",
+        summary: "N buyers each try to take one unit of a stock smaller than N",
+        setup: vec![(inventory::KEY.into(), "1".into())],
+        subject: inventory::KEY,
+        properties: vec![NO_OVERSELL],
+        variants: vec![
+            Variant::new(
+                "check-then-decr",
+                "GET, then DECR if positive",
+                check_then_decr,
+            ),
+            Variant::new(
+                "multi-no-watch",
+                "seed 002 first listing: GET on the client, MULTI/SET/EXEC on the pipeline",
+                multi_no_watch,
+            ),
+            Variant::new(
+                "watch",
+                "seed 002 second listing: WATCH/GET/MULTI/SET/EXEC on the pipe, retried",
+                watch,
+            ),
+            Variant::new("lua", "seed 004's decrement-not-below-zero script", lua),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
+        roles: vec![],
+        history: vec![],
+    }
+}

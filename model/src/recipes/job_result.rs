@@ -64,3 +64,30 @@ fn getdel(c: &mut Client) -> Flow {
 pub fn programs() -> [Runner<Sequential>; 2] {
     [sequential(get_then_del), sequential(getdel)]
 }
+
+/// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
+pub fn scenario() -> crate::scenario::Scenario {
+    use crate::recipe::Params;
+    use crate::recipes::job_result;
+    use crate::scenario::{Scenario, Variant};
+    let [get_then_del, getdel] = job_result::programs();
+    Scenario {
+        name: "job-result",
+        summary: "two consumers each try to take a job's result once",
+        setup: vec![(job_result::KEY.into(), "done".into())],
+        subject: job_result::KEY,
+        properties: vec![job_result::TAKEN_ONCE],
+        variants: vec![
+            Variant::new("get-then-del", "GET, then DEL", get_then_del),
+            Variant::new("getdel", "GETDEL", getdel),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
+        roles: vec![],
+        history: vec![],
+    }
+}

@@ -188,3 +188,112 @@ fn release(c: &mut Client, how: Release) -> Flow {
     }
     Ok(())
 }
+
+/// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
+pub fn scenario() -> crate::scenario::Scenario {
+    use crate::invariants::*;
+    use crate::program::Runner;
+    use crate::recipe::Params;
+    use crate::recipes::lock;
+    use crate::recipes::lock::{Acquire, Lock, Release, Repair};
+    use crate::recipes::python_redis_lock::PythonRedisLock;
+    use crate::scenario::{Scenario, Variant};
+    let setnx = |repair| Acquire::SetnxExpire { repair };
+    Scenario {
+        name: "lock",
+        summary: "N clients each take a lock, work in the critical section, and release it",
+        setup: vec![],
+        subject: lock::KEY,
+        properties: vec![
+            MUTUAL_EXCLUSION,
+            OWNER_ONLY_RELEASE,
+            PAUSE_CONTAINED,
+            CRASHED_LOCK_FREES,
+            crate::recipes::python_redis_lock::NO_LOST_WAKEUP,
+        ],
+        variants: vec![
+            Variant::new(
+                "setnx-expire",
+                "SETNX then EXPIRE; WATCH release",
+                Runner::new(Lock {
+                    acquire: setnx(Repair::None),
+                    release: Release::Watch,
+                }),
+            ),
+            Variant::new(
+                "setnx-ttl-repair",
+                "seed 001 listing 11.4 as printed: repair when `not ttl`; WATCH release",
+                Runner::new(Lock {
+                    acquire: setnx(Repair::AsPrinted),
+                    release: Release::Watch,
+                }),
+            ),
+            Variant::new(
+                "setnx-ttl-repair-fixed",
+                "listing 11.4 with the repair when ttl < 0; WATCH release",
+                Runner::new(Lock {
+                    acquire: setnx(Repair::Fixed),
+                    release: Release::Watch,
+                }),
+            ),
+            Variant::new(
+                "set-nx-ex-del",
+                "SET NX EX; plain DEL",
+                Runner::new(Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::Del,
+                }),
+            ),
+            Variant::new(
+                "set-nx-ex-get-del",
+                "SET NX EX; GET, then DEL if ours",
+                Runner::new(Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::GetThenDel,
+                }),
+            ),
+            Variant::new(
+                "watch-release",
+                "SET NX EX; WATCH, GET, MULTI, DEL, EXEC",
+                Runner::new(Lock {
+                    acquire: Acquire::SetNxEx,
+                    release: Release::Watch,
+                }),
+            ),
+            Variant::new(
+                "lua",
+                "seed 001 listings 11.5/11.6: Lua acquire and compare-and-delete",
+                Runner::new(Lock {
+                    acquire: Acquire::Lua,
+                    release: Release::Lua,
+                }),
+            ),
+            Variant::new(
+                "client",
+                "live::lock's commands: SET NX PX; compare-and-delete script",
+                Runner::new(Lock {
+                    acquire: Acquire::SetNxPx,
+                    release: Release::Client,
+                }),
+            ),
+            Variant::new(
+                "python-redis-lock",
+                "seed 003: SET NX EX, BLPOP on a signal list, the unlock script",
+                Runner::new(PythonRedisLock { expire: true }),
+            ),
+            Variant::new(
+                "python-redis-lock-no-expire",
+                "seed 003 with the library's default expire=None: SET NX, BLPOP forever",
+                Runner::new(PythonRedisLock { expire: false }),
+            ),
+        ],
+        default_clients: 3,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 2,
+        roles: vec![],
+        history: vec![],
+    }
+}

@@ -128,3 +128,42 @@ pub fn programs() -> [Runner<Sequential>; 3] {
         sequential(lua),
     ]
 }
+
+/// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
+pub fn scenario() -> crate::scenario::Scenario {
+    use crate::recipe::Params;
+    use crate::recipes::transfer;
+    use crate::scenario::{Scenario, Variant};
+    let [get_get_set_set, watch, lua] = transfer::programs();
+    Scenario {
+        name: "transfer",
+        summary: "N clients each move 1 from account:a (balance 1) to account:b",
+        setup: vec![
+            (transfer::FROM.into(), "1".into()),
+            (transfer::TO.into(), "0".into()),
+        ],
+        subject: transfer::FROM,
+        properties: vec![transfer::NO_LOST_TRANSFER],
+        variants: vec![
+            Variant::new(
+                "get-get-set-set",
+                "GET both balances, SET both",
+                get_get_set_set,
+            ),
+            Variant::new(
+                "watch",
+                "WATCH both keys, MULTI/DECRBY/INCRBY/EXEC, retried",
+                watch,
+            ),
+            Variant::new("lua", "seed 004's transfer script", lua),
+        ],
+        default_clients: 2,
+        params: Params {
+            retries: 1,
+            lease: 1,
+        },
+        max_ticks: 0,
+        roles: vec![],
+        history: vec![],
+    }
+}
