@@ -184,7 +184,6 @@ impl Program for FencingApart {
 pub fn scenario() -> crate::scenario::Scenario {
     use crate::program::Runner;
     use crate::recipe::Params;
-    use crate::recipes::fencing::{self, Fencing};
     use crate::recipes::lock;
     use crate::scenario::{Scenario, Variant};
     Scenario {
@@ -193,7 +192,7 @@ pub fn scenario() -> crate::scenario::Scenario {
             "N clients each take lock/client's lock, get an INCR token, write with it, release",
         setup: vec![],
         subject: lock::KEY,
-        properties: vec![fencing::FENCED_WRITES],
+        properties: vec![FENCED_WRITES],
         variants: vec![
             Variant::new(
                 "checked",
@@ -208,7 +207,7 @@ pub fn scenario() -> crate::scenario::Scenario {
             Variant::new(
                 "checked-at-resource",
                 "as checked, with the counter and the resource on their own server (res@1)",
-                Runner::new(fencing::FencingApart),
+                Runner::new(FencingApart),
             ),
         ],
         default_clients: 2,

@@ -114,14 +114,13 @@ pub fn programs() -> [Runner<Sequential>; 4] {
 pub fn scenario() -> crate::scenario::Scenario {
     use crate::invariants::*;
     use crate::recipe::Params;
-    use crate::recipes::inventory;
     use crate::scenario::{Scenario, Variant};
-    let [check_then_decr, multi_no_watch, watch, lua] = inventory::programs();
+    let [check_then_decr, multi_no_watch, watch, lua] = programs();
     Scenario {
         name: "inventory",
         summary: "N buyers each try to take one unit of a stock smaller than N",
-        setup: vec![(inventory::KEY.into(), "1".into())],
-        subject: inventory::KEY,
+        setup: vec![(KEY.into(), "1".into())],
+        subject: KEY,
         properties: vec![NO_OVERSELL],
         variants: vec![
             Variant::new(

@@ -68,15 +68,14 @@ pub fn programs() -> [Runner<Sequential>; 2] {
 /// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
 pub fn scenario() -> crate::scenario::Scenario {
     use crate::recipe::Params;
-    use crate::recipes::job_result;
     use crate::scenario::{Scenario, Variant};
-    let [get_then_del, getdel] = job_result::programs();
+    let [get_then_del, getdel] = programs();
     Scenario {
         name: "job-result",
         summary: "two consumers each try to take a job's result once",
-        setup: vec![(job_result::KEY.into(), "done".into())],
-        subject: job_result::KEY,
-        properties: vec![job_result::TAKEN_ONCE],
+        setup: vec![(KEY.into(), "done".into())],
+        subject: KEY,
+        properties: vec![TAKEN_ONCE],
         variants: vec![
             Variant::new("get-then-del", "GET, then DEL", get_then_del),
             Variant::new("getdel", "GETDEL", getdel),

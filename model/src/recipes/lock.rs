@@ -194,8 +194,6 @@ pub fn scenario() -> crate::scenario::Scenario {
     use crate::invariants::*;
     use crate::program::Runner;
     use crate::recipe::Params;
-    use crate::recipes::lock;
-    use crate::recipes::lock::{Acquire, Lock, Release, Repair};
     use crate::recipes::python_redis_lock::PythonRedisLock;
     use crate::scenario::{Scenario, Variant};
     let setnx = |repair| Acquire::SetnxExpire { repair };
@@ -203,7 +201,7 @@ pub fn scenario() -> crate::scenario::Scenario {
         name: "lock",
         summary: "N clients each take a lock, work in the critical section, and release it",
         setup: vec![],
-        subject: lock::KEY,
+        subject: KEY,
         properties: vec![
             MUTUAL_EXCLUSION,
             OWNER_ONLY_RELEASE,

@@ -132,18 +132,14 @@ pub fn programs() -> [Runner<Sequential>; 3] {
 /// The scenario, whole: its rows (variants), setup, subject, invariants and bounds.
 pub fn scenario() -> crate::scenario::Scenario {
     use crate::recipe::Params;
-    use crate::recipes::transfer;
     use crate::scenario::{Scenario, Variant};
-    let [get_get_set_set, watch, lua] = transfer::programs();
+    let [get_get_set_set, watch, lua] = programs();
     Scenario {
         name: "transfer",
         summary: "N clients each move 1 from account:a (balance 1) to account:b",
-        setup: vec![
-            (transfer::FROM.into(), "1".into()),
-            (transfer::TO.into(), "0".into()),
-        ],
-        subject: transfer::FROM,
-        properties: vec![transfer::NO_LOST_TRANSFER],
+        setup: vec![(FROM.into(), "1".into()), (TO.into(), "0".into())],
+        subject: FROM,
+        properties: vec![NO_LOST_TRANSFER],
         variants: vec![
             Variant::new(
                 "get-get-set-set",

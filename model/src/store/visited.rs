@@ -125,6 +125,38 @@ impl Batch<'_> {
     }
 }
 
+/// Runs `work` once per thread on `threads` threads (this one included), each owning the
+/// shards `s` with `s % threads` its number: `work` gets a table by shard number with its own
+/// shards in it and `None` for the others'. The results come back in thread order.
+fn on_shards<R: Send>(
+    shards: &mut [HashTable<u32>],
+    threads: usize,
+    work: impl Fn(&mut [Option<&mut HashTable<u32>>]) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, SHARDS);
+    let mut owned: Vec<Vec<Option<&mut HashTable<u32>>>> = (0..threads)
+        .map(|_| (0..SHARDS).map(|_| None).collect())
+        .collect();
+    for (s, table) in shards.iter_mut().enumerate() {
+        owned[s % threads][s] = Some(table);
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let mut owned = owned.into_iter();
+        let mut here = owned.next().expect("at least one thread");
+        let others: Vec<_> = owned
+            .map(|mut mine| scope.spawn(move || work(&mut mine)))
+            .collect();
+        let mut results = vec![work(&mut here)];
+        results.extend(
+            others
+                .into_iter()
+                .map(|t| t.join().expect("a merge thread panicked")),
+        );
+        results
+    })
+}
+
 impl Visited {
     pub(crate) fn new(clients: usize) -> Self {
         Visited {
@@ -211,17 +243,7 @@ impl Visited {
                 keys.get(e)
             }
         };
-        let threads = threads.clamp(1, SHARDS);
-        let mut owned: Vec<Vec<(usize, &mut HashTable<u32>)>> =
-            (0..threads).map(|_| Vec::new()).collect();
-        for (s, table) in self.shards.iter_mut().enumerate() {
-            owned[s % threads].push((s, table));
-        }
-        let work = |mine: Vec<(usize, &mut HashTable<u32>)>| -> Vec<u32> {
-            let mut tables: Vec<Option<&mut HashTable<u32>>> = (0..SHARDS).map(|_| None).collect();
-            for (s, t) in mine {
-                tables[s] = Some(t);
-            }
+        let lists = on_shards(&mut self.shards, threads, |tables| {
             let mut first = Vec::new();
             for (o, &h) in batch.hashes.iter().enumerate() {
                 let Some(table) = tables[shard_of(h)].as_deref_mut() else {
@@ -234,22 +256,11 @@ impl Visited {
                 }
             }
             first
-        };
-        let mut is_first = vec![false; n];
-        std::thread::scope(|scope| {
-            let mut owned = owned.into_iter();
-            let here = owned.next().expect("at least one thread");
-            let others: Vec<_> = owned.map(|mine| scope.spawn(move || work(mine))).collect();
-            let mut lists = vec![work(here)];
-            lists.extend(
-                others
-                    .into_iter()
-                    .map(|t| t.join().expect("a merge thread panicked")),
-            );
-            for o in lists.into_iter().flatten() {
-                is_first[o as usize] = true;
-            }
         });
+        let mut is_first = vec![false; n];
+        for o in lists.into_iter().flatten() {
+            is_first[o as usize] = true;
+        }
         is_first
     }
 
@@ -257,17 +268,7 @@ impl Visited {
     /// indices the states got (`index[o]` for candidate `o`, `None` for one that was not
     /// numbered because the search stopped first; its entry is removed).
     pub(crate) fn number(&mut self, batch: &Batch<'_>, index: &[Option<u32>], threads: usize) {
-        let threads = threads.clamp(1, SHARDS);
-        let mut owned: Vec<Vec<(usize, &mut HashTable<u32>)>> =
-            (0..threads).map(|_| Vec::new()).collect();
-        for (s, table) in self.shards.iter_mut().enumerate() {
-            owned[s % threads].push((s, table));
-        }
-        let work = |mine: Vec<(usize, &mut HashTable<u32>)>| {
-            let mut tables: Vec<Option<&mut HashTable<u32>>> = (0..SHARDS).map(|_| None).collect();
-            for (s, t) in mine {
-                tables[s] = Some(t);
-            }
+        on_shards(&mut self.shards, threads, |tables| {
             for (o, &h) in batch.hashes.iter().enumerate() {
                 let Some(table) = tables[shard_of(h)].as_deref_mut() else {
                     continue;
@@ -281,15 +282,6 @@ impl Visited {
                         entry.remove();
                     }
                 }
-            }
-        };
-        std::thread::scope(|scope| {
-            let mut owned = owned.into_iter();
-            let here = owned.next().expect("at least one thread");
-            let others: Vec<_> = owned.map(|mine| scope.spawn(move || work(mine))).collect();
-            work(here);
-            for t in others {
-                t.join().expect("a merge thread panicked");
             }
         });
     }
