@@ -23,12 +23,12 @@
 
 use crate::command::Command;
 use crate::reply::Reply;
-use crate::server::{ConnId, ConnState, Entry, Outcome, Server};
+use crate::server::{ConnId, ConnState, Outcome, Server};
 use crate::world::World;
 use std::collections::BTreeMap;
 
 /// A keyspace as the stream carries it.
-pub type Keys = BTreeMap<String, Entry>;
+pub type Keys = crate::server::KeyMap;
 
 /// The reply a client gets for a command that was parked on a server that went away.
 pub const CONNECTION_LOST: &str = "ERR model: connection lost (the server went away)";

@@ -25,9 +25,8 @@
 use crate::client_name;
 use crate::recipe::{EventValue, Input};
 use crate::reply::Reply;
-use crate::server::{ConnId, ConnState, Entry, Server, Value};
+use crate::server::{ConnId, ConnState, Server, Value};
 use crate::world::{ClientState, World};
-use std::collections::BTreeMap;
 
 /// Everything a world says about one client, with the client's own name left out.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -78,7 +77,7 @@ fn on_server<'a>(server: &'a Server, i: usize, token: &str) -> Elsewhere<'a> {
 }
 
 /// Keys whose string value is `token`, and (key, index) of collection elements that are.
-fn holds<'a>(keys: &'a BTreeMap<String, Entry>, token: &str) -> Vec<(&'a str, Option<usize>)> {
+fn holds<'a>(keys: &'a crate::server::KeyMap, token: &str) -> Vec<(&'a str, Option<usize>)> {
     let mut holds = Vec::new();
     for (k, e) in keys {
         match &e.value {
@@ -176,7 +175,7 @@ fn canonical_renaming(w: &World) -> (Vec<usize>, &'static [String]) {
 /// unreduced (sound, merely less reduction). Hash fields keep their insertion order and lists
 /// their positions, so tokens there rename soundly.
 fn token_orders_a_zset(w: &World, tokens: &[String]) -> bool {
-    let in_keys = |keys: &BTreeMap<String, Entry>| {
+    let in_keys = |keys: &crate::server::KeyMap| {
         keys.values().any(|e| match &e.value {
             Value::ZSet(z) => tokens.iter().any(|t| z.score(t).is_some()),
             _ => false,
@@ -231,7 +230,7 @@ fn rename(w: &World, perm: &[usize], tokens: &[String]) -> World {
             .conns
             .iter()
             .map(|(c, s)| (conn(c), renamed_conn(s, &rename_token).into()))
-            .collect::<BTreeMap<_, _>>();
+            .collect::<crate::server::ConnMap>();
         to.waiters = from.waiters.iter().map(conn).collect();
         rename_keys(&mut to.keys, &rename_token);
     };
@@ -260,7 +259,10 @@ fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> Conn
     let mut s = s.clone();
     if let Some(multi) = &mut s.multi {
         for command in &mut multi.queue {
-            command.0.iter_mut().for_each(|a| *a = rename_token(a));
+            std::sync::Arc::make_mut(command)
+                .0
+                .iter_mut()
+                .for_each(|a| *a = rename_token(a));
         }
     }
     if let Some(r) = &mut s.served {
@@ -274,7 +276,7 @@ fn renamed_conn(s: &ConnState, rename_token: &dyn Fn(&String) -> String) -> Conn
     s
 }
 
-fn rename_keys(keys: &mut BTreeMap<String, Entry>, rename_token: &dyn Fn(&String) -> String) {
+fn rename_keys(keys: &mut crate::server::KeyMap, rename_token: &dyn Fn(&String) -> String) {
     for e in keys.values_mut() {
         e.value = e.value.renamed(rename_token);
     }

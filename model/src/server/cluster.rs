@@ -92,7 +92,7 @@ impl Server {
     /// CROSSSLOT. `None` when EXEC may run.
     pub(super) fn exec_cross_slot(&mut self, conn: ConnId) -> Option<Reply> {
         let multi: &Multi = self.conn(conn)?.multi.as_ref()?;
-        if !(self.cluster && spans_slots(&multi.queue)) {
+        if !(self.cluster && spans_slots(multi.queue.iter().map(|c| &**c))) {
             return None;
         }
         let c = self.conn_mut(conn);

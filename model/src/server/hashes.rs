@@ -89,7 +89,7 @@ impl Server {
 
     /// The hash at `key` for writing, created empty if absent (the caller checked the type).
     fn hash_mut(&mut self, key: &str) -> &mut Hash {
-        let e = self.keys.entry(key.to_string()).or_insert_with(|| Entry {
+        let e = self.keys.get_or_insert_with(key, || Entry {
             value: Value::Hash(Hash::default()),
             expires_at: None,
         });

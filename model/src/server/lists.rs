@@ -21,7 +21,7 @@ impl Server {
             return e;
         }
         let created = !self.keys.contains_key(key);
-        let entry = self.keys.entry(key.to_string()).or_insert_with(|| Entry {
+        let entry = self.keys.get_or_insert_with(key, || Entry {
             value: Value::List(VecDeque::new()),
             expires_at: None,
         });

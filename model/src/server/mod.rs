@@ -12,9 +12,11 @@
 
 mod blocking;
 pub mod cluster;
+mod conns;
 pub mod double;
 mod families;
 mod hashes;
+mod keymap;
 mod keys;
 mod keyspace;
 pub mod known;
@@ -35,11 +37,13 @@ use crate::reply::Reply;
 use crate::scripting;
 use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
 pub use blocking::{Blocked, Park};
+pub use conns::ConnMap;
 pub use hashes::Hash;
+pub use keymap::KeyMap;
 pub use pubsub::Subscriptions;
 pub use table::parse_int;
 use table::{allowed_in_script, arity_mismatch, negate, not_allowed};
@@ -206,8 +210,8 @@ pub struct Server {
     pub profile: Profile,
     /// Cluster mode: one node owning every hash slot (`cluster`: the CROSSSLOT rules).
     pub cluster: bool,
-    pub keys: Shared<BTreeMap<String, Entry>>,
-    pub conns: BTreeMap<ConnId, Shared<ConnState>>,
+    pub keys: Shared<KeyMap>,
+    pub conns: ConnMap,
     /// Parked connections, oldest first: a push serves them in this order.
     pub waiters: Vec<ConnId>,
     /// SHA1s of scripts in the script cache (bodies live in `scripting::registry`).
@@ -311,7 +315,7 @@ impl Server {
     }
 
     fn conn_mut(&mut self, conn: ConnId) -> &mut ConnState {
-        self.conns.entry(conn).or_default()
+        self.conns.get_or_default(conn)
     }
 
     fn tidy(&mut self, conn: ConnId) {

@@ -7,7 +7,8 @@ use crate::reply::Reply;
 /// An open MULTI: the queued commands and whether a queue-time error doomed it (EXECABORT).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Multi {
-    pub queue: Vec<Command>,
+    /// Shared with the connection's earlier states: queueing a command copies pointers.
+    pub queue: Vec<std::sync::Arc<Command>>,
     pub aborted: bool,
 }
 
@@ -47,7 +48,7 @@ impl Server {
             }
             None => {
                 if stored {
-                    m.queue.push(cmd.clone());
+                    m.queue.push(std::sync::Arc::new(cmd.clone()));
                 }
                 Reply::Status("QUEUED".into())
             }

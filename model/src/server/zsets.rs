@@ -77,7 +77,7 @@ impl Server {
 
     /// The sorted set at `key` for writing, created if absent (the caller checked the type).
     pub(super) fn zset_mut(&mut self, key: &str) -> &mut ZSet {
-        let e = self.keys.entry(key.to_string()).or_insert_with(|| Entry {
+        let e = self.keys.get_or_insert_with(key, || Entry {
             value: Value::ZSet(ZSet::default()),
             expires_at: None,
         });

@@ -56,32 +56,28 @@ struct Slice {
 
 /// Each client's connections in turn, in one pass over the server's (ordered by client).
 struct ByClient<'a> {
-    rest: std::collections::btree_map::Iter<'a, ConnId, Shared<ConnState>>,
+    rest: &'a [(ConnId, Shared<ConnState>)],
 }
 
-type Conns<'a> = std::iter::Take<std::collections::btree_map::Iter<'a, ConnId, Shared<ConnState>>>;
+type Conns<'a> = std::slice::Iter<'a, (ConnId, Shared<ConnState>)>;
 
 impl<'a> ByClient<'a> {
     fn new(server: &'a Server) -> Self {
         ByClient {
-            rest: server.conns.iter(),
+            rest: server.conns.as_slice(),
         }
     }
 
     /// Client `i`'s connections; clients are asked for in order, from 0.
     fn of(&mut self, i: usize) -> Conns<'a> {
-        let start = self.rest.clone();
-        let mut count = 0;
-        loop {
-            let mut probe = self.rest.clone();
-            match probe.next() {
-                Some((c, _)) if c.client as usize == i => {
-                    self.rest = probe;
-                    count += 1;
-                }
-                _ => return start.take(count),
-            }
-        }
+        let count = self
+            .rest
+            .iter()
+            .take_while(|(c, _)| c.client as usize == i)
+            .count();
+        let (mine, rest) = self.rest.split_at(count);
+        self.rest = rest;
+        mine.iter()
     }
 }
 
@@ -89,20 +85,17 @@ impl<'a> ByClient<'a> {
 fn has_strays(server: &Server, n: usize) -> bool {
     server
         .conns
-        .last_key_value()
+        .last()
         .is_some_and(|(c, _)| c.client as usize >= n)
 }
 
 /// Connections of no client of the system (none in practice; kept so nothing is lost).
-fn stray_conns(
-    server: &Server,
-    n: usize,
-) -> impl Iterator<Item = (&ConnId, &Shared<ConnState>)> + Clone {
+fn stray_conns(server: &Server, n: usize) -> Conns<'_> {
     let lo = ConnId {
         client: n as u8,
         slot: 0,
     };
-    server.conns.range(lo..)
+    server.conns.from(lo).iter()
 }
 
 /// The interned parts of every world the search has seen.
@@ -189,9 +182,7 @@ impl Parts {
                 profile: *profile,
                 cluster: *cluster,
                 keys: keys.clone(),
-                conns: stray_conns(server, self.clients)
-                    .map(|(c, s)| (*c, s.clone()))
-                    .collect(),
+                conns: stray_conns(server, self.clients).cloned().collect(),
                 waiters: waiters.clone(),
                 scripts: scripts.clone(),
                 unmodelled: unmodelled.clone(),
@@ -293,7 +284,7 @@ impl Parts {
             && *scripts == g.server.scripts
             && *unmodelled == g.server.unmodelled
             && if has_strays(server, self.clients) {
-                stray_conns(server, self.clients).eq(g.server.conns.iter())
+                stray_conns(server, self.clients).eq(g.server.conns.as_slice().iter())
             } else {
                 g.server.conns.is_empty()
             }
@@ -336,6 +327,7 @@ impl Parts {
     pub(crate) fn decode(&self, key: &[u32]) -> World {
         let mut w = self.globals.values[key[0] as usize].clone();
         w.clients.reserve_exact(self.clients);
+        let strays = std::mem::take(&mut w.server.conns);
         for (i, &s) in key[1..].iter().enumerate() {
             let slice = &self.slices.values[s as usize];
             w.clients.push(slice.state.clone());
@@ -344,8 +336,11 @@ impl Parts {
                     client: i as u8,
                     slot: *slot,
                 };
-                w.server.conns.insert(id, state.clone());
+                w.server.conns.push_last(id, state.clone());
             }
+        }
+        for (id, state) in strays {
+            w.server.conns.push_last(id, state);
         }
         w
     }
