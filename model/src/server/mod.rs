@@ -342,7 +342,8 @@ impl Server {
     /// signalModifiedKey: every connection WATCHing `key` (the writer's own included) is dirty.
     pub(crate) fn touch(&mut self, key: &str) {
         for c in self.conns.values_mut() {
-            if c.watched.contains(key) {
+            // Read first: a connection already dirty is not copied to be written again.
+            if !c.dirty && c.watched.contains(key) {
                 c.dirty = true;
             }
         }

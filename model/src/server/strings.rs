@@ -125,13 +125,17 @@ impl Server {
         } else {
             None
         };
-        self.keys.insert(
-            key.to_string(),
-            Entry {
-                value: Value::Str(val.to_string()),
-                expires_at: deadline.or(kept),
-            },
-        );
+        let entry = Entry {
+            value: Value::Str(val.to_string()),
+            expires_at: deadline.or(kept),
+        };
+        match self.keys.get_mut(key) {
+            // An existing key keeps its name's allocation.
+            Some(e) => *e = entry,
+            None => {
+                self.keys.insert(key.to_string(), entry);
+            }
+        }
         self.touch(key);
     }
 

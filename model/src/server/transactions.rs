@@ -120,6 +120,13 @@ impl Server {
     }
 
     fn unwatch_all(&mut self, conn: ConnId) {
+        // Read first: a connection with nothing to forget is not copied (nor created).
+        if self
+            .conn(conn)
+            .is_none_or(|c| c.watched.is_empty() && !c.dirty)
+        {
+            return;
+        }
         let c = self.conn_mut(conn);
         if !c.watched.is_empty() {
             c.watched = Default::default();
