@@ -9,12 +9,16 @@
 //!
 //! Time: tick `n` ends `n × tick_ms` real ms after the backend was opened; [`Backend::tick`]
 //! sleeps until then. In `backend/`: `parking.rs` (sending on a connection that may park,
-//! shared with the schedule executor), `dump.rs` (the keyspace and PTTL).
+//! shared with the schedule backend), `dump.rs` (the keyspace and PTTL), and
+//! `schedule.rs` ([`ScheduleBackend`]: the connections of a schedule replay, each bound to
+//! one server of a fleet, with the wire's namespacing and time scaling; the executor's).
 
 mod dump;
 mod parking;
+pub(crate) mod schedule;
 
 pub use parking::{Answer, ParkingConn};
+pub use schedule::{Due, ScheduleBackend};
 
 use crate::executor::reply_from_value;
 use crate::route::{Masters, RoutedConn};
