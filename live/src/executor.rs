@@ -212,7 +212,12 @@ fn execute(
         return Err(config("a tick of 0 ms cannot be replayed: use --tick-ms 1000 (the model's second) or another positive value"));
     }
     let (model_steps, worlds) = model_run(system, actions)?;
-    crate::nemesis::of(system.faults).check(system, actions, &model_steps, &worlds)?;
+    let model = crate::nemesis::ModelRun {
+        actions,
+        steps: &model_steps,
+        worlds: &worlds,
+    };
+    crate::nemesis::of(system.faults).check(system, &model)?;
     let timed = system.bounds.ticks > 0 || actions.contains(&Action::Tick);
     if opts.tick_ms != DEFAULT_TICK_MS {
         for (n, s) in model_steps.iter().enumerate() {

@@ -1,8 +1,10 @@
 //! The seam between whatever steps clients and whatever serves them: a [`Backend`] is a few
 //! verbs on a set of connections, each with a contract, implemented by the model server
-//! ([`ModelBackend`], here) and by connections to real servers (`live::backend`). A runner
-//! written once over `B: Backend` (the conformance runner, `properties::run`) then runs the
-//! same program on both, and what it records is comparable step by step.
+//! ([`ModelBackend`], here) and by connections to real servers (`live::backend`: one
+//! server's for conformance, a schedule replay's on one server or a fleet). A runner written
+//! once over `B: Backend` (the conformance runner, `properties::run`) runs the same program
+//! on both, and what it records is comparable step by step; the schedule executor
+//! (`live::executor`) sends every command of a replay through these verbs too.
 //!
 //! As in Jepsen, where a client is `open!`/`invoke!`/`close!` and "open! should not affect
 //! the logical state of the test", each verb says what it may change and what it may not:

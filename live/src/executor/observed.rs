@@ -1,7 +1,7 @@
 //! The live run as the invariants read it: an [`Observation`] built from what the server and
 //! the live-driven recipes said, never a model `World`.
 //!
-//! 1. The keyspace: the live keys read back after the last step (`snapshot.rs`).
+//! 1. The keyspace: the live keys read back after the last step (the backend's `snapshot.rs`).
 //! 2. The clients: their states as the live replies left them (status, beliefs, history).
 //! 3. Parked connections: those CLIENT LIST shows blocked, each with the blocking command it
 //!    actually sent; a parked connection the server has answered is `served`.

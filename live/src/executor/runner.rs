@@ -15,7 +15,7 @@
 use super::observed::{parked_command, LiveObservation};
 use super::pubsub::Inboxes;
 use crate::backend::{Due, ScheduleBackend};
-use crate::nemesis::{self, Done, Faulting, Nemesis};
+use crate::nemesis::{self, Done, Faulting, ModelRun, Nemesis};
 use crate::LiveError;
 use model::backend::Backend;
 use model::world::{ClientState, Status};
@@ -75,31 +75,30 @@ impl<'s, 'a> Runner<'s, 'a> {
     ) -> Result<Outcome, LiveError> {
         let mut steps = Vec::with_capacity(actions.len());
         self.backend.start_clock();
+        let model = ModelRun {
+            actions,
+            steps: model_steps,
+            worlds,
+        };
         for (n, &a) in actions.iter().enumerate() {
-            let (before, after) = (&worlds[n], &worlds[n + 1]);
+            let at = model.at(n);
             let step = match a {
                 Action::Step(i) | Action::Thread(i, _) => {
                     let thread = match a {
                         Action::Thread(_, t) => t,
                         _ => 0,
                     };
-                    let (nemesis, rest) = (self.nemesis, &actions[n + 1..]);
-                    nemesis.before_step(
-                        &mut self.faulting(),
-                        &model_steps[n],
-                        before,
-                        after,
-                        rest,
-                    )?;
-                    let step = self.client_step(i, thread, &model_steps[n])?;
-                    nemesis.after_step(&mut self.faulting(), before, after)?;
+                    let nemesis = self.nemesis;
+                    nemesis.before_step(&mut self.faulting(), &at)?;
+                    let step = self.client_step(i, thread, at.step)?;
+                    nemesis.after_step(&mut self.faulting(), &at)?;
                     step
                 }
-                Action::Tick => self.tick(before)?,
+                Action::Tick => self.tick(at.before)?,
                 Action::Choose(i, k) => self.choose(i, k),
-                fault => {
+                _ => {
                     let nemesis = self.nemesis;
-                    let step = nemesis.apply(&mut self.faulting(), fault, before, after)?;
+                    let step = nemesis.apply(&mut self.faulting(), &at)?;
                     for i in 0..self.clients.len() {
                         if self.clients[i].is_crashed() {
                             self.pubsub.forget(i);
@@ -109,7 +108,7 @@ impl<'s, 'a> Runner<'s, 'a> {
                     step
                 }
             };
-            self.check_lateness(after);
+            self.check_lateness(at.after);
             steps.push(step);
         }
         let steps_elapsed = self.backend.elapsed();

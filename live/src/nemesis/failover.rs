@@ -24,7 +24,7 @@
 //!    to server 0 is replaced by a new one, WATCH/MULTI state gone, and a command parked
 //!    there gets the model's connection-lost error).
 
-use super::{Faulting, Nemesis};
+use super::{At, Faulting, ModelRun, Nemesis};
 use crate::LiveError;
 use model::fleet::Keys;
 use model::{client_name, Action, ConnId, Note, Step, StepKind, System, World};
@@ -36,14 +36,8 @@ fn config(reason: String) -> LiveError {
 pub(super) struct Failovers;
 
 impl Nemesis for Failovers {
-    fn check(
-        &self,
-        system: &System,
-        actions: &[Action],
-        model_steps: &[Step],
-        worlds: &[World],
-    ) -> Result<(), LiveError> {
-        check_hold_back(system, actions, model_steps, worlds)
+    fn check(&self, system: &System, model: &ModelRun<'_>) -> Result<(), LiveError> {
+        check_hold_back(system, model.actions, model.steps, model.worlds)
     }
 
     /// Step 2: before client step `before` → `after` (the model's `step`; `rest` the
@@ -51,22 +45,15 @@ impl Nemesis for Failovers {
     /// WAIT, waits until the primary has every linked replica's acknowledgement (replicas
     /// acknowledge once a second unless asked), so WAIT counts them all, not only the first
     /// to answer.
-    fn before_step(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        step: &Step,
-        before: &World,
-        after: &World,
-        rest: &[Action],
-    ) -> Result<(), LiveError> {
-        let (Some(b), Some(a)) = (before.replication(), after.replication()) else {
+    fn before_step(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<(), LiveError> {
+        let (Some(b), Some(a)) = (at.before.replication(), at.after.replication()) else {
             return Ok(());
         };
         let fleet = run.backend.fleet();
         if a.head() != b.head() {
             for r in 0..a.offsets.len() {
                 if a.lags(r) && fleet.is_linked(r) {
-                    if detach_first(rest, r) {
+                    if detach_first(at.rest, r) {
                         fleet.detach(r)?;
                     } else {
                         fleet.stop(r)?;
@@ -74,7 +61,8 @@ impl Nemesis for Failovers {
                 }
             }
         }
-        if step
+        if at
+            .step
             .command
             .as_ref()
             .is_some_and(|c| c[0].eq_ignore_ascii_case("wait"))
@@ -85,13 +73,8 @@ impl Nemesis for Failovers {
     }
 
     /// Step 3: after a client step that wrote on the primary, the linked replicas catch up.
-    fn after_step(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        before: &World,
-        after: &World,
-    ) -> Result<(), LiveError> {
-        let (Some(b), Some(a)) = (before.replication(), after.replication()) else {
+    fn after_step(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<(), LiveError> {
+        let (Some(b), Some(a)) = (at.before.replication(), at.after.replication()) else {
             return Ok(());
         };
         if a.head() != b.head() {
@@ -100,16 +83,10 @@ impl Nemesis for Failovers {
         Ok(())
     }
 
-    fn apply(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        action: Action,
-        before: &World,
-        after: &World,
-    ) -> Result<Step, LiveError> {
-        match action {
-            Action::Replicate(r) => replicate(run, r as usize, after),
-            Action::Promote(r) => promote(run, r as usize, before),
+    fn apply(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<Step, LiveError> {
+        match at.action {
+            Action::Replicate(r) => replicate(run, r as usize, at.after),
+            Action::Promote(r) => promote(run, r as usize, at.before),
             other => unreachable!("failover does not apply {other:?}"),
         }
     }

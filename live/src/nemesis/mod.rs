@@ -47,60 +47,69 @@ impl Faulting<'_, '_> {
     }
 }
 
+/// The model's run of the schedule, the live run's guide: `worlds[n]` is the model's world
+/// before action `actions[n]`, which took step `steps[n]`.
+#[derive(Clone, Copy)]
+pub struct ModelRun<'m> {
+    pub actions: &'m [Action],
+    pub steps: &'m [Step],
+    pub worlds: &'m [World],
+}
+
+/// Action `n` of a [`ModelRun`], as the model took it.
+#[derive(Clone, Copy)]
+pub struct At<'m> {
+    pub action: Action,
+    /// The model's step.
+    pub step: &'m Step,
+    /// The model's world before it and after it.
+    pub before: &'m World,
+    pub after: &'m World,
+    /// The schedule after it.
+    pub rest: &'m [Action],
+}
+
+impl<'m> ModelRun<'m> {
+    /// Action `n`.
+    pub fn at(&self, n: usize) -> At<'m> {
+        At {
+            action: self.actions[n],
+            step: &self.steps[n],
+            before: &self.worlds[n],
+            after: &self.worlds[n + 1],
+            rest: &self.actions[n + 1..],
+        }
+    }
+}
+
 /// A fault model's live behaviour. Contract per verb:
 /// - `check`: refuses, before anything runs, a schedule this fault model cannot reproduce
-///   live (`model_steps` and `worlds`: the model's run of it, `worlds[n]` before step `n`).
-///   Touches no server.
-/// - `before_step`: before client step `step` (the model's world `before` it and `after`
-///   it, `rest` the schedule after it), puts the servers where the model has them for that
-///   step (for instance, replicas held back). Changes no key and no client state.
+///   live. Touches no server.
+/// - `before_step`: before the client step `at`, puts the servers where the model has them
+///   for that step (for instance, replicas held back). Changes no key and no client state.
 /// - `after_step`: after that client step, the same. Changes no key and no client state.
-/// - `apply`: performs fault action `action` live (the model's world `before` and `after`
-///   it as the guide) and returns its step, as the trace records it. It is the only code
-///   that performs the fault.
+/// - `apply`: performs the fault action `at` live (the model's worlds around it as the
+///   guide) and returns its step, as the trace records it. It is the only code that
+///   performs the fault.
 pub trait Nemesis: Sync {
-    fn check(
-        &self,
-        system: &System,
-        actions: &[Action],
-        model_steps: &[Step],
-        worlds: &[World],
-    ) -> Result<(), LiveError> {
-        let _ = (system, actions, model_steps, worlds);
+    fn check(&self, system: &System, model: &ModelRun<'_>) -> Result<(), LiveError> {
+        let _ = (system, model);
         Ok(())
     }
 
-    fn before_step(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        step: &Step,
-        before: &World,
-        after: &World,
-        rest: &[Action],
-    ) -> Result<(), LiveError> {
-        let _ = (run, step, before, after, rest);
+    fn before_step(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<(), LiveError> {
+        let _ = (run, at);
         Ok(())
     }
 
-    fn after_step(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        before: &World,
-        after: &World,
-    ) -> Result<(), LiveError> {
-        let _ = (run, before, after);
+    fn after_step(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<(), LiveError> {
+        let _ = (run, at);
         Ok(())
     }
 
-    fn apply(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        action: Action,
-        before: &World,
-        after: &World,
-    ) -> Result<Step, LiveError> {
-        let _ = (run, before, after);
-        unreachable!("{action:?} is not a fault action of this model")
+    fn apply(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<Step, LiveError> {
+        let _ = run;
+        unreachable!("{:?} is not a fault action of this model", at.action)
     }
 }
 

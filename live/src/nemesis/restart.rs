@@ -3,21 +3,15 @@
 //! still parked there gets the model's connection-lost error, and every connection to it is
 //! new (`ScheduleBackend::replace_server`).
 
-use super::{failover::lost_notes, Faulting, Nemesis};
+use super::{failover::lost_notes, At, Faulting, Nemesis};
 use crate::LiveError;
-use model::{Action, Note, Step, StepKind, World};
+use model::{Action, Note, Step, StepKind};
 
 pub(super) struct Restarts;
 
 impl Nemesis for Restarts {
-    fn apply(
-        &self,
-        run: &mut Faulting<'_, '_>,
-        action: Action,
-        _: &World,
-        _: &World,
-    ) -> Result<Step, LiveError> {
-        let Action::Restart(s) = action else {
+    fn apply(&self, run: &mut Faulting<'_, '_>, at: &At<'_>) -> Result<Step, LiveError> {
+        let Action::Restart(s) = at.action else {
             unreachable!("restart applies only Restart actions")
         };
         let s = s as usize;
