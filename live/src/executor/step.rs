@@ -172,7 +172,13 @@ impl Runner<'_, '_> {
         let reply = match sent? {
             Sent::Reply(r) => r,
             Sent::Parked => return Ok(None),
-            Sent::Busy | Sent::Refused(_) => unreachable!("the model's schedule sends {command}"),
+            // Neither happens on a schedule the model took (its connection is not parked,
+            // and the replay backend refuses nothing), but say so rather than panic.
+            other @ (Sent::Busy | Sent::Refused(_)) => {
+                return Err(LiveError::Config {
+                    reason: format!("{} could not send {command}: {other:?}", client_name(i)),
+                })
+            }
         };
         if writes && reply != Reply::Status("QUEUED".into()) {
             let after = self.read_subject()?;
