@@ -346,3 +346,91 @@ impl<'a> ScheduleBackend<'a> {
         self.nodes.cleanup()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The all-connection verbs and `close`, which the executor does not call (it reads one
+    //! connection at a time), keep the trait's contract on a live server too.
+
+    use super::*;
+    use crate::{require_server_for_tests, ServerSpec};
+    use model::backend::Sent;
+    use model::{cmd, FaultModel};
+    use std::sync::Arc;
+
+    fn bulk(items: &[&str]) -> Reply {
+        Reply::Array(items.iter().map(|s| Reply::bulk(*s)).collect())
+    }
+
+    /// Polls `verb` until it gives something (the server serves and publishes soon after).
+    fn poll<T>(
+        b: &mut ScheduleBackend<'_>,
+        verb: fn(&mut ScheduleBackend<'_>) -> Result<Vec<T>, LiveError>,
+    ) -> Vec<T> {
+        for _ in 0..500 {
+            let got = verb(b).expect("verb");
+            if !got.is_empty() {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        vec![]
+    }
+
+    #[test]
+    fn all_connection_verbs_and_close_keep_the_contract() {
+        let spec = ServerSpec::Process {
+            binary: "redis-server".into(),
+        };
+        let Some(server) = require_server_for_tests(&spec) else {
+            return;
+        };
+        let counter = Arc::new(model::catalogue::counter());
+        let system = System::new(counter, 0, 0, FaultModel::Crash, Some(2));
+        let opts = ExecOptions::default();
+        let Ok(mut b) = ScheduleBackend::open(Nodes::One(&server), &system, &opts, false) else {
+            panic!("opening the backend")
+        };
+        let (a, c) = (system.conn_id(0, 0), system.conn_id(1, 0));
+        b.expect_park(true);
+        assert_eq!(b.send(a, &cmd!["BLPOP", "q", 0]).unwrap(), Sent::Parked);
+        assert!(b.is_parked(a).unwrap());
+        assert_eq!(b.send(a, &cmd!["PING"]).unwrap(), Sent::Busy);
+        let pushed = b.send(c, &cmd!["RPUSH", "q", "x"]).unwrap();
+        assert_eq!(pushed, Sent::Reply(Reply::Int(1)));
+        assert_eq!(
+            poll(&mut b, |b| b.take_served()),
+            vec![(a, bulk(&["q", "x"]))]
+        );
+        assert!(!b.is_parked(a).unwrap());
+        assert_eq!(b.take_served().unwrap(), vec![]);
+
+        let subscribed = b.send(c, &cmd!["SUBSCRIBE", "ch"]).unwrap();
+        assert_eq!(
+            subscribed,
+            Sent::Reply(Reply::Array(vec![
+                Reply::bulk("subscribe"),
+                Reply::bulk("ch"),
+                Reply::Int(1)
+            ]))
+        );
+        assert!(b.is_subscribed(c).unwrap());
+        b.send(a, &cmd!["PUBLISH", "ch", "hi"]).unwrap();
+        let messages = poll(&mut b, |b| b.take_messages());
+        assert_eq!(messages, vec![(c, bulk(&["message", "ch", "hi"]))]);
+        assert_eq!(b.take_messages().unwrap(), vec![]);
+
+        // The keyspace as the model dumps it: the scenario's starting key, no list left.
+        b.send(a, &cmd!["SET", "k", "v"]).unwrap();
+        let keys = b.observe().unwrap();
+        let names: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        assert_eq!(names, ["counter", "k"]);
+        assert_eq!(keys[1], ("k".into(), "string".into(), "v".into(), -1));
+
+        b.close(a).unwrap();
+        assert!(!b.is_parked(a).unwrap());
+        assert!(b.send(a, &cmd!["GET", "k"]).is_err());
+        assert_eq!(b.read_key("k").unwrap(), Some("v".into()));
+        b.finish().unwrap();
+    }
+}
