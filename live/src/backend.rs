@@ -9,12 +9,16 @@
 //!
 //! Time: tick `n` ends `n × tick_ms` real ms after the backend was opened; [`Backend::tick`]
 //! sleeps until then. In `backend/`: `parking.rs` (sending on a connection that may park,
-//! shared with the schedule executor), `dump.rs` (the keyspace and PTTL).
+//! shared with the schedule backend), `dump.rs` (the keyspace and PTTL), and
+//! `schedule.rs` ([`ScheduleBackend`]: the connections of a schedule replay, each bound to
+//! one server of a fleet, with the wire's namespacing and time scaling; the executor's).
 
 mod dump;
 mod parking;
+pub(crate) mod schedule;
 
 pub use parking::{Answer, ParkingConn};
+pub use schedule::{Due, ScheduleBackend};
 
 use crate::executor::reply_from_value;
 use crate::route::{Masters, RoutedConn};
@@ -132,6 +136,34 @@ impl Backend for LiveBackend<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// As many messages as the guide delivers to `id` (see [`Backend::take_messages`]).
+    fn take_messages_on(&mut self, id: ConnId) -> Result<Vec<Reply>, LiveError> {
+        let expected = guided(self.guide.take_messages_on(id)).len();
+        let c = self.conn(id)?;
+        let mut out = Vec::with_capacity(expected);
+        for _ in 0..expected {
+            out.push(reply_from_value(c.routed().recv()?));
+        }
+        Ok(out)
+    }
+
+    /// `id`'s reply once CLIENT LIST no longer shows it blocked.
+    fn take_served_on(&mut self, id: ConnId) -> Result<Option<Reply>, LiveError> {
+        guided(self.guide.take_served_on(id));
+        let Some(c) = self.conns.get_mut(&id).filter(|c| c.is_parked()) else {
+            return Ok(None);
+        };
+        Ok(c.take_served(self.masters)?.map(reply_from_value))
+    }
+
+    /// Parked here and still listed blocked by CLIENT LIST.
+    fn is_parked(&mut self, id: ConnId) -> Result<bool, LiveError> {
+        match self.conns.get(&id).filter(|c| c.is_parked()) {
+            Some(c) => c.is_blocked(self.masters),
+            None => Ok(false),
+        }
     }
 
     fn close(&mut self, id: ConnId) -> Result<(), LiveError> {

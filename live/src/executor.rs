@@ -16,32 +16,26 @@
 //! polls PTTL for every key the model expires in that tick until the server reports it gone
 //! (and, for a BLPOP the model times out, until the server has unblocked it).
 //!
-//! One job per file: `runner.rs` (connections, the step loop, client steps), `send.rs`
-//! (commands and replies on a connection, sent through the live backend's
-//! `crate::backend::ParkingConn`, as conformance sends them), `probe.rs` (the clock, expiry and CLIENT LIST
-//! polls), `faults.rs` (crash, replicate, promote, restart, and holding replicas back as the
-//! model says), `pubsub.rs` (a recipe's `receive`), `clock.rs` (absolute times and TIME),
-//! `namespace.rs` (channels and KEYS/SCAN on a prefixed server), `observed.rs` (the live run as the invariants read it), `snapshot.rs`,
-//! `wire.rs`, `compare.rs`.
+//! Every command goes through a [`ScheduleBackend`] (`crate::backend`: the connections, the
+//! wire, parking, pub/sub draining, the tick's waits), and every fault action through the
+//! row's nemesis (`crate::nemesis`). One job per file here: `runner.rs` (the step loop and
+//! the tick), `step.rs` (a client's step), `pubsub.rs` (a recipe's `receive`), `observed.rs`
+//! (the live run as the invariants read it), `compare.rs`.
 
-mod clock;
 mod compare;
-mod faults;
-mod namespace;
 mod observed;
-mod probe;
 mod pubsub;
 mod runner;
-mod send;
-mod snapshot;
-mod wire;
+mod step;
 
+pub use crate::backend::schedule::wire::reply_from_value;
 pub use compare::{differing_fields, same_step, Mismatch};
-pub use wire::reply_from_value;
 
+use crate::backend::schedule::{wire, Nodes};
+use crate::backend::ScheduleBackend;
 use crate::{LiveError, LiveFleet, LiveServer};
 use model::{client_name, Action, Command, Step, System, Trace, World};
-use runner::{Nodes, Runner};
+use runner::Runner;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,10 +46,6 @@ pub const DEFAULT_TICK_MS: u64 = 1000;
 pub const EXPIRY_WAIT: Duration = Duration::from_secs(5);
 /// How long a command may take to answer (a read timeout on every connection).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much earlier than the first step (or the write of the scenario's expiring keys) the
-/// run's clock starts, at most: the server's clock and PTTL count whole milliseconds, so a
-/// TTL set in the run's first millisecond could otherwise read back a tick early.
-const CLOCK_MARGIN: Duration = Duration::from_millis(20);
 /// How long a BLPOP may take to show up as blocked (or unblocked) in CLIENT LIST.
 pub const BLOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -190,7 +180,7 @@ pub fn needs_fleet(system: &System) -> bool {
 /// every replica linked and in sync, every master empty), so one fleet serves many runs.
 ///
 /// Replication is held back so that every replica has, at every step, the model's prefix of
-/// the primary's writes (`executor/faults.rs` says how); a schedule that would need a replica
+/// the primary's writes (`nemesis/failover.rs` says how); a schedule that would need a replica
 /// to stop mid-stream (a `Replicate` that leaves it still lagging) or a WAIT count the
 /// hold-back cannot give is refused up front, with the step named.
 pub fn run_fleet_schedule(
@@ -222,7 +212,12 @@ fn execute(
         return Err(config("a tick of 0 ms cannot be replayed: use --tick-ms 1000 (the model's second) or another positive value"));
     }
     let (model_steps, worlds) = model_run(system, actions)?;
-    faults::check_hold_back(system, actions, &model_steps, &worlds)?;
+    let model = crate::nemesis::ModelRun {
+        actions,
+        steps: &model_steps,
+        worlds: &worlds,
+    };
+    crate::nemesis::of(system.faults).check(system, &model)?;
     let timed = system.bounds.ticks > 0 || actions.contains(&Action::Tick);
     if opts.tick_ms != DEFAULT_TICK_MS {
         for (n, s) in model_steps.iter().enumerate() {
@@ -233,16 +228,17 @@ fn execute(
         }
     }
 
-    let mut runner = match Runner::connect(nodes, system, opts, timed) {
-        Ok(r) => r,
+    let backend = match ScheduleBackend::open(nodes, system, opts, timed) {
+        Ok(b) => b,
         Err((nodes, e)) => {
             // Best effort: the starting keys may already be written.
             let _ = nodes.cleanup();
             return Err(e);
         }
     };
+    let mut runner = Runner::new(backend, system);
     let outcome = runner.run(actions, &model_steps, &worlds);
-    let cleanup = runner.finish();
+    let cleanup = runner.backend.finish();
     let (live_steps, live_obs, live_final, steps_elapsed, mut warnings) = outcome?;
     cleanup?;
 
@@ -349,11 +345,4 @@ fn config(reason: impl Into<String>) -> LiveError {
     LiveError::Config {
         reason: reason.into(),
     }
-}
-
-fn timed_out(context: impl Into<String>, what: impl Into<String>) -> LiveError {
-    LiveError::io(
-        context,
-        std::io::Error::new(std::io::ErrorKind::TimedOut, what.into()),
-    )
 }

@@ -11,6 +11,7 @@ mod docker;
 mod error;
 pub mod executor;
 pub mod lock;
+pub mod nemesis;
 pub mod provision;
 pub mod route;
 mod server;

@@ -1,8 +1,10 @@
 //! The seam between whatever steps clients and whatever serves them: a [`Backend`] is a few
 //! verbs on a set of connections, each with a contract, implemented by the model server
-//! ([`ModelBackend`], here) and by connections to real servers (`live::backend`). A runner
-//! written once over `B: Backend` (the conformance runner, `properties::run`) then runs the
-//! same program on both, and what it records is comparable step by step.
+//! ([`ModelBackend`], here) and by connections to real servers (`live::backend`: one
+//! server's for conformance, a schedule replay's on one server or a fleet). A runner written
+//! once over `B: Backend` (the conformance runner, `properties::run`) runs the same program
+//! on both, and what it records is comparable step by step; the schedule executor
+//! (`live::executor`) sends every command of a replay through these verbs too.
 //!
 //! As in Jepsen, where a client is `open!`/`invoke!`/`close!` and "open! should not affect
 //! the logical state of the test", each verb says what it may change and what it may not:
@@ -19,6 +21,12 @@
 //! - [`Backend::take_served`]: takes the replies that parked connections got since the last
 //!   call (a push served them, or their timeout came), in connection order; each such
 //!   connection is no longer parked. It changes no key.
+//! - [`Backend::take_messages_on`], [`Backend::take_served_on`]: the same for one connection
+//!   (a stepper that reads a connection only when its client steps, as the schedule executor
+//!   does); what they take is no longer there for the all-connection verbs, and the other
+//!   connections' messages and replies stay where they are.
+//! - [`Backend::is_parked`]: whether a connection's parked command is still unanswered (false
+//!   for one that never parked, was served, or is closed). It changes nothing.
 //! - [`Backend::close`]: closes a connection, as a client that crashed or hung up: the server
 //!   forgets its WATCH, MULTI, subscriptions and parked command. It changes no key.
 //! - [`Backend::tick`]: advances the clock by one tick. Keys whose deadline it reaches are
@@ -71,6 +79,15 @@ pub trait Backend {
 
     /// The replies served to parked connections since the last call, by connection.
     fn take_served(&mut self) -> Result<Vec<(ConnId, Reply)>, Self::Error>;
+
+    /// What `conn` received since the last call, if it is subscribed, in wire order.
+    fn take_messages_on(&mut self, conn: ConnId) -> Result<Vec<Reply>, Self::Error>;
+
+    /// The reply served to `conn`'s parked command, if it has been served.
+    fn take_served_on(&mut self, conn: ConnId) -> Result<Option<Reply>, Self::Error>;
+
+    /// Whether `conn` is parked on a command the server has not answered yet.
+    fn is_parked(&mut self, conn: ConnId) -> Result<bool, Self::Error>;
 
     /// Closes `conn`.
     fn close(&mut self, conn: ConnId) -> Result<(), Self::Error>;

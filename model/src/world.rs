@@ -98,6 +98,14 @@ impl ClientState {
         }
     }
 
+    /// The client stops for good at `now`: its spawned threads die with it and it holds no
+    /// critical section (a crash, in the model and on a live run alike).
+    pub fn crash(&mut self, now: u64) {
+        self.status = Status::Crashed { at: now };
+        self.threads.clear();
+        self.in_cs = false;
+    }
+
     pub fn is_crashed(&self) -> bool {
         matches!(self.status, Status::Crashed { .. })
     }

@@ -1,5 +1,5 @@
-//! One client connection that may park, the piece the live backend and the schedule executor
-//! (`executor/send.rs`) both send through: a command the guide expects to park is sent
+//! One client connection that may park, the piece the live backend and the schedule backend
+//! (`schedule/conn.rs`) both send through: a command the guide expects to park is sent
 //! without reading, and CLIENT LIST on the master it went to tells whether the server holds
 //! it blocked or has answered it at once; a parked command's reply is taken once the server
 //! no longer lists the connection blocked (or waited for, after a tick that times it out).

@@ -1,7 +1,7 @@
 //! The live run as the invariants read it: an [`Observation`] built from what the server and
 //! the live-driven recipes said, never a model `World`.
 //!
-//! 1. The keyspace: the live keys read back after the last step (`snapshot.rs`).
+//! 1. The keyspace: the live keys read back after the last step (the backend's `snapshot.rs`).
 //! 2. The clients: their states as the live replies left them (status, beliefs, history).
 //! 3. Parked connections: those CLIENT LIST shows blocked, each with the blocking command it
 //!    actually sent; a parked connection the server has answered is `served`.
@@ -14,7 +14,7 @@
 use model::fleet::Replication;
 use model::server::{Blocked, Server};
 use model::world::ClientState;
-use model::Observation;
+use model::{Observation, Step, System};
 use std::collections::{HashMap, HashSet};
 
 /// What the live run left: see the module doc.
@@ -80,4 +80,31 @@ impl Observation for LiveObservation {
     fn replica_lags(&self, r: usize) -> bool {
         self.replication.as_ref().is_some_and(|rep| rep.lags(r))
     }
+}
+
+/// The blocking command client `i` last sent on connection `slot` (BLPOP key… timeout), as
+/// the server holds it: its keys and its deadline on the logical clock (none for timeout 0).
+pub(super) fn parked_command(
+    steps: &[Step],
+    system: &System,
+    i: usize,
+    slot: usize,
+) -> Option<model::server::Blocked> {
+    let who = model::client_name(i);
+    let conn = system.connection_name(i, slot);
+    let step = steps.iter().rev().find(|s| {
+        s.kind == model::trace::StepKind::Command
+            && s.client.as_deref() == Some(who.as_str())
+            && s.connection.as_deref() == Some(conn)
+    })?;
+    let argv = step.command.as_ref()?;
+    if argv.len() < 3 || !argv[0].eq_ignore_ascii_case("blpop") {
+        return None;
+    }
+    let timeout_ms = (argv[argv.len() - 1].parse::<f64>().ok()? * 1000.0).ceil() as u64;
+    Some(model::server::Blocked {
+        keys: argv[1..argv.len() - 1].to_vec(),
+        deadline: (timeout_ms > 0).then(|| step.time * 1000 + timeout_ms),
+        park: model::server::Park::Pop { left: true },
+    })
 }

@@ -1,28 +1,22 @@
 //! A recipe's `receive` on a live connection: reading the next pub/sub message without
 //! guessing from timing.
 //!
-//! 1. To learn what a subscribed connection has already been sent, the executor sends it
-//!    `PING redis-races:drain` and reads until the pong: every message published before the
-//!    PING was written to the connection before the pong, so what comes first is exactly what
-//!    the model's inbox holds (a PING is one of the commands a subscribed connection may send;
-//!    unsubscribed, it answers the bulk argument instead of the pong array).
+//! 1. To learn what a subscribed connection has already been sent, the executor takes its
+//!    messages from the backend (`Backend::take_messages_on`, which drains the connection
+//!    up to a PING's pong: exactly what the model's inbox holds) into its inbox here.
 //! 2. `receive` takes the oldest message read so far; with none, the client parks, and CLIENT
 //!    LIST must show the connection subscribed (`sub=` above 0).
 //! 3. A parked client that steps again reads what has arrived by then (step 1): a message, or,
 //!    with none, nil when its timeout has come (the model's "gives up"), else nothing: it is
 //!    still waiting.
 //!
-//! Channel names are namespaced like keys (`wire.rs`); a message's channel, and a
-//! subscription confirmation's, comes back without the prefix.
+//! Channel names are namespaced like keys; a message's channel, and a subscription
+//! confirmation's, comes back without the prefix (the backend's `namespace.rs`).
 
-use super::wire;
-use crate::route::RoutedConn;
 use crate::LiveError;
+use model::backend::Backend;
 use model::Reply;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-/// The PING argument that marks the end of what a connection has been sent.
-const DRAIN_MARK: &str = "redis-races:drain";
 
 /// Per live connection `(client, slot)`: messages read but not yet received, the channels it
 /// is subscribed to, and, while its client waits for a message, when it may give up.
@@ -103,62 +97,20 @@ impl Inboxes {
         Some((deadline, channels, message))
     }
 
-    /// Step 1 of the module doc: reads everything `con` has been sent before a PING, keeping
-    /// the messages (channels un-namespaced) for `(i, slot)`.
-    pub fn drain(
-        &mut self,
-        i: usize,
-        slot: usize,
-        con: &mut RoutedConn,
-        prefix: &str,
-        who: &str,
-    ) -> Result<(), LiveError> {
-        con.send(&["PING".to_string(), DRAIN_MARK.to_string()])
-            .map_err(|e| in_context(who, "sending PING", e))?;
-        loop {
-            let v = con
-                .recv()
-                .map_err(|e| in_context(who, "reading what the connection was sent", e))?;
-            let r = wire::reply_from_value(v);
-            let is_mark = match &r {
-                Reply::Bulk(s) => s == DRAIN_MARK,
-                Reply::Array(a) => {
-                    a.len() == 2 && a[0] == Reply::bulk("pong") && a[1] == Reply::bulk(DRAIN_MARK)
-                }
-                _ => false,
-            };
-            if is_mark {
-                return Ok(());
-            }
-            self.inbox
-                .entry((i, slot))
-                .or_default()
-                .push_back(super::namespace::strip_channel(r, prefix));
-        }
+    /// Step 1 of the module doc: `messages`, just read on `(i, slot)`, join its inbox.
+    pub fn deliver(&mut self, i: usize, slot: usize, messages: Vec<Reply>) {
+        self.inbox.entry((i, slot)).or_default().extend(messages);
     }
 }
 
-fn in_context(who: &str, what: &str, e: LiveError) -> LiveError {
-    LiveError::Config {
-        reason: format!("{who}: {what}: {e}"),
-    }
-}
-
-impl super::runner::Runner<'_> {
+impl super::runner::Runner<'_, '_> {
     /// Drains client `i`'s connection `slot` (step 1 of the module doc).
     fn drain_conn(&mut self, i: usize, slot: usize) -> Result<(), LiveError> {
-        let who = format!(
-            "{} [{}]",
-            model::client_name(i),
-            self.system.connection_name(i, slot)
-        );
-        let lc = self.conns[i][slot].as_mut().ok_or_else(|| {
-            super::config(format!(
-                "{who}: the connection was closed; nothing to receive"
-            ))
-        })?;
-        self.pubsub
-            .drain(i, slot, lc.con.routed(), &self.prefix, &who)
+        let messages = self
+            .backend
+            .take_messages_on(self.system.conn_id(i, slot))?;
+        self.pubsub.deliver(i, slot, messages);
+        Ok(())
     }
 
     /// Client `i` receives on `slot` at the current time: the oldest message it has been
@@ -174,16 +126,11 @@ impl super::runner::Runner<'_> {
         if let Some(m) = self.pubsub.take(i, slot) {
             return Ok(Some(m));
         }
-        let deadline = timeout_ms.map(|ms| model::system::wait_over(self.now, ms));
+        let now = self.backend.now();
+        let deadline = timeout_ms.map(|ms| model::system::wait_over(now, ms));
         self.pubsub.park(i, slot, deadline);
-        let (server, (node, id)) = self.conns[i][slot]
-            .as_ref()
-            .map_or((0, (0, 0)), |c| (c.server, c.con.last()));
-        let subscribed = self.control[server]
-            .client(node, id)?
-            .is_some_and(|c| c.subscriptions > 0);
-        if !subscribed {
-            self.warnings.push(format!(
+        if !self.backend.is_subscribed(self.system.conn_id(i, slot))? {
+            self.backend.warn(format!(
                 "{} waits for a message on a connection CLIENT LIST does not show subscribed",
                 model::client_name(i)
             ));
@@ -203,6 +150,7 @@ impl super::runner::Runner<'_> {
             return Ok(None);
         }
         self.drain_conn(i, slot)?;
-        Ok(Some(self.pubsub.step_parked(i, slot, self.now)))
+        let now = self.backend.now();
+        Ok(Some(self.pubsub.step_parked(i, slot, now)))
     }
 }

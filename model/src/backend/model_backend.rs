@@ -90,6 +90,18 @@ impl Backend for ModelBackend {
         Ok(out)
     }
 
+    fn take_messages_on(&mut self, conn: ConnId) -> Result<Vec<Reply>, Infallible> {
+        Ok(self.server.take_messages(conn))
+    }
+
+    fn take_served_on(&mut self, conn: ConnId) -> Result<Option<Reply>, Infallible> {
+        Ok(self.server.take_served(conn))
+    }
+
+    fn is_parked(&mut self, conn: ConnId) -> Result<bool, Infallible> {
+        Ok(self.server.is_blocked(conn))
+    }
+
     fn close(&mut self, conn: ConnId) -> Result<(), Infallible> {
         self.server.close(conn);
         Ok(())

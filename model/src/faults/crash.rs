@@ -7,7 +7,7 @@ use crate::client_name;
 use crate::observation::Observation;
 use crate::system::{Action, System};
 use crate::trace::Step;
-use crate::world::{Status, World};
+use crate::world::World;
 
 pub(super) struct Crashes;
 
@@ -42,10 +42,8 @@ impl Nemesis for Crashes {
             w.server_mut(sys.server_of(i, slot)).close(conn);
         }
         w.crashes += 1;
-        let c = &mut w.clients[i];
-        c.status = Status::Crashed { at: w.now };
-        c.threads.clear(); // its other threads die with it
-        c.in_cs = false;
+        let now = w.now;
+        w.clients[i].crash(now);
         if let Some(step) = rec {
             *step = Step::crash(step.time, client_name(i));
         }
