@@ -12,11 +12,9 @@
 
 mod blocking;
 pub mod cluster;
-mod conns;
 pub mod double;
 mod families;
 mod hashes;
-mod keymap;
 mod keys;
 mod keyspace;
 pub mod known;
@@ -26,6 +24,7 @@ mod pubsub;
 mod strings;
 mod table;
 mod transactions;
+mod vec_map;
 mod zlex;
 mod zranges;
 pub mod zset;
@@ -41,14 +40,13 @@ use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
 pub use blocking::{Blocked, Park};
-pub use conns::ConnMap;
 pub use hashes::Hash;
-pub use keymap::KeyMap;
 pub use pubsub::Subscriptions;
 pub use table::parse_int;
 use table::{allowed_in_script, arity_mismatch, negate, not_allowed};
 pub(crate) use table::{arity_error, arity_in, unknown_command, NOT_INTEGER, WRONGTYPE};
 pub use transactions::Multi;
+pub use vec_map::{ConnMap, KeyMap, VecMap};
 pub use zset::{Score, ZSet};
 
 /// A connection as the server knows it: the client that owns it and its slot on that client.

@@ -95,7 +95,7 @@ fn stray_conns(server: &Server, n: usize) -> Conns<'_> {
         client: n as u8,
         slot: 0,
     };
-    server.conns.from(lo).iter()
+    server.conns.from(&lo).iter()
 }
 
 /// The interned parts of every world the search has seen.
