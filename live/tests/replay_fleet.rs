@@ -211,6 +211,9 @@ fn a_replica_stopped_mid_stream_is_refused() {
     );
 }
 
+/// The start of the executor's warning that a run's steps overran a tick's boundary.
+const LATE: &str = "past the next tick's boundary";
+
 /// The configuration that breaks `wait-lock/wait-1` (two replicas; the first promoted before
 /// A's WAIT, which then counts the second, paused behind B's write): its counterexample
 /// replays, WAIT answering 1 live as in the model.
@@ -234,8 +237,23 @@ fn wait_1_with_two_replicas_replays_and_reproduces() {
     };
     let mut fleet = LiveFleet::start(&spec, 1, 2, &SafetyOptions::default())
         .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
-    let run = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
-        .unwrap_or_else(|e| panic!("wait-1, 2 replicas: {e}"));
+    // A run whose steps overran a tick's boundary (the executor says so in a warning) could
+    // not keep the model's time, on a loaded machine: its TTLs are void, so it is run again
+    // (at most three runs). Every assertion below holds for the run that counts.
+    let mut runs = 0;
+    let run = loop {
+        runs += 1;
+        let run = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
+            .unwrap_or_else(|e| panic!("wait-1, 2 replicas: {e}"));
+        let late = run.warnings.iter().any(|w| w.contains(LATE));
+        if !late || runs == 3 {
+            break run;
+        }
+        eprintln!(
+            "wait-lock/wait-1: run {runs} overran a tick ({:?}); again",
+            run.warnings
+        );
+    };
     eprintln!(
         "wait-lock/wait-1 mutual-exclusion failover replicas=2 {:>2} steps {:>5.2}s  live: {}",
         actions.len(),
