@@ -3,7 +3,9 @@
 //! The search makes one world per successor, and a step changes one client and a key or two:
 //! the rest of the world is the same as its parent's. A [`Shared`] part is cloned by counting
 //! a reference, and copied only when a world writes to it while another world still holds it
-//! (`DerefMut` is `Arc::make_mut`). Reading goes through `Deref`, so code that reads or writes
+//! (`DerefMut` copies unless the allocation is this world's alone). The search's store hands
+//! out *borrowed* copies of the parts it keeps, which count no reference at all
+//! ([`Shared::borrowed`]). Reading goes through `Deref`, so code that reads or writes
 //! the part is written as if it held the value itself.
 //!
 //! A `Shared<T>` is the value for every other purpose: equality and order are `T`'s, with a
@@ -16,72 +18,171 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// A copy-on-write part of a world; see the module doc.
-#[derive(Default)]
-pub struct Shared<T>(Arc<Inner<T>>);
+///
+/// It is an `Arc<Inner<T>>` held as a raw pointer, so that one bit of it can say *borrowed*:
+/// a borrowed copy ([`Shared::borrowed`]) counts no reference, so cloning and dropping it
+/// touch no memory at all. The search's store hands out borrowed copies of the parts it keeps
+/// (`store/parts.rs`): the worlds decoded from it, their successors and the successors' clones
+/// then cost no reference counting for the parts a step leaves alone, and two threads that
+/// decode the same part do not take turns owning the cache line of its count.
+pub struct Shared<T> {
+    /// `Arc::into_raw` of the allocation; the low bit ([`BORROWED`]) is set in a borrowed copy
+    /// (an `Inner` is aligned to 8, so the bit is free).
+    ptr: *const Inner<T>,
+    _owns: PhantomData<Arc<Inner<T>>>,
+}
+
+/// The tag of a borrowed copy, in the pointer's low bit.
+const BORROWED: usize = 1;
+
+// SAFETY: a `Shared<T>` is an `Arc<Inner<T>>` (or a borrowed alias of one, see
+// [`Shared::borrowed`]): it may cross and be shared between threads exactly when the `Arc`
+// may, which is when `T` is `Send + Sync` (`Inner`'s hash is an atomic).
+unsafe impl<T: Send + Sync> Send for Shared<T> {}
+unsafe impl<T: Send + Sync> Sync for Shared<T> {}
 
 /// The value and its hash once computed (0: not yet; a hash of 0 is kept as 1).
-#[derive(Default)]
 struct Inner<T> {
     value: T,
     hash: AtomicU64,
 }
 
-impl<T: Clone> Clone for Inner<T> {
-    /// A copy about to be written (`make_mut`): its hash is computed afresh when asked for.
-    fn clone(&self) -> Self {
-        Inner {
-            value: self.value.clone(),
-            hash: AtomicU64::new(0),
-        }
-    }
-}
-
 impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
-        Shared(Arc::new(Inner {
+        let inner = Arc::new(Inner {
             value,
             hash: AtomicU64::new(0),
-        }))
+        });
+        Shared {
+            ptr: Arc::into_raw(inner),
+            _owns: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn is_borrowed(&self) -> bool {
+        self.ptr.addr() & BORROWED != 0
+    }
+
+    /// The allocation, untagged.
+    #[inline]
+    fn raw(&self) -> *const Inner<T> {
+        self.ptr.map_addr(|a| a & !BORROWED)
+    }
+
+    #[inline]
+    fn inner(&self) -> &Inner<T> {
+        // SAFETY: a counted `Shared` keeps its allocation alive; a borrowed one is only made
+        // for an allocation that outlives it (the contract of `borrowed`).
+        unsafe { &*self.raw() }
+    }
+
+    /// A copy that counts no reference: cloning and dropping it (and its clones) cost
+    /// nothing, and it compares, hashes and reads as the value. Writing through it copies
+    /// the value first, as for any shared part.
+    ///
+    /// # Safety
+    /// The allocation must stay alive, and unwritten, for as long as the copy or any clone
+    /// of it exists: some counted `Shared` of it must be kept, and never written through,
+    /// until then (the search's store keeps one per part until the search ends).
+    #[inline]
+    pub unsafe fn borrowed(&self) -> Self {
+        Shared {
+            ptr: self.raw().map_addr(|a| a | BORROWED),
+            _owns: PhantomData,
+        }
     }
 
     /// The allocation's address: it identifies the allocation while the allocation is held.
+    #[inline]
     pub fn addr(&self) -> usize {
-        Arc::as_ptr(&self.0) as usize
+        self.raw().addr()
     }
 
     /// Whether both hold the same allocation (then they are equal).
+    #[inline]
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        a.addr() == b.addr()
+    }
+
+    /// Whether this is the only counted reference to its allocation (a borrowed copy never is).
+    #[inline]
+    fn is_unique(&self) -> bool {
+        if self.is_borrowed() {
+            return false;
+        }
+        // SAFETY: the pointer came from `Arc::into_raw` and this `Shared` holds one count;
+        // the `Arc` is not dropped (ManuallyDrop), so the count is unchanged.
+        let arc = ManuallyDrop::new(unsafe { Arc::from_raw(self.ptr) });
+        // A read, not `make_mut`'s compare-and-swap, which takes the count's cache line from
+        // the other threads of the search even when it fails.
+        Arc::strong_count(&arc) == 1
+    }
+}
+
+impl<T: Default> Default for Shared<T> {
+    fn default() -> Self {
+        Shared::new(T::default())
     }
 }
 
 impl<T> Clone for Shared<T> {
+    #[inline]
     fn clone(&self) -> Self {
-        Shared(Arc::clone(&self.0))
+        if !self.is_borrowed() {
+            // SAFETY: a counted pointer from `Arc::into_raw`, alive while `self` is.
+            unsafe { Arc::increment_strong_count(self.ptr) };
+        }
+        Shared {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.is_borrowed() {
+            // SAFETY: a counted pointer from `Arc::into_raw`; this releases its one count.
+            unsafe { Arc::decrement_strong_count(self.ptr) };
+        }
     }
 }
 
 impl<T> Deref for Shared<T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
-        &self.0.value
+        &self.inner().value
     }
 }
 
 impl<T: Clone> DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        if Arc::strong_count(&self.0) > 1 {
-            // Held elsewhere (a read, not `make_mut`'s compare-and-swap, which takes the count's
-            // cache line from the other threads of the search even when it fails): copy now.
-            // Should the others let go meanwhile, the copy was merely not needed.
-            self.0 = Arc::new((*self.0).clone());
+        if !self.is_unique() {
+            // Held elsewhere, or borrowed: copy now. Should the others let go meanwhile, the
+            // copy was merely not needed.
+            *self = Shared::new(self.inner().value.clone());
         }
-        let inner = Arc::make_mut(&mut self.0);
+        // SAFETY: counted, from `Arc::into_raw`; not dropped here (ManuallyDrop).
+        let mut arc = ManuallyDrop::new(unsafe { Arc::from_raw(self.ptr) });
+        let inner: *mut Inner<T> = match Arc::get_mut(&mut arc) {
+            Some(inner) => inner,
+            // The only count, and no weak ones are made: no one can have cloned it since.
+            None => unreachable!("a unique Shared became shared"),
+        };
+        // SAFETY: the allocation is this `Shared`'s alone (unique, and no borrowed copy of a
+        // written allocation may exist: the contract of `borrowed`), and stays alive while
+        // `self` is borrowed mutably.
+        let inner = unsafe { &mut *inner };
         *inner.hash.get_mut() = 0;
         &mut inner.value
     }
@@ -94,8 +195,9 @@ impl<T> From<T> for Shared<T> {
 }
 
 impl<T: PartialEq> PartialEq for Shared<T> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        Shared::ptr_eq(self, other) || self.0.value == other.0.value
+        Shared::ptr_eq(self, other) || **self == **other
     }
 }
 
@@ -103,16 +205,17 @@ impl<T: Eq> Eq for Shared<T> {}
 
 impl<T: PartialOrd> PartialOrd for Shared<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.0.value.partial_cmp(&other.0.value)
+        (**self).partial_cmp(&**other)
     }
 }
 
 impl<T: Ord> Ord for Shared<T> {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         if Shared::ptr_eq(self, other) {
             return Ordering::Equal;
         }
-        self.0.value.cmp(&other.0.value)
+        (**self).cmp(&**other)
     }
 }
 
@@ -120,14 +223,15 @@ impl<T: Hash> Shared<T> {
     /// `T`'s hash, computed once per allocation (see the module doc). Threads that race to
     /// compute it compute the same number.
     fn kept_hash(&self) -> u64 {
-        let kept = self.0.hash.load(AtomicOrdering::Relaxed);
+        let inner = self.inner();
+        let kept = inner.hash.load(AtomicOrdering::Relaxed);
         if kept != 0 {
             return kept;
         }
         let mut h = rustc_hash::FxHasher::default();
-        self.0.value.hash(&mut h);
+        inner.value.hash(&mut h);
         let h = h.finish().max(1);
-        self.0.hash.store(h, AtomicOrdering::Relaxed);
+        inner.hash.store(h, AtomicOrdering::Relaxed);
         h
     }
 }
@@ -140,13 +244,13 @@ impl<T: Hash> Hash for Shared<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.value.fmt(f)
+        (**self).fmt(f)
     }
 }
 
 impl<T: serde::Serialize> serde::Serialize for Shared<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.value.serialize(s)
+        (**self).serialize(s)
     }
 }
 
@@ -163,7 +267,7 @@ where
     type Item = <&'a T as IntoIterator>::Item;
     type IntoIter = <&'a T as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        (&self.0.value).into_iter()
+        (&**self).into_iter()
     }
 }
 

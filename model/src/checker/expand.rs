@@ -61,8 +61,16 @@ pub(super) fn expand(
     range: Range<usize>,
     symmetric: bool,
 ) -> Expansion {
-    let mut out = Expansion::default();
     let width = visited.key_len();
+    // Room for about as many candidates as a state has successors in the catalogue's graphs,
+    // so that the chunk's buffers do not grow (and copy) while it is expanded.
+    let room = 3 * range.len();
+    let mut out = Expansion {
+        states: Vec::with_capacity(range.len()),
+        candidates: Vec::with_capacity(room),
+        keys: Vec::with_capacity(room * width),
+        hashes: Vec::with_capacity(room),
+    };
     let mut key = vec![0u32; width];
     let mut actions = Vec::new();
     for idx in range {

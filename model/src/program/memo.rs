@@ -23,25 +23,23 @@
 //!   the program simply runs again each time (memory stays bounded whatever the search does).
 //! - Only runs that kept the contract are stored: a broken contract raises before `put`.
 //!
-//! The table is split in shards, each behind its own lock, so that the search's threads
-//! rarely wait for each other.
+//! The table is read without a lock ([`AppendOnly`]): the search's threads read it on every
+//! step and do not take turns owning a lock's cache line.
 
+use super::append_only::AppendOnly;
 use super::client::Pending;
 use crate::recipe::{ClientCtx, Event, Input};
 use crate::shared::Shared;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// The most results one program's memo keeps (beyond it, runs are not remembered): a result
 /// is a few hundred bytes, so a memo stays under ~50 MB whatever the search. The catalogue's
 /// graphs need hundreds to a few thousand (one per distinct client state, and one per reply a
 /// client state can read).
 pub(crate) const CAPACITY: usize = 1 << 16;
-
-const SHARDS: usize = 16;
 
 /// What one run over a trail found.
 #[derive(Debug)]
@@ -59,10 +57,13 @@ pub(crate) struct Outcome {
     /// The spawned threads' next steps and their `exit`s not yet carried (see
     /// [`super::client::ThreadHarvest`]).
     pub threads: Vec<super::client::ThreadHarvest>,
+    /// Once known, the outcome over `trail` itself, for the same client at the same time
+    /// (kept by the same memo): what the step that settles after this run asks for
+    /// ([`super::follow`]). Null until then.
+    pub follow: std::sync::atomic::AtomicPtr<Outcome>,
 }
 
 struct Entry {
-    hash: u64,
     index: usize,
     token: String,
     params: crate::recipe::Params,
@@ -71,7 +72,37 @@ struct Entry {
     /// entry exists (entries are never removed).
     given: Shared<Vec<Input>>,
     then: Vec<Input>,
-    outcome: Arc<Outcome>,
+    /// Lookups hand out references to it for as long as the memo lives (entries never move
+    /// and are never removed: [`AppendOnly`]).
+    outcome: Outcome,
+}
+
+/// An outcome as the memo gives it: one it keeps (alive as long as the memo), or one it had
+/// no room for.
+pub(crate) enum Got<'m> {
+    Kept(&'m Outcome),
+    Fresh(Box<Outcome>),
+}
+
+impl std::ops::Deref for Got<'_> {
+    type Target = Outcome;
+    fn deref(&self) -> &Outcome {
+        match self {
+            Got::Kept(o) => o,
+            Got::Fresh(o) => o,
+        }
+    }
+}
+
+/// Whether two (short) strings are equal, without a call to `memcmp`: a client's token is a
+/// letter or two, and this runs on every step.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 /// A key: the trail as given, followed by the input just read if any (the reply, with a
@@ -97,30 +128,28 @@ impl Entry {
         Shared::ptr_eq(&self.given, trail.given)
             && self.now == now
             && self.index == me.index
-            && self.token == me.token
             && self.params == me.params
             && self.then == trail.then
+            && same_text(&self.token, &me.token)
     }
 }
 
-/// A shard on cache lines of its own: threads locking different shards do not write to one
-/// line (two 64-byte lines: adjacent-line prefetch pairs them).
-#[repr(align(128))]
-struct Padded<T>(T);
-
 /// Remembered runs of one program; see the module doc.
 pub(crate) struct Memo {
-    shards: Vec<Padded<Mutex<HashTable<Entry>>>>,
+    /// This memo's number, never reused in the process ([`super::follow`] tells memos apart
+    /// by it).
+    generation: u64,
+    /// Read without a lock on every step ([`AppendOnly`]).
+    table: AppendOnly<Entry>,
     /// Every trail the memo keeps, once per content, with its hash: runs that give or leave
     /// equal trails share one allocation.
     trails: Mutex<HashTable<(u64, Shared<Vec<Input>>)>>,
-    len: AtomicUsize,
 }
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Memo")
-            .field("len", &self.len.load(Ordering::Relaxed))
+            .field("len", &self.table.len())
             .finish()
     }
 }
@@ -143,27 +172,23 @@ fn content_hash(inputs: &[Input]) -> u64 {
 
 impl Memo {
     pub(crate) fn new() -> Memo {
+        static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Memo {
-            shards: (0..SHARDS)
-                .map(|_| Padded(Mutex::new(HashTable::new())))
-                .collect(),
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            table: AppendOnly::new(),
             trails: Mutex::new(HashTable::new()),
-            len: AtomicUsize::new(0),
         }
     }
 
-    fn shard(&self, hash: u64) -> std::sync::MutexGuard<'_, HashTable<Entry>> {
-        // The top bits pick the shard; the table uses the low ones.
-        let s = &self.shards[(hash >> 60) as usize % SHARDS].0;
-        s.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
-    fn find(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<Arc<Outcome>> {
+    fn find(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<&Outcome> {
         let hash = key_hash(me, now, trail);
-        let table = self.shard(hash);
-        table
-            .find(hash, |e| e.hash == hash && e.is(me, now, trail))
-            .map(|e| Arc::clone(&e.outcome))
+        self.table
+            .find(hash, |e| e.is(me, now, trail))
+            .map(|e| &e.outcome)
     }
 
     /// The trail the memo keeps with `inputs`' content, if it keeps one.
@@ -190,7 +215,7 @@ impl Memo {
     }
 
     /// The result of running client `me`'s program over `trail` at `now`, if remembered.
-    pub(crate) fn get(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<Arc<Outcome>> {
+    pub(crate) fn get(&self, me: &ClientCtx, now: u64, trail: Trail<'_>) -> Option<&Outcome> {
         if let Some(o) = self.find(me, now, trail) {
             return Some(o);
         }
@@ -207,35 +232,39 @@ impl Memo {
         self.find(me, now, trail)
     }
 
-    /// Remembers `outcome` as the result over `trail` at `now` (see the module doc).
-    pub(crate) fn put(&self, me: &ClientCtx, now: u64, trail: Trail<'_>, outcome: Arc<Outcome>) {
-        if self.len.load(Ordering::Relaxed) >= CAPACITY {
-            return;
-        }
+    /// Remembers `outcome` as the result over `trail` at `now` (see the module doc), and
+    /// hands it back (the one another thread stored meanwhile, if it did).
+    pub(crate) fn put(
+        &self,
+        me: &ClientCtx,
+        now: u64,
+        trail: Trail<'_>,
+        outcome: Box<Outcome>,
+    ) -> Got<'_> {
         let given = self.keep(trail.given.clone());
         let trail = Trail {
             given: &given,
             then: trail.then,
         };
         let hash = key_hash(me, now, trail);
-        let mut table = self.shard(hash);
-        if table
-            .find(hash, |e| e.hash == hash && e.is(me, now, trail))
-            .is_some()
-        {
-            return; // another thread ran it meanwhile
-        }
-        self.len.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry {
+        let made = self.table.insert(
             hash,
-            index: me.index,
-            token: me.token.clone(),
-            params: me.params.clone(),
-            now,
-            given: given.clone(),
-            then: trail.then.to_vec(),
-            outcome,
-        };
-        table.insert_unique(hash, entry, |e| e.hash);
+            |e| e.is(me, now, trail),
+            CAPACITY,
+            || Entry {
+                index: me.index,
+                token: me.token.clone(),
+                params: me.params.clone(),
+                now,
+                given: given.clone(),
+                then: trail.then.to_vec(),
+                outcome: *outcome,
+            },
+        );
+        match made {
+            // Stored now, or by another thread meanwhile.
+            Ok(e) => Got::Kept(&e.outcome),
+            Err(e) => Got::Fresh(Box::new(e.outcome)),
+        }
     }
 }

@@ -45,7 +45,9 @@
 //! and each thread waits on a step of its own ([`crate::recipe::Recipe::next_thread`]), which the
 //! system schedules as `Action::Thread`.
 
+mod append_only;
 pub(crate) mod client;
+mod follow;
 pub mod lua;
 pub(crate) mod memo;
 pub(crate) mod runner;

@@ -10,13 +10,14 @@
 //! and remembered ([`super::memo`]).
 
 use super::client::{Client, Harvest, Pending};
-use super::memo::{Memo, Outcome, Trail};
+use super::follow;
+use super::memo::{Got, Memo, Outcome, Trail};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe, Rest};
 use crate::reply::Reply;
 use crate::shared::Shared;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// A program that broke the recipe contract: the message says which client and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,22 +55,22 @@ impl<P: Program> Runner<P> {
     }
 
     /// What the program does over `trail` at time `now`: remembered, or run now.
-    fn outcome(&self, me: &ClientCtx, trail: Trail<'_>, now: u64) -> Arc<Outcome> {
+    fn outcome(&self, me: &ClientCtx, trail: Trail<'_>, now: u64) -> Got<'_> {
         if let Some(o) = self.memo.get(me, now, trail) {
-            return o;
+            return Got::Kept(o);
         }
         let mut after = trail.to_vec();
         let h = self.execute(me, &mut after, now);
-        let o = Arc::new(Outcome {
+        let o = Box::new(Outcome {
             trail: self.memo.keep(after.into()),
             events: h.events,
             deferred: h.deferred,
             pending: h.pending,
             first_step: h.first_step,
             threads: h.threads,
+            follow: Default::default(),
         });
-        self.memo.put(me, now, trail, Arc::clone(&o));
-        o
+        self.memo.put(me, now, trail, o)
     }
 
     /// Runs the program over `trail` at time `now`; clock readings past the trail are appended.
@@ -118,7 +119,7 @@ impl<P: Program> Recipe for Runner<P> {
         let events = starting_events(&o);
         match &o.pending {
             Some(pending) => {
-                local.trail = o.trail.clone();
+                set_trail(&mut local.trail, &o.trail);
                 Next {
                     events,
                     op: op_of(pending),
@@ -133,7 +134,7 @@ impl<P: Program> Recipe for Runner<P> {
     }
 
     fn rests_at(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Option<Rest> {
-        let o = self.outcome(me, whole(&local.trail), now_ms);
+        let o = self.settling(me, local, now_ms);
         let op = match &o.pending {
             Some(Pending::Call(..) | Pending::Receive(..)) => return None,
             Some(pending) => op_of(pending),
@@ -183,7 +184,7 @@ impl<P: Program> Recipe for Runner<P> {
             return self.next_at(me, local, now_ms);
         }
         let o = self.outcome(me, whole(&local.trail), now_ms);
-        local.trail = o.trail.clone();
+        set_trail(&mut local.trail, &o.trail);
         match o.threads.iter().find(|t| t.slot == thread) {
             Some(t) => Next {
                 events: t.deferred.clone(),
@@ -238,6 +239,26 @@ impl<P: Program> Recipe for Runner<P> {
 }
 
 impl<P: Program> Runner<P> {
+    /// [`Runner::outcome`] over the whole trail, for a client settling after its reply: the
+    /// run just made over that reply knows it once asked ([`super::follow`]).
+    fn settling(&self, me: &ClientCtx, local: &Local, now_ms: u64) -> Got<'_> {
+        let Some(read) = follow::take(&self.memo, me, now_ms, local.trail.addr()) else {
+            return self.outcome(me, whole(&local.trail), now_ms);
+        };
+        let known = read.follow.load(Ordering::Acquire);
+        if !known.is_null() {
+            // SAFETY: `follow` only ever points to an outcome kept by this memo (stored
+            // below), which lives as long as the memo.
+            return Got::Kept(unsafe { &*known });
+        }
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        if let Got::Kept(kept) = o {
+            read.follow
+                .store(kept as *const Outcome as *mut Outcome, Ordering::Release);
+        }
+        o
+    }
+
     /// Appends `input` (a reply, the end of a sleep, a choice) to the trail and runs the
     /// program on to its next step; returns the events taking effect with that input.
     fn run_on(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
@@ -265,8 +286,20 @@ impl<P: Program> Runner<P> {
             then,
         };
         let o = self.outcome(me, trail, now_ms);
-        local.trail = o.trail.clone();
+        set_trail(&mut local.trail, &o.trail);
+        if let (0, Got::Kept(kept)) = (thread, &o) {
+            follow::note(&self.memo, me, now_ms, kept);
+        }
         o.events.clone()
+    }
+}
+
+/// Sets a client's trail to the one a run left, unless it holds that very allocation already
+/// (then a clone and a drop would only count a reference up and down: on the search's
+/// threads, a line they take turns owning).
+fn set_trail(trail: &mut Shared<Vec<Input>>, left: &Shared<Vec<Input>>) {
+    if !Shared::ptr_eq(trail, left) {
+        *trail = left.clone();
     }
 }
 

@@ -176,6 +176,11 @@ impl<K: Ord, V> VecMap<K, V> {
         self.0.last()
     }
 
+    /// Room for `more` entries beyond those present, allocated at once.
+    pub fn reserve(&mut self, more: usize) {
+        self.0.reserve_exact(more);
+    }
+
     /// Appends `key`, which must be above every key present (as a decoder adding entries in
     /// order does); panics otherwise, since the order is the type's invariant.
     pub fn push_last(&mut self, key: K, value: V)

@@ -1,11 +1,12 @@
 //! A world's parts, each distinct one stored once: a state is the tuple of its parts' ids
 //! (see the module doc of [`crate::store`]).
 
-use crate::server::{ConnId, ConnState, Server};
+use crate::server::{ConnId, ConnState, KeyMap, Server};
 use crate::shared::Shared;
 use crate::world::{ClientState, World};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 /// Distinct values, each stored once with its hash; ids are dense and never change.
@@ -98,11 +99,39 @@ fn stray_conns(server: &Server, n: usize) -> Conns<'_> {
     server.conns.from(&lo).iter()
 }
 
+/// The counted references that keep the parts' pieces alive while the store hands out
+/// borrowed copies of them (see [`Shared::borrowed`]): one per piece the store took from a
+/// world, kept unwritten until the store is dropped.
+#[derive(Default)]
+struct Owners {
+    states: Vec<Shared<ClientState>>,
+    conns: Vec<Shared<ConnState>>,
+    keys: Vec<Shared<KeyMap>>,
+    scripts: Vec<Shared<BTreeSet<String>>>,
+}
+
+/// A borrowed copy of `piece` to store in a part, its allocation kept alive by `owners`
+/// (a piece that is already a borrowed copy is kept alive by whoever lent it: the store).
+fn keep<T>(owners: &mut Vec<Shared<T>>, piece: &Shared<T>) -> Shared<T> {
+    owners.push(piece.clone());
+    // SAFETY: `owners` keeps a counted reference (or, for a borrowed piece, the store's own
+    // owner does) until the store is dropped, and nothing writes through it; every world
+    // holding a borrowed copy is dropped before the store (`Parts::decode`'s contract).
+    unsafe { piece.borrowed() }
+}
+
 /// The interned parts of every world the search has seen.
+///
+/// The parts hold their [`Shared`] pieces (client states, connection states, the keyspace,
+/// the script cache) as borrowed copies, and [`Parts::decode`] hands those out: decoding a
+/// world, cloning it for each successor and dropping it count no references. **Contract**: a
+/// world decoded from a `Parts` (and anything cloned from it) is dropped before the `Parts`
+/// — the search's worlds live within one expansion or merge, the `Parts` for the whole search.
 pub(crate) struct Parts {
     clients: usize,
     globals: Interner<World>,
     slices: Interner<Slice>,
+    owners: Owners,
 }
 
 impl Parts {
@@ -112,6 +141,7 @@ impl Parts {
             clients,
             globals: Interner::new(),
             slices: Interner::new(),
+            owners: Owners::default(),
         }
     }
 
@@ -157,8 +187,9 @@ impl Parts {
         h.finish()
     }
 
-    /// The global part as a value: `w` without clients and without their connections.
-    fn global_value(&self, w: &World) -> World {
+    /// The global part as a value: `w` without clients and without their connections, its
+    /// keyspace and script cache borrowed.
+    fn global_value(&mut self, w: &World) -> World {
         let World {
             server,
             clients: _,
@@ -181,10 +212,10 @@ impl Parts {
             server: Server {
                 profile: *profile,
                 cluster: *cluster,
-                keys: keys.clone(),
+                keys: keep(&mut self.owners.keys, keys),
                 conns: stray_conns(server, self.clients).cloned().collect(),
                 waiters: waiters.clone(),
-                scripts: scripts.clone(),
+                scripts: keep(&mut self.owners.scripts, scripts),
                 unmodelled: unmodelled.clone(),
                 ready: Vec::new(),
             },
@@ -208,10 +239,12 @@ impl Parts {
         h.finish()
     }
 
-    fn slice_value(state: &Shared<ClientState>, conns: Conns<'_>) -> Slice {
+    fn slice_value(owners: &mut Owners, state: &Shared<ClientState>, conns: Conns<'_>) -> Slice {
         Slice {
-            state: state.clone(),
-            conns: conns.map(|(c, s)| (c.slot, s.clone())).collect(),
+            state: keep(&mut owners.states, state),
+            conns: conns
+                .map(|(c, s)| (c.slot, keep(&mut owners.conns, s)))
+                .collect(),
         }
     }
 
@@ -232,7 +265,7 @@ impl Parts {
         let mut by_client = ByClient::new(&w.server);
         for i in 0..self.clients {
             let (state, conns) = (&w.clients[i], by_client.of(i));
-            if Self::slice_is(
+            if Self::slice_held(
                 state,
                 conns.clone(),
                 &self.slices.values[near[i + 1] as usize],
@@ -240,6 +273,8 @@ impl Parts {
                 key[i + 1] = near[i + 1];
                 continue;
             }
+            // Changed (or equal in another allocation): the table compares hashes first, so a
+            // changed slice is not compared field by field with the near one.
             let h = Self::hash_slice(state, conns.clone());
             let Some(s) = self
                 .slices
@@ -290,6 +325,16 @@ impl Parts {
             }
     }
 
+    /// Whether client `i`'s slice of `w` holds the very allocations of `s` (then it is `s`):
+    /// what a step leaves alone, found without comparing values.
+    fn slice_held(state: &Shared<ClientState>, conns: Conns<'_>, s: &Slice) -> bool {
+        Shared::ptr_eq(state, &s.state)
+            && conns.len() == s.conns.len()
+            && conns
+                .zip(&s.conns)
+                .all(|((c, st), (slot, sst))| c.slot == *slot && Shared::ptr_eq(st, sst))
+    }
+
     /// Whether client `i`'s slice of `w` is `s` (compared exactly).
     fn slice_is(state: &Shared<ClientState>, conns: Conns<'_>, s: &Slice) -> bool {
         *state == s.state
@@ -318,16 +363,27 @@ impl Parts {
                 .find(h, |s| Self::slice_is(state, conns.clone(), s))
             {
                 Some(s) => s,
-                None => self.slices.insert(h, Self::slice_value(state, conns)),
+                None => {
+                    let v = Self::slice_value(&mut self.owners, state, conns);
+                    self.slices.insert(h, v)
+                }
             };
         }
     }
 
-    /// The world whose parts are `key`: exactly the world the key was made from.
+    /// The world whose parts are `key`: exactly the world the key was made from. Its pieces
+    /// are borrowed from the store: the world must be dropped before `self` is (see
+    /// [`Parts`]).
     pub(crate) fn decode(&self, key: &[u32]) -> World {
         let mut w = self.globals.values[key[0] as usize].clone();
         w.clients.reserve_exact(self.clients);
         let strays = std::mem::take(&mut w.server.conns);
+        let mut conns: usize = key[1..]
+            .iter()
+            .map(|&s| self.slices.values[s as usize].conns.len())
+            .sum();
+        conns += strays.len();
+        w.server.conns.reserve(conns);
         for (i, &s) in key[1..].iter().enumerate() {
             let slice = &self.slices.values[s as usize];
             w.clients.push(slice.state.clone());

@@ -70,6 +70,13 @@ fn unpack(a: u16) -> Action {
     }
 }
 
+/// Whether two id tuples are equal: every id compared, without a call to `memcmp` (a tuple
+/// is a few ids, and this runs for nearly every successor).
+#[inline]
+fn same_ids(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 /// The parent of the start state.
 pub(crate) const ROOT: u32 = u32::MAX;
 
@@ -183,7 +190,7 @@ impl Visited {
     pub(crate) fn contains_hashed(&self, key: &[u32], h: u64) -> bool {
         let keys = &self.keys;
         self.shards[shard_of(h)]
-            .find(h, |&i| keys.get(i) == key)
+            .find(h, |&i| same_ids(keys.get(i), key))
             .is_some()
     }
 
@@ -250,7 +257,7 @@ impl Visited {
                     continue;
                 };
                 let key = batch.key(o, width);
-                if table.find(h, |&e| entry_key(e) == key).is_none() {
+                if table.find(h, |&e| same_ids(entry_key(e), key)).is_none() {
                     table.insert_unique(h, PROVISIONAL | o as u32, |&e| hash_ids(entry_key(e)));
                     first.push(o as u32);
                 }
