@@ -29,6 +29,7 @@
 use super::append_only::AppendOnly;
 use super::client::Pending;
 use crate::recipe::{ClientCtx, Event, Input};
+use crate::reply::Reply;
 use crate::shared::Shared;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
@@ -111,14 +112,89 @@ fn same_text(a: &str, b: &str) -> bool {
 #[derive(Clone, Copy)]
 pub(crate) struct Trail<'a> {
     pub given: &'a Shared<Vec<Input>>,
-    pub then: &'a [Input],
+    pub then: Then<'a>,
+}
+
+/// What follows the given trail in a key: a spawned thread's mark, then the input just read.
+/// The reply is borrowed, not copied into an [`Input`]: the key is looked up on every step.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Then<'a> {
+    pub thread: Option<u8>,
+    pub input: Option<Read<'a>>,
+}
+
+/// The input just read, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) enum Read<'a> {
+    Reply(&'a Reply),
+    Input(&'a Input),
+}
+
+impl Then<'_> {
+    fn len(&self) -> usize {
+        usize::from(self.thread.is_some()) + usize::from(self.input.is_some())
+    }
+
+    /// The inputs, owned.
+    fn extend(&self, v: &mut Vec<Input>) {
+        v.extend(self.thread.map(Input::Thread));
+        match self.input {
+            Some(Read::Reply(r)) => v.push(Input::Reply(r.clone())),
+            Some(Read::Input(i)) => v.push(i.clone()),
+            None => {}
+        }
+    }
+
+    pub(crate) fn to_vec(self) -> Vec<Input> {
+        let mut v = Vec::with_capacity(self.len());
+        self.extend(&mut v);
+        v
+    }
+
+    /// Whether `stored` is these inputs (a reply compares as `Input::Reply` of it).
+    fn is(&self, stored: &[Input]) -> bool {
+        if stored.len() != self.len() {
+            return false;
+        }
+        let mut rest = stored.iter();
+        if let Some(t) = self.thread {
+            if rest.next() != Some(&Input::Thread(t)) {
+                return false;
+            }
+        }
+        match (self.input, rest.next()) {
+            (Some(Read::Reply(r)), Some(Input::Reply(s))) => r == s,
+            (Some(Read::Input(i)), Some(s)) => i == s,
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// Hashes the inputs; equal inputs hash equally, however the reply is held.
+    fn hash_into(&self, h: &mut FxHasher) {
+        if let Some(t) = self.thread {
+            h.write_u8(2);
+            h.write_u8(t);
+        }
+        match self.input {
+            Some(Read::Reply(r)) | Some(Read::Input(Input::Reply(r))) => {
+                h.write_u8(0);
+                r.hash(h);
+            }
+            Some(Read::Input(i)) => {
+                h.write_u8(1);
+                i.hash(h);
+            }
+            None => {}
+        }
+    }
 }
 
 impl Trail<'_> {
     pub(crate) fn to_vec(self) -> Vec<Input> {
         let mut v = Vec::with_capacity(self.given.len() + self.then.len());
         v.extend_from_slice(self.given);
-        v.extend_from_slice(self.then);
+        self.then.extend(&mut v);
         v
     }
 }
@@ -129,7 +205,7 @@ impl Entry {
             && self.now == now
             && self.index == me.index
             && self.params == me.params
-            && self.then == trail.then
+            && trail.then.is(&self.then)
             && same_text(&self.token, &me.token)
     }
 }
@@ -160,7 +236,7 @@ fn key_hash(me: &ClientCtx, now: u64, trail: Trail<'_>) -> u64 {
     h.write_usize(trail.given.addr());
     me.index.hash(&mut h);
     now.hash(&mut h);
-    trail.then.hash(&mut h);
+    trail.then.hash_into(&mut h);
     h.finish()
 }
 

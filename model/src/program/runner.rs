@@ -11,7 +11,7 @@
 
 use super::client::{Client, Harvest, Pending};
 use super::follow;
-use super::memo::{Got, Memo, Outcome, Trail};
+use super::memo::{Got, Memo, Outcome, Read, Then, Trail};
 use super::Program;
 use crate::recipe::{ClientCtx, Event, Input, Local, Next, Op, Recipe, Rest};
 use crate::reply::Reply;
@@ -166,7 +166,7 @@ impl<P: Program> Recipe for Runner<P> {
         reply: &Reply,
         now_ms: u64,
     ) -> Vec<Event> {
-        self.run_on(me, local, Input::Reply(reply.clone()), now_ms)
+        self.run_on(me, local, Read::Reply(reply), now_ms)
     }
 
     fn resume_at(
@@ -176,7 +176,7 @@ impl<P: Program> Recipe for Runner<P> {
         input: Input,
         now_ms: u64,
     ) -> Vec<Event> {
-        self.run_on(me, local, input, now_ms)
+        self.run_on(me, local, Read::Input(&input), now_ms)
     }
 
     fn next_thread(&self, me: &ClientCtx, local: &mut Local, thread: u8, now_ms: u64) -> Next {
@@ -223,7 +223,7 @@ impl<P: Program> Recipe for Runner<P> {
         reply: &Reply,
         now_ms: u64,
     ) -> Vec<Event> {
-        self.run_on_thread(me, local, thread, Input::Reply(reply.clone()), now_ms)
+        self.run_on_thread(me, local, thread, Read::Reply(reply), now_ms)
     }
 
     fn resume_thread(
@@ -234,7 +234,7 @@ impl<P: Program> Recipe for Runner<P> {
         input: Input,
         now_ms: u64,
     ) -> Vec<Event> {
-        self.run_on_thread(me, local, thread, input, now_ms)
+        self.run_on_thread(me, local, thread, Read::Input(&input), now_ms)
     }
 }
 
@@ -261,7 +261,13 @@ impl<P: Program> Runner<P> {
 
     /// Appends `input` (a reply, the end of a sleep, a choice) to the trail and runs the
     /// program on to its next step; returns the events taking effect with that input.
-    fn run_on(&self, me: &ClientCtx, local: &mut Local, input: Input, now_ms: u64) -> Vec<Event> {
+    fn run_on(
+        &self,
+        me: &ClientCtx,
+        local: &mut Local,
+        input: Read<'_>,
+        now_ms: u64,
+    ) -> Vec<Event> {
         self.run_on_thread(me, local, 0, input, now_ms)
     }
 
@@ -271,19 +277,15 @@ impl<P: Program> Runner<P> {
         me: &ClientCtx,
         local: &mut Local,
         thread: u8,
-        input: Input,
+        input: Read<'_>,
         now_ms: u64,
     ) -> Vec<Event> {
-        let marked;
-        let then: &[Input] = if thread == 0 {
-            std::slice::from_ref(&input)
-        } else {
-            marked = [Input::Thread(thread), input];
-            &marked
-        };
         let trail = Trail {
             given: &local.trail,
-            then,
+            then: Then {
+                thread: (thread != 0).then_some(thread),
+                input: Some(input),
+            },
         };
         let o = self.outcome(me, trail, now_ms);
         set_trail(&mut local.trail, &o.trail);
@@ -322,7 +324,7 @@ fn op_of(pending: &Pending) -> Op {
 fn whole(trail: &Shared<Vec<Input>>) -> Trail<'_> {
     Trail {
         given: trail,
-        then: &[],
+        then: Then::default(),
     }
 }
 
