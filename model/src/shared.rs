@@ -100,6 +100,24 @@ impl<T> Shared<T> {
         }
     }
 
+    /// A counted reference to the same allocation, whether `self` is counted or borrowed: what
+    /// a store that may outlive the lender keeps (the memo keeps trails so).
+    pub fn counted(&self) -> Self {
+        // SAFETY: the allocation is alive while `self` is (counted, or borrowed under the
+        // contract of `borrowed`); this adds one count, released when the copy is dropped.
+        unsafe { Arc::increment_strong_count(self.raw()) };
+        Shared {
+            ptr: self.raw(),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Whether this copy counts no reference ([`Shared::borrowed`]).
+    #[inline]
+    pub fn is_lent(&self) -> bool {
+        self.is_borrowed()
+    }
+
     /// The allocation's address: it identifies the allocation while the allocation is held.
     #[inline]
     pub fn addr(&self) -> usize {

@@ -279,6 +279,13 @@ impl Memo {
     /// The trail the memo keeps with `trail`'s content: `trail` itself when the memo keeps
     /// none yet (it is then kept, while the memo has room).
     pub(crate) fn keep(&self, trail: Shared<Vec<Input>>) -> Shared<Vec<Input>> {
+        // Counted: a trail lent by the search's store would not outlive the store, and an
+        // entry's trail must hold its address for as long as the memo lives.
+        let trail = if trail.is_lent() {
+            trail.counted()
+        } else {
+            trail
+        };
         let h = content_hash(&trail);
         let mut trails = self.trails.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, t)) = trails.find(h, |(th, t)| *th == h && **t == *trail) {

@@ -1,9 +1,10 @@
 //! A world's parts, each distinct one stored once: a state is the tuple of its parts' ids
 //! (see the module doc of [`crate::store`]).
 
+use crate::recipe::Input;
 use crate::server::{ConnId, ConnState, KeyMap, Server};
 use crate::shared::Shared;
-use crate::world::{ClientState, World};
+use crate::world::{ClientState, Noted, World};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::collections::BTreeSet;
@@ -108,6 +109,35 @@ struct Owners {
     conns: Vec<Shared<ConnState>>,
     keys: Vec<Shared<KeyMap>>,
     scripts: Vec<Shared<BTreeSet<String>>>,
+    /// The pieces inside a client's and a connection's state, lent too: copying a lent
+    /// state (a step writing it) then counts no reference either.
+    trails: Vec<Shared<Vec<Input>>>,
+    histories: Vec<Shared<Vec<Noted>>>,
+    watched: Vec<Shared<BTreeSet<String>>>,
+}
+
+impl Owners {
+    /// A client state to store: lent, and its trail and history lent inside it (a state
+    /// that is lent already was stored so).
+    fn lend_state(&mut self, state: &Shared<ClientState>) -> Shared<ClientState> {
+        if state.is_lent() {
+            return state.clone();
+        }
+        let mut lent = ClientState::clone(state);
+        lent.local.trail = keep(&mut self.trails, &state.local.trail);
+        lent.history = keep(&mut self.histories, &state.history);
+        keep(&mut self.states, &Shared::new(lent))
+    }
+
+    /// A connection state to store: lent, its WATCHed keys lent inside it.
+    fn lend_conn(&mut self, conn: &Shared<ConnState>) -> Shared<ConnState> {
+        if conn.is_lent() {
+            return conn.clone();
+        }
+        let mut lent = ConnState::clone(conn);
+        lent.watched = keep(&mut self.watched, &conn.watched);
+        keep(&mut self.conns, &Shared::new(lent))
+    }
 }
 
 /// A borrowed copy of `piece` to store in a part, its allocation kept alive by `owners`
@@ -241,10 +271,8 @@ impl Parts {
 
     fn slice_value(owners: &mut Owners, state: &Shared<ClientState>, conns: Conns<'_>) -> Slice {
         Slice {
-            state: keep(&mut owners.states, state),
-            conns: conns
-                .map(|(c, s)| (c.slot, keep(&mut owners.conns, s)))
-                .collect(),
+            state: owners.lend_state(state),
+            conns: conns.map(|(c, s)| (c.slot, owners.lend_conn(s))).collect(),
         }
     }
 
