@@ -368,6 +368,9 @@ impl System {
         owner: Option<usize>,
         rec: Option<&mut Step>,
     ) {
+        if owner.is_none() {
+            return; // no client's token was there to remove (the common case: no lookup)
+        }
         let after = w.server.get_str(self.scenario.subject);
         let Some(owner) = removed_by_other(self, actor, owner, after) else {
             return;
