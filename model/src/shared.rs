@@ -299,3 +299,65 @@ where
         (&mut **self).into_iter()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Shared;
+    use std::sync::Arc;
+
+    /// The counted references to `s`'s allocation (borrowed copies count none).
+    fn count<T>(s: &Shared<T>) -> usize {
+        // SAFETY: `s` keeps the allocation alive for this read; the Arc is not dropped.
+        let arc = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(s.raw()) });
+        Arc::strong_count(&arc)
+    }
+
+    #[test]
+    fn borrowed_copies_count_nothing_and_write_to_a_copy() {
+        let owner = Shared::new(vec![1, 2, 3]);
+        // SAFETY: `owner` outlives every copy below and is not written while they exist.
+        let lent = unsafe { owner.borrowed() };
+        let more: Vec<_> = (0..5).map(|_| lent.clone()).collect();
+        assert_eq!(count(&owner), 1);
+        assert!(lent.is_lent() && !owner.is_lent());
+        assert!(Shared::ptr_eq(&owner, &lent) && lent == owner && *lent == [1, 2, 3]);
+        drop(more);
+        assert_eq!(count(&owner), 1);
+
+        // Writing through a borrowed copy copies: the owner is untouched.
+        let mut written = lent.clone();
+        written.push(4);
+        assert!(!written.is_lent() && !Shared::ptr_eq(&written, &owner));
+        assert_eq!((&*owner, &*written), (&vec![1, 2, 3], &vec![1, 2, 3, 4]));
+        assert_eq!(count(&owner), 1);
+    }
+
+    #[test]
+    fn a_counted_copy_of_a_borrowed_one_outlives_the_lender() {
+        let owner = Shared::new(String::from("kept"));
+        // SAFETY: `owner` outlives `lent`.
+        let lent = unsafe { owner.borrowed() };
+        let kept = lent.counted();
+        drop(lent);
+        assert_eq!(count(&owner), 2);
+        drop(owner);
+        assert_eq!((kept.as_str(), count(&kept)), ("kept", 1));
+    }
+
+    #[test]
+    fn a_unique_counted_part_is_written_in_place_and_a_shared_one_copied() {
+        let mut only = Shared::new(vec![1]);
+        let at = only.addr();
+        only.push(2);
+        assert_eq!(only.addr(), at, "the only reference writes in place");
+
+        let other = only.clone();
+        only.push(3);
+        assert_ne!(
+            only.addr(),
+            other.addr(),
+            "a shared part is copied on write"
+        );
+        assert_eq!((&*other, &*only), (&vec![1, 2], &vec![1, 2, 3]));
+    }
+}
