@@ -237,15 +237,21 @@ fn wait_1_with_two_replicas_replays_and_reproduces() {
     };
     let mut fleet = LiveFleet::start(&spec, 1, 2, &SafetyOptions::default())
         .unwrap_or_else(|e| panic!("replaying fleets needs redis-server: {e}"));
-    // A run whose steps overran a tick's boundary (the executor says so in a warning) could
-    // not keep the model's time, on a loaded machine: its TTLs are void, so it is run again
-    // (at most three runs). Every assertion below holds for the run that counts.
+    // A run whose steps overran a tick's boundary (the executor says so in a warning, or a
+    // replica's deadline lands a second later than the model's) could not keep the model's
+    // time, on a loaded machine: its TTLs are void, so it is run again (at most three runs;
+    // a real difference fails all three). Every assertion below holds for the run that counts.
     let mut runs = 0;
     let run = loop {
         runs += 1;
         let run = run_fleet_schedule(&mut fleet, &system, &actions, &ExecOptions::default())
             .unwrap_or_else(|e| panic!("wait-1, 2 replicas: {e}"));
-        let late = run.warnings.iter().any(|w| w.contains(LATE));
+        // Also a replica whose keys differ from the model's only in a deadline's second (the
+        // write reached it across a tick's boundary): its TTLs are void the same way.
+        let late = run
+            .warnings
+            .iter()
+            .any(|w| w.contains(LATE) || (w.starts_with("replica ") && w.contains("(expires at")));
         if !late || runs == 3 {
             break run;
         }
