@@ -150,15 +150,21 @@ impl World {
     }
 
     /// Runs `cmd` from `conn` on server `i` at `now`, replicating what it wrote.
-    pub fn apply_on(&mut self, i: usize, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
+    pub fn apply_on(
+        &mut self,
+        i: usize,
+        conn: ConnId,
+        cmd: &std::sync::Arc<Command>,
+        now: u64,
+    ) -> Outcome {
         let World { server, fleet, .. } = self;
         let Some(fleet) = fleet else {
-            return server.apply(conn, cmd, now);
+            return server.apply_shared(conn, cmd, now);
         };
         if i > 0 {
-            return fleet.masters[i - 1].apply(conn, cmd, now);
+            return fleet.masters[i - 1].apply_shared(conn, cmd, now);
         }
-        let outcome = server.apply(conn, cmd, now);
+        let outcome = server.apply_shared(conn, cmd, now);
         let Some(rep) = &mut fleet.replication else {
             return outcome;
         };

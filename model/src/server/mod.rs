@@ -38,6 +38,7 @@ use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 
 pub use blocking::{Blocked, Park};
 pub use hashes::Hash;
@@ -266,6 +267,22 @@ impl Server {
 
     /// Runs one command sent by `conn` at logical time `now` (ms).
     pub fn apply(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
+        self.run(conn, cmd, None, now)
+    }
+
+    /// [`Server::apply`] for a command the client holds shared: inside MULTI it is queued by
+    /// reference, not copied (the same queue, the same replies).
+    pub fn apply_shared(&mut self, conn: ConnId, cmd: &Arc<Command>, now: u64) -> Outcome {
+        self.run(conn, cmd, Some(cmd), now)
+    }
+
+    fn run(
+        &mut self,
+        conn: ConnId,
+        cmd: &Command,
+        held: Option<&Arc<Command>>,
+        now: u64,
+    ) -> Outcome {
         self.expire_due(now);
         if self.conn(conn).is_some_and(|c| c.blocked.is_some()) {
             // A parked connection cannot send: the client is waiting for its reply.
@@ -273,7 +290,7 @@ impl Server {
                 "ERR model: connection is blocked (a client sent on a parked connection)",
             ));
         }
-        let outcome = self.dispatch(conn, cmd, now);
+        let outcome = self.dispatch(conn, cmd, held, now);
         if let Some(name) = &self.unmodelled {
             return Outcome::Unmodelled(name.clone());
         }
@@ -448,14 +465,20 @@ impl Server {
         }
     }
 
-    fn dispatch(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
+    fn dispatch(
+        &mut self,
+        conn: ConnId,
+        cmd: &Command,
+        held: Option<&Arc<Command>>,
+        now: u64,
+    ) -> Outcome {
         let name = cmd.upper();
         let in_multi = self.conn(conn).is_some_and(|c| c.multi.is_some());
         if name == "CLUSTER" && !in_multi {
             return self.cluster_command(cmd);
         }
         if in_multi && !matches!(&*name, "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
-            return Outcome::Reply(self.queue(conn, cmd));
+            return Outcome::Reply(self.queue(conn, cmd, held));
         }
         if let (true, Some(e)) = (in_multi, self.profile.rejected_inside_multi(&name)) {
             return Outcome::Reply(self.reject(conn, &name, Reply::err(e)));

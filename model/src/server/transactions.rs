@@ -24,7 +24,13 @@ impl Server {
 
     /// Queues a command inside MULTI. Unknown commands and wrong arity are refused now and
     /// doom the transaction; every other error shows up only when EXEC runs it.
-    pub(super) fn queue(&mut self, conn: ConnId, cmd: &Command) -> Reply {
+    /// Queues `cmd` in the open MULTI (`held`: the client's shared copy of it, queued as is).
+    pub(super) fn queue(
+        &mut self,
+        conn: ConnId,
+        cmd: &Command,
+        held: Option<&std::sync::Arc<Command>>,
+    ) -> Reply {
         let name = cmd.upper();
         let refusal = match arity_in(self.profile, &name) {
             None => match self.not_implemented(cmd) {
@@ -48,7 +54,9 @@ impl Server {
             }
             None => {
                 if stored {
-                    m.queue.push(std::sync::Arc::new(cmd.clone()));
+                    let shared =
+                        held.map_or_else(|| std::sync::Arc::new(cmd.clone()), Clone::clone);
+                    m.queue.push(shared);
                 }
                 Reply::Status("QUEUED".into())
             }
