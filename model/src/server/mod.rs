@@ -184,6 +184,30 @@ impl Outcome {
     }
 }
 
+/// A command as its sender holds it: borrowed, or shared (then MULTI queues it by reference).
+#[derive(Clone, Copy)]
+pub(crate) enum Sent<'a> {
+    Borrowed(&'a Command),
+    Shared(&'a Arc<Command>),
+}
+
+impl Sent<'_> {
+    pub(crate) fn command(&self) -> &Command {
+        match self {
+            Sent::Borrowed(c) => c,
+            Sent::Shared(c) => c,
+        }
+    }
+
+    /// The command shared: the sender's own copy if it holds one, else a new one.
+    pub(crate) fn to_shared(self) -> Arc<Command> {
+        match self {
+            Sent::Borrowed(c) => Arc::new(c.clone()),
+            Sent::Shared(c) => Arc::clone(c),
+        }
+    }
+}
+
 /// Where a command runs: straight from a client, queued inside EXEC, or from a script.
 /// Blocking commands only block in `Client`; MULTI/WATCH/EVAL are refused from scripts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,22 +291,16 @@ impl Server {
 
     /// Runs one command sent by `conn` at logical time `now` (ms).
     pub fn apply(&mut self, conn: ConnId, cmd: &Command, now: u64) -> Outcome {
-        self.run(conn, cmd, None, now)
+        self.run(conn, Sent::Borrowed(cmd), now)
     }
 
     /// [`Server::apply`] for a command the client holds shared: inside MULTI it is queued by
     /// reference, not copied (the same queue, the same replies).
     pub fn apply_shared(&mut self, conn: ConnId, cmd: &Arc<Command>, now: u64) -> Outcome {
-        self.run(conn, cmd, Some(cmd), now)
+        self.run(conn, Sent::Shared(cmd), now)
     }
 
-    fn run(
-        &mut self,
-        conn: ConnId,
-        cmd: &Command,
-        held: Option<&Arc<Command>>,
-        now: u64,
-    ) -> Outcome {
+    fn run(&mut self, conn: ConnId, sent: Sent<'_>, now: u64) -> Outcome {
         self.expire_due(now);
         if self.conn(conn).is_some_and(|c| c.blocked.is_some()) {
             // A parked connection cannot send: the client is waiting for its reply.
@@ -290,7 +308,7 @@ impl Server {
                 "ERR model: connection is blocked (a client sent on a parked connection)",
             ));
         }
-        let outcome = self.dispatch(conn, cmd, held, now);
+        let outcome = self.dispatch(conn, sent, now);
         if let Some(name) = &self.unmodelled {
             return Outcome::Unmodelled(name.clone());
         }
@@ -465,20 +483,15 @@ impl Server {
         }
     }
 
-    fn dispatch(
-        &mut self,
-        conn: ConnId,
-        cmd: &Command,
-        held: Option<&Arc<Command>>,
-        now: u64,
-    ) -> Outcome {
+    fn dispatch(&mut self, conn: ConnId, sent: Sent<'_>, now: u64) -> Outcome {
+        let cmd = sent.command();
         let name = cmd.upper();
         let in_multi = self.conn(conn).is_some_and(|c| c.multi.is_some());
         if name == "CLUSTER" && !in_multi {
             return self.cluster_command(cmd);
         }
         if in_multi && !matches!(&*name, "EXEC" | "DISCARD" | "MULTI" | "WATCH") {
-            return Outcome::Reply(self.queue(conn, cmd, held));
+            return Outcome::Reply(self.queue(conn, sent));
         }
         if let (true, Some(e)) = (in_multi, self.profile.rejected_inside_multi(&name)) {
             return Outcome::Reply(self.reject(conn, &name, Reply::err(e)));

@@ -1,6 +1,6 @@
 //! WATCH UNWATCH MULTI EXEC DISCARD: optimistic transactions.
 
-use super::{arity_in, ConnId, Context, Outcome, Server};
+use super::{arity_in, ConnId, Context, Outcome, Sent, Server};
 use crate::command::Command;
 use crate::reply::Reply;
 
@@ -24,13 +24,9 @@ impl Server {
 
     /// Queues a command inside MULTI. Unknown commands and wrong arity are refused now and
     /// doom the transaction; every other error shows up only when EXEC runs it.
-    /// Queues `cmd` in the open MULTI (`held`: the client's shared copy of it, queued as is).
-    pub(super) fn queue(
-        &mut self,
-        conn: ConnId,
-        cmd: &Command,
-        held: Option<&std::sync::Arc<Command>>,
-    ) -> Reply {
+    /// Queues the command `sent` in the open MULTI.
+    pub(super) fn queue(&mut self, conn: ConnId, sent: Sent<'_>) -> Reply {
+        let cmd = sent.command();
         let name = cmd.upper();
         let refusal = match arity_in(self.profile, &name) {
             None => match self.not_implemented(cmd) {
@@ -54,9 +50,7 @@ impl Server {
             }
             None => {
                 if stored {
-                    let shared =
-                        held.map_or_else(|| std::sync::Arc::new(cmd.clone()), Clone::clone);
-                    m.queue.push(shared);
+                    m.queue.push(sent.to_shared());
                 }
                 Reply::Status("QUEUED".into())
             }
