@@ -1,8 +1,10 @@
 //! Merging a batch's expansions into the visited set in the one-threaded search's order
 //! (see [`Merge`]), on this thread or with its table work on every thread.
 
-use super::expand::Expansion;
+use super::expand::{reduce, Expansion};
 use crate::store::{hash_ids, Batch, Visited};
+use crate::system::System;
+use std::ops::Range;
 
 /// The merge of a batch's expansions into the visited set, in the one-threaded search's
 /// order, state by state: the same states get the same numbers and parents, the first
@@ -19,43 +21,59 @@ pub(super) struct Merge<'a> {
 }
 
 impl Merge<'_> {
-    /// Merges on this thread, candidate by candidate; `true` when the search stops.
-    pub(super) fn sequential(&mut self, expansions: Vec<Expansion>) -> bool {
-        let width = self.v.key_len();
-        let mut key = vec![0u32; width];
-        for exp in expansions {
-            let mut cands = exp.candidates.into_iter().zip(exp.keys.chunks(width));
-            for state in exp.states {
-                let idx = *self.cursor as u32;
-                let depth = self.v.depth(idx);
-                *self.max_depth = (*self.max_depth).max(depth);
-                if let Some(why) = state.final_violation {
+    /// Expands the frontier states `range` on this thread and merges each successor as it is
+    /// made, in the order [`Merge::parallel`] merges a batch: the one-threaded search, with
+    /// one lookup per successor and no copy of it; `true` when the search stops.
+    pub(super) fn in_place(
+        &mut self,
+        system: &System,
+        range: Range<usize>,
+        symmetric: bool,
+    ) -> bool {
+        let mut parent = vec![0u32; self.v.key_len()];
+        let mut key = parent.clone();
+        let mut actions = Vec::new();
+        for idx in range {
+            debug_assert_eq!(idx, *self.cursor, "states are expanded in frontier order");
+            let idx = idx as u32;
+            parent.copy_from_slice(self.v.key(idx));
+            // Interning a successor's new parts below frees none: `world` stays valid.
+            let world = self.v.parts.decode(&parent);
+            let depth = self.v.depth(idx);
+            *self.max_depth = (*self.max_depth).max(depth);
+            system.enabled_into(&world, &mut actions);
+            if actions.is_empty() {
+                if let Err(why) = system.check(&world, true) {
                     *self.found = Some((idx, why));
                     return true;
                 }
-                for (cand, cand_key) in cands.by_ref().take(state.candidates) {
-                    if cand.unmodelled.is_some() {
-                        *self.unmodelled = cand.unmodelled;
-                        return true;
-                    }
-                    let k = match &cand.world {
-                        Some(w) => {
-                            self.v.parts.intern_key(w, &mut key);
-                            &key[..]
-                        }
-                        None => cand_key,
-                    };
-                    if let Some(new) = self.v.insert(k, idx, cand.action, depth + 1) {
-                        if let Some(why) = cand.violation {
-                            *self.found = Some((new, why));
-                            *self.max_depth = (*self.max_depth).max(depth + 1);
-                            return true;
-                        }
-                    }
-                }
-                if self.next_state() {
+            }
+            let mut world = Some(world);
+            for (k, &action) in actions.iter().enumerate() {
+                let mut next = if k + 1 == actions.len() {
+                    world.take().expect("the last action takes the world")
+                } else {
+                    world.as_ref().expect("kept until the last action").clone()
+                };
+                system.step_in_place(&mut next, action);
+                if let Some(name) = next.server.unmodelled.take() {
+                    *self.unmodelled = Some(name);
                     return true;
                 }
+                let next = reduce(next, symmetric);
+                if !self.v.parts.find_key(&next, &parent, &mut key) {
+                    self.v.parts.intern_key(&next, &mut key);
+                }
+                if let Some(new) = self.v.insert(&key, idx, action, depth + 1) {
+                    if let Err(why) = system.check(&next, false) {
+                        *self.found = Some((new, why));
+                        *self.max_depth = (*self.max_depth).max(depth + 1);
+                        return true;
+                    }
+                }
+            }
+            if self.next_state() {
+                return true;
             }
         }
         false

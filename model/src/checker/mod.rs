@@ -19,7 +19,9 @@
 //! stops at the same state. The merge's table work runs on every thread too — the visited
 //! table is split in shards by hash, each thread owns some, and a thread finds which of the
 //! batch's successors are the first of their state in its shards — while the states are
-//! numbered on one thread, in order (`checker/merge.rs`). Verdict, state count, depth and
+//! numbered on one thread, in order (`checker/merge.rs`). One thread (or a batch too small to
+//! share) expands and merges in one pass, each successor looked up once, as it is made.
+//! Verdict, state count, depth and
 //! counterexample do not depend on the thread count (tests run the catalogue with 1 and 2
 //! threads, and wide graphs with violations deep in them on 1, 2 and 3).
 //!
@@ -33,7 +35,7 @@ use crate::store::{Visited, ROOT};
 use crate::symmetry;
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
-use expand::{expand, expand_parallel, reduce, BATCH, CHUNK, PARALLEL_MIN};
+use expand::{expand_parallel, reduce, BATCH, CHUNK, PARALLEL_MIN};
 use merge::Merge;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -137,17 +139,14 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut last_report = Instant::now();
     let mut truncated = false;
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
-        // One thread expands a chunk at a time, merging it at once (the same search: a batch's
-        // boundaries change nothing but which successors are dropped before the merge).
+        // One thread expands a chunk at a time, merging each successor as it is made (the
+        // same search: a batch's boundaries change nothing but when the merge happens).
         let batch = cursor
             ..v.len()
                 .min(cursor + if threads > 1 { BATCH } else { CHUNK });
-        let expansions = if threads > 1 && batch.len() >= PARALLEL_MIN {
-            expand_parallel(system, &v, batch, threads, limits.symmetry)
-        } else {
-            vec![expand(system, &v, batch, limits.symmetry)]
-        };
-        let parallel = expansions.len() > 1;
+        let parallel = threads > 1 && batch.len() >= PARALLEL_MIN;
+        let expansions =
+            parallel.then(|| expand_parallel(system, &v, batch.clone(), threads, limits.symmetry));
         let mut merge = Merge {
             v: &mut v,
             cursor: &mut cursor,
@@ -157,10 +156,9 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             truncated: &mut truncated,
             max_states: limits.max_states,
         };
-        let stopped = if parallel {
-            merge.parallel(expansions, threads)
-        } else {
-            merge.sequential(expansions)
+        let stopped = match expansions {
+            Some(expansions) => merge.parallel(expansions, threads),
+            None => merge.in_place(system, batch, limits.symmetry),
         };
         if stopped {
             break 'search;

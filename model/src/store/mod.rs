@@ -20,6 +20,7 @@
 //! unchanged piece is a pointer comparison.
 
 mod parts;
+mod table;
 mod visited;
 
 pub(crate) use parts::Parts;

@@ -1,9 +1,9 @@
 //! The visited set itself: every state's id tuple, parent and action, in the order first
 //! reached, and a hash table over them split in shards (see [`Visited`]).
 
+use super::table::Table;
 use super::Parts;
 use crate::system::Action;
-use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::Hasher;
 
@@ -80,22 +80,32 @@ fn same_ids(a: &[u32], b: &[u32]) -> bool {
 /// The parent of the start state.
 pub(crate) const ROOT: u32 = u32::MAX;
 
-/// The hash of a state's id tuple: chooses its shard and its place there.
+/// The hash of a state's id tuple: chooses its shard (the top bits) and its place there (the
+/// low 32, which a [`Table`] slot keeps). FxHash's bits are mixed once more at the end
+/// (murmur3's finalizer), so that both ends are evenly spread.
 pub(crate) fn hash_ids(ids: &[u32]) -> u64 {
     let mut h = FxHasher::default();
     for &i in ids {
         h.write_u32(i);
     }
-    h.finish()
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
-/// Shards of the visited table. hashbrown places an entry by the hash's low bits and tags it
-/// with the top 7, so the shard is chosen by bits 32.. (a table never has 2^32 buckets).
+/// Shards of the visited table, chosen by the hash's top 6 bits (a [`Table`] places a state
+/// by the low 32).
 const SHARDS: usize = 64;
 
 fn shard_of(h: u64) -> usize {
-    (h >> 32) as usize % SHARDS
+    (h >> 58) as usize
 }
+
+/// How many candidates ahead the merge announces its lookups ([`Table::prefetch`]).
+const LOOKAHEAD: usize = 8;
 
 /// In a shard table during a merge ([`Visited::mark_first`]): the entry of a batch's
 /// candidate not yet numbered, by its ordinal in the batch. State indices stay below it.
@@ -115,7 +125,7 @@ pub(crate) struct Visited {
     /// `level_starts[d]`: the index of the first state at depth `d` (BFS adds states in order
     /// of depth).
     level_starts: Vec<u32>,
-    shards: Vec<HashTable<u32>>,
+    shards: Vec<Table>,
     len: u32,
 }
 
@@ -136,12 +146,12 @@ impl Batch<'_> {
 /// shards `s` with `s % threads` its number: `work` gets a table by shard number with its own
 /// shards in it and `None` for the others'. The results come back in thread order.
 fn on_shards<R: Send>(
-    shards: &mut [HashTable<u32>],
+    shards: &mut [Table],
     threads: usize,
-    work: impl Fn(&mut [Option<&mut HashTable<u32>>]) -> R + Sync,
+    work: impl Fn(&mut [Option<&mut Table>]) -> R + Sync,
 ) -> Vec<R> {
     let threads = threads.clamp(1, SHARDS);
-    let mut owned: Vec<Vec<Option<&mut HashTable<u32>>>> = (0..threads)
+    let mut owned: Vec<Vec<Option<&mut Table>>> = (0..threads)
         .map(|_| (0..SHARDS).map(|_| None).collect())
         .collect();
     for (s, table) in shards.iter_mut().enumerate() {
@@ -172,7 +182,7 @@ impl Visited {
             parents: Column::new(1),
             actions: Column::new(1),
             level_starts: Vec::new(),
-            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            shards: (0..SHARDS).map(|_| Table::new()).collect(),
             len: 0,
         }
     }
@@ -190,7 +200,7 @@ impl Visited {
     pub(crate) fn contains_hashed(&self, key: &[u32], h: u64) -> bool {
         let keys = &self.keys;
         self.shards[shard_of(h)]
-            .find(h, |&i| same_ids(keys.get(i), key))
+            .find(h, |i| same_ids(keys.get(i), key))
             .is_some()
     }
 
@@ -208,8 +218,7 @@ impl Visited {
             return None;
         }
         let idx = self.push(key, parent, action, depth);
-        let keys = &self.keys;
-        self.shards[shard_of(h)].insert_unique(h, idx, |&i| hash_ids(keys.get(i)));
+        self.shards[shard_of(h)].insert_unique(h, idx);
         Some(idx)
     }
 
@@ -239,7 +248,7 @@ impl Visited {
         let width = self.keys.width;
         let n = batch.hashes.len();
         assert!(
-            n < PROVISIONAL as usize,
+            n + 1 < PROVISIONAL as usize,
             "a batch's candidates fit the provisional numbers"
         );
         let keys = &self.keys;
@@ -253,12 +262,18 @@ impl Visited {
         let lists = on_shards(&mut self.shards, threads, |tables| {
             let mut first = Vec::new();
             for (o, &h) in batch.hashes.iter().enumerate() {
+                // A lookup announced a few candidates ahead overlaps the ones before it.
+                if let Some(&ahead) = batch.hashes.get(o + LOOKAHEAD) {
+                    if let Some(t) = tables[shard_of(ahead)].as_deref() {
+                        t.prefetch(ahead);
+                    }
+                }
                 let Some(table) = tables[shard_of(h)].as_deref_mut() else {
                     continue;
                 };
                 let key = batch.key(o, width);
-                if table.find(h, |&e| same_ids(entry_key(e), key)).is_none() {
-                    table.insert_unique(h, PROVISIONAL | o as u32, |&e| hash_ids(entry_key(e)));
+                if table.find(h, |e| same_ids(entry_key(e), key)).is_none() {
+                    table.insert_unique(h, PROVISIONAL | o as u32);
                     first.push(o as u32);
                 }
             }
@@ -280,15 +295,7 @@ impl Visited {
                 let Some(table) = tables[shard_of(h)].as_deref_mut() else {
                     continue;
                 };
-                let Ok(entry) = table.find_entry(h, |&e| e == PROVISIONAL | o as u32) else {
-                    continue;
-                };
-                match index[o] {
-                    Some(idx) => *entry.into_mut() = idx,
-                    None => {
-                        entry.remove();
-                    }
-                }
+                table.renumber(h, PROVISIONAL | o as u32, index[o]);
             }
         });
     }
