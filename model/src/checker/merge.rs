@@ -130,10 +130,10 @@ impl Merge<'_> {
             keys: &keys,
             hashes: &hashes,
         };
-        let is_first = self.v.mark_first(&batch, threads);
+        let place = self.v.mark_first(&batch, threads);
         let mut index: Vec<Option<u32>> = vec![None; hashes.len()];
-        let stopped = self.number_in_order(expansions, &batch, &is_first, &mut index);
-        self.v.number(&batch, &index, threads);
+        let stopped = self.number_in_order(expansions, &batch, &place, &mut index);
+        self.v.number(&batch, &place, &index, threads);
         stopped
     }
 
@@ -142,7 +142,7 @@ impl Merge<'_> {
         &mut self,
         expansions: Vec<Expansion>,
         batch: &Batch<'_>,
-        is_first: &[bool],
+        place: &[Option<u32>],
         index: &mut [Option<u32>],
     ) -> bool {
         let width = self.v.key_len();
@@ -162,7 +162,7 @@ impl Merge<'_> {
                         *self.unmodelled = cand.unmodelled;
                         return true;
                     }
-                    if is_first[o] {
+                    if place[o].is_some() {
                         let key = &batch.keys[o * width..(o + 1) * width];
                         let new = self.v.push(key, idx, cand.action, depth + 1);
                         index[o] = Some(new);

@@ -92,32 +92,47 @@ impl Table {
         }
     }
 
-    /// Adds `n` under hash `h`; the caller knows that no equal state is in the table.
-    pub(crate) fn insert_unique(&mut self, h: u64, n: u32) {
+    /// Adds `n` under hash `h`; the caller knows that no equal state is in the table. Returns
+    /// its place, which stays its place until the table grows or a slot is removed.
+    pub(crate) fn insert_unique(&mut self, h: u64, n: u32) -> usize {
         assert!(n != EMPTY, "a state number is below u32::MAX");
-        if 4 * (self.len + 1) > 3 * self.slots.len() {
-            self.grow();
-        }
-        self.place((n as u64) << 32 | h as u32 as u64);
+        self.reserve(1);
         self.len += 1;
+        self.place((n as u64) << 32 | h as u32 as u64)
     }
 
-    /// Puts `slot` in the first empty place of its probe sequence (there is one).
-    fn place(&mut self, slot: u64) {
+    /// Grows the table now so that `more` insertions will not grow it.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        while 4 * (self.len + more) > 3 * self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// The slot at place `at` (from [`Table::insert_unique`]) takes the number `n`.
+    pub(crate) fn renumber_at(&mut self, at: usize, n: u32) {
+        assert!(n != EMPTY, "a state number is below u32::MAX");
+        let s = self.slots[at];
+        assert!(number(s) != EMPTY, "renumbering a place that holds a slot");
+        self.slots[at] = (n as u64) << 32 | bits(s) as u64;
+    }
+
+    /// Puts `slot` in the first empty place of its probe sequence (there is one): its place.
+    fn place(&mut self, slot: u64) -> usize {
         let mask = self.mask();
         let mut at = bits(slot) as usize & mask;
         while number(self.slots[at]) != EMPTY {
             at = (at + 1) & mask;
         }
         self.slots[at] = slot;
+        at
     }
 
     /// Doubles the table (at least 16 slots), placing every slot by its own hash bits.
     fn grow(&mut self) {
         let size = (2 * self.slots.len()).max(16);
         assert!(
-            size <= 1 << 32,
-            "a shard's slots are placed by 32 hash bits"
+            size <= 1 << 31,
+            "a shard's slots are placed by 32 hash bits and their places fit a u32"
         );
         let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; size]);
         for s in old {
@@ -233,6 +248,23 @@ mod tests {
         for k in 0..600 {
             let want = model.get(&k).copied();
             assert_eq!(t.find(h(k), |n| Some(n) == want), want, "{k}");
+        }
+    }
+
+    #[test]
+    fn places_stay_put_after_a_reserve() {
+        let mut t = Table::new();
+        t.reserve(500);
+        let size = t.slots.len();
+        let places: Vec<usize> = (0..500)
+            .map(|k| t.insert_unique(h(k), k | 1 << 31))
+            .collect();
+        assert_eq!(t.slots.len(), size, "no growth within the reserve");
+        for (k, &at) in places.iter().enumerate() {
+            t.renumber_at(at, k as u32);
+        }
+        for k in 0..500 {
+            assert_eq!(t.find(h(k), |n| n == k), Some(k), "{k}");
         }
     }
 

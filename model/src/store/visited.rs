@@ -243,8 +243,9 @@ impl Visited {
     /// The merge's parallel half: which of `batch`'s candidates (none of them a state visited
     /// before the batch) is the first of its state in candidate order, on `threads` threads,
     /// each owning the shards `s` with `s % threads` its number. A first one is entered in its
-    /// shard under a provisional number; [`Visited::number`] gives it its index.
-    pub(crate) fn mark_first(&mut self, batch: &Batch<'_>, threads: usize) -> Vec<bool> {
+    /// shard under a provisional number; the result holds its place there (`None` for the
+    /// others), where [`Visited::number`] gives it its index.
+    pub(crate) fn mark_first(&mut self, batch: &Batch<'_>, threads: usize) -> Vec<Option<u32>> {
         let width = self.keys.width;
         let n = batch.hashes.len();
         assert!(
@@ -260,6 +261,16 @@ impl Visited {
             }
         };
         let lists = on_shards(&mut self.shards, threads, |tables| {
+            // Room for the whole batch first: no table grows during it, so places stay put.
+            let mut more = [0usize; SHARDS];
+            for &h in batch.hashes {
+                more[shard_of(h)] += 1;
+            }
+            for (s, table) in tables.iter_mut().enumerate() {
+                if let Some(t) = table.as_deref_mut() {
+                    t.reserve(more[s]);
+                }
+            }
             let mut first = Vec::new();
             for (o, &h) in batch.hashes.iter().enumerate() {
                 // A lookup announced a few candidates ahead overlaps the ones before it.
@@ -273,29 +284,47 @@ impl Visited {
                 };
                 let key = batch.key(o, width);
                 if table.find(h, |e| same_ids(entry_key(e), key)).is_none() {
-                    table.insert_unique(h, PROVISIONAL | o as u32);
-                    first.push(o as u32);
+                    let at = table.insert_unique(h, PROVISIONAL | o as u32);
+                    first.push((o as u32, at as u32));
                 }
             }
             first
         });
-        let mut is_first = vec![false; n];
-        for o in lists.into_iter().flatten() {
-            is_first[o as usize] = true;
+        let mut place = vec![None; n];
+        for (o, at) in lists.into_iter().flatten() {
+            place[o as usize] = Some(at);
         }
-        is_first
+        place
     }
 
-    /// The merge's last half: the provisional entries [`Visited::mark_first`] made take the
-    /// indices the states got (`index[o]` for candidate `o`, `None` for one that was not
-    /// numbered because the search stopped first; its entry is removed).
-    pub(crate) fn number(&mut self, batch: &Batch<'_>, index: &[Option<u32>], threads: usize) {
+    /// The merge's last half: the provisional entries [`Visited::mark_first`] made (at
+    /// `place`) take the indices the states got (`index[o]` for candidate `o`, `None` for one
+    /// that was not numbered because the search stopped first; its entry is removed).
+    pub(crate) fn number(
+        &mut self,
+        batch: &Batch<'_>,
+        place: &[Option<u32>],
+        index: &[Option<u32>],
+        threads: usize,
+    ) {
         on_shards(&mut self.shards, threads, |tables| {
+            let mut unnumbered = Vec::new();
             for (o, &h) in batch.hashes.iter().enumerate() {
-                let Some(table) = tables[shard_of(h)].as_deref_mut() else {
+                let (Some(at), Some(table)) = (place[o], tables[shard_of(h)].as_deref_mut()) else {
                     continue;
                 };
-                table.renumber(h, PROVISIONAL | o as u32, index[o]);
+                match index[o] {
+                    Some(idx) => table.renumber_at(at as usize, idx),
+                    None => unnumbered.push(o),
+                }
+            }
+            // Removing moves other slots: only after every place above was used.
+            for o in unnumbered {
+                let h = batch.hashes[o];
+                if let Some(table) = tables[shard_of(h)].as_deref_mut() {
+                    let removed = table.renumber(h, PROVISIONAL | o as u32, None);
+                    debug_assert!(removed, "a first candidate has its entry");
+                }
             }
         });
     }
