@@ -391,19 +391,33 @@ impl Server {
         ctx: Context,
     ) -> Outcome {
         let name = cmd.upper();
-        let a = cmd.args();
         let Some(want) = arity_in(self.profile, &name) else {
             return self.not_implemented(cmd);
         };
-        if let Some(err) = arity_mismatch(want, &name, a.len()) {
+        if let Some(err) = arity_mismatch(want, &name, cmd.args().len()) {
             return Outcome::Reply(err);
         }
-        if ctx == Context::Script && allowed_in_script(self.profile, &name) {
+        self.execute_known(conn, cmd, &name, now, ctx)
+    }
+
+    /// [`Server::execute`] once `name` (the command's, upper-cased) is known to be in the
+    /// table with the right arity: what a client's command comes to after `dispatch` checked
+    /// both.
+    fn execute_known(
+        &mut self,
+        conn: ConnId,
+        cmd: &Command,
+        name: &str,
+        now: u64,
+        ctx: Context,
+    ) -> Outcome {
+        let a = cmd.args();
+        if ctx == Context::Script && allowed_in_script(self.profile, name) {
             if let Some(err) = self.script_cross_slot(cmd) {
                 return Outcome::Reply(err);
             }
         }
-        let r = match &*name {
+        let r = match name {
             "GET" => self.get(&a[0]),
             "SET" => self.set(a, now),
             "SETNX" => self.setnx(&a[0], &a[1]),
@@ -432,7 +446,7 @@ impl Server {
             "LMOVE" => self.lmove(a),
             "LREM" => self.lrem(&a[0], &a[1], &a[2]),
             "BLPOP" | "BRPOP" | "BLMOVE" | "BRPOPLPUSH" => {
-                return self.blocking(conn, &name, a, now, ctx)
+                return self.blocking(conn, name, a, now, ctx)
             }
             "GETEX" => self.getex(a, now),
             "APPEND" => self.append(&a[0], &a[1]),
@@ -450,7 +464,7 @@ impl Server {
             },
             "UNWATCH" if ctx == Context::Exec => self.unwatch(conn),
             "MULTI" | "EXEC" | "DISCARD" | "WATCH" | "UNWATCH" if ctx != Context::Client => {
-                not_allowed(self.profile, ctx, &name)
+                not_allowed(self.profile, ctx, name)
             }
             "MULTI" => self.multi(conn),
             "EXEC" => self.exec(conn, now),
@@ -458,12 +472,12 @@ impl Server {
             "WATCH" => self.watch(conn, a),
             "UNWATCH" => self.unwatch(conn),
             "EVAL" | "EVALSHA" | "SCRIPT" if ctx == Context::Script => {
-                not_allowed(self.profile, ctx, &name)
+                not_allowed(self.profile, ctx, name)
             }
             "EVAL" => scripting::eval(self, conn, a, now, false),
             "EVALSHA" => scripting::eval(self, conn, a, now, true),
             "SCRIPT" => scripting::script_command(self, a),
-            _ => match self.execute_family(conn, &name, a, now, ctx) {
+            _ => match self.execute_family(conn, name, a, now, ctx) {
                 Some(r) => r,
                 None => return self.not_implemented(cmd),
             },
@@ -514,6 +528,9 @@ impl Server {
                 return Outcome::Reply(self.reject(conn, &name, err));
             }
         }
-        self.execute(conn, cmd, now, Context::Client)
+        match want {
+            Some(_) => self.execute_known(conn, cmd, &name, now, Context::Client),
+            None => self.not_implemented(cmd),
+        }
     }
 }

@@ -210,7 +210,7 @@ mod tests {
     /// A deliberately bad hash: many numbers share their low bits, so runs are long and
     /// wrap around the table's end.
     fn h(k: u32) -> u64 {
-        ((k % 7) as u64) << 40 | (k % 5) as u64 * 0x1000_0001 | 0xffff_fff0
+        (((k % 7) as u64) << 40) | ((k % 5) as u64 * 0x1000_0001) | 0xffff_fff0
     }
 
     #[test]
