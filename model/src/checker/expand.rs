@@ -7,6 +7,7 @@ use crate::system::{Action, System};
 use crate::world::World;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// A successor that was not visited when its batch began.
 pub(super) struct Candidate {
@@ -54,23 +55,32 @@ pub(super) fn reduce(w: World, symmetric: bool) -> World {
     }
 }
 
-/// Expands the states `range` of `visited`: reads it only.
-pub(super) fn expand(
+impl Expansion {
+    /// Empties it, keeping its buffers' room (see [`expand_parallel`]'s pool).
+    pub(super) fn clear(&mut self) {
+        self.states.clear();
+        self.candidates.clear();
+        self.keys.clear();
+        self.hashes.clear();
+    }
+}
+
+/// Expands the states `range` of `visited` into `out` (empty): reads `visited` only.
+fn expand(
     system: &System,
     visited: &Visited,
     range: Range<usize>,
     symmetric: bool,
-) -> Expansion {
+    out: &mut Expansion,
+) {
     let width = visited.key_len();
     // Room for about as many candidates as a state has successors in the catalogue's graphs,
     // so that the chunk's buffers do not grow (and copy) while it is expanded.
     let room = 3 * range.len();
-    let mut out = Expansion {
-        states: Vec::with_capacity(range.len()),
-        candidates: Vec::with_capacity(room),
-        keys: Vec::with_capacity(room * width),
-        hashes: Vec::with_capacity(room),
-    };
+    out.states.reserve(range.len());
+    out.candidates.reserve(room);
+    out.keys.reserve(room * width);
+    out.hashes.reserve(room);
     let mut key = vec![0u32; width];
     let mut actions = Vec::new();
     for idx in range {
@@ -126,47 +136,46 @@ pub(super) fn expand(
             candidates: out.candidates.len() - before,
         });
     }
-    out
 }
 
-/// Expands `batch` in chunks on `threads` threads (the calling one included); the
-/// expansions come back in chunk order.
+/// Expands `batch` in chunks on `threads` threads (the calling one included) into buffers
+/// taken from `pool` (emptied expansions a merge gave back; new ones when it runs out): the
+/// expansions come back in chunk order. Reusing them keeps a batch's few megabytes of
+/// candidates from being freed and faulted in again (zeroed by the kernel) batch after batch.
 pub(super) fn expand_parallel(
     system: &System,
     visited: &Visited,
     batch: Range<usize>,
     threads: usize,
     symmetric: bool,
+    pool: &mut Vec<Expansion>,
 ) -> Vec<Expansion> {
     let chunks: Vec<Range<usize>> = batch
         .clone()
         .step_by(CHUNK)
         .map(|lo| lo..(lo + CHUNK).min(batch.end))
         .collect();
+    let spare: Vec<Mutex<Expansion>> = (0..chunks.len())
+        .map(|_| Mutex::new(pool.pop().unwrap_or_default()))
+        .collect();
     let next = AtomicUsize::new(0);
-    let run = || {
-        let mut mine = Vec::new();
-        loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some(range) = chunks.get(k) else {
-                return mine;
-            };
-            mine.push((k, expand(system, visited, range.clone(), symmetric)));
-        }
+    let run = || loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let Some(range) = chunks.get(k) else {
+            return;
+        };
+        let mut out = spare[k].lock().expect("a chunk's buffer is taken once");
+        expand(system, visited, range.clone(), symmetric, &mut out);
     };
-    let mut slots: Vec<Option<Expansion>> = (0..chunks.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let workers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-        let mut all = run();
+        run();
         for w in workers {
-            all.extend(w.join().expect("a worker thread panicked"));
-        }
-        for (k, exp) in all {
-            slots[k] = Some(exp);
+            w.join().expect("a worker thread panicked");
         }
     });
-    slots
+    spare
         .into_iter()
-        .map(|e| e.expect("every chunk expanded"))
+        .map(|m| m.into_inner().expect("every chunk expanded"))
         .collect()
 }

@@ -96,12 +96,12 @@ impl Merge<'_> {
     /// ([`Visited::mark_first`]); (3) on this thread, in order, exactly the sequential merge
     /// with "is it new" answered by (2): states numbered, violation and limit checked; (4) on
     /// every thread, the table entries take their numbers ([`Visited::number`]).
-    pub(super) fn parallel(&mut self, mut expansions: Vec<Expansion>, threads: usize) -> bool {
+    pub(super) fn parallel(&mut self, expansions: &mut [Expansion], threads: usize) -> bool {
         let width = self.v.key_len();
         let total: usize = expansions.iter().map(|e| e.candidates.len()).sum();
         let mut keys = Vec::with_capacity(total * width);
         let mut hashes = Vec::with_capacity(total);
-        'make: for exp in &mut expansions {
+        'make: for exp in expansions.iter_mut() {
             let mut at = 0;
             for state in &exp.states {
                 if state.final_violation.is_some() {
@@ -140,7 +140,7 @@ impl Merge<'_> {
     /// Step (3) of [`Merge::parallel`]; `true` when the search stops.
     fn number_in_order(
         &mut self,
-        expansions: Vec<Expansion>,
+        expansions: &mut [Expansion],
         batch: &Batch<'_>,
         place: &[Option<u32>],
         index: &mut [Option<u32>],
@@ -148,8 +148,8 @@ impl Merge<'_> {
         let width = self.v.key_len();
         let mut o = 0usize;
         for exp in expansions {
-            let mut cands = exp.candidates.into_iter();
-            for state in exp.states {
+            let mut cands = exp.candidates.drain(..);
+            for state in exp.states.drain(..) {
                 let idx = *self.cursor as u32;
                 let depth = self.v.depth(idx);
                 *self.max_depth = (*self.max_depth).max(depth);

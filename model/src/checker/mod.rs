@@ -138,6 +138,8 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut max_depth = 0usize;
     let mut last_report = Instant::now();
     let mut truncated = false;
+    // The parallel expansion's buffers, reused from batch to batch.
+    let mut pool = Vec::new();
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
         // One thread expands a chunk at a time, merging each successor as it is made (the
         // same search: a batch's boundaries change nothing but when the merge happens).
@@ -145,8 +147,16 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             ..v.len()
                 .min(cursor + if threads > 1 { BATCH } else { CHUNK });
         let parallel = threads > 1 && batch.len() >= PARALLEL_MIN;
-        let expansions =
-            parallel.then(|| expand_parallel(system, &v, batch.clone(), threads, limits.symmetry));
+        let expansions = parallel.then(|| {
+            expand_parallel(
+                system,
+                &v,
+                batch.clone(),
+                threads,
+                limits.symmetry,
+                &mut pool,
+            )
+        });
         let mut merge = Merge {
             v: &mut v,
             cursor: &mut cursor,
@@ -157,7 +167,14 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             max_states: limits.max_states,
         };
         let stopped = match expansions {
-            Some(expansions) => merge.parallel(expansions, threads),
+            Some(mut expansions) => {
+                let stopped = merge.parallel(&mut expansions, threads);
+                pool.extend(expansions.into_iter().map(|mut e| {
+                    e.clear();
+                    e
+                }));
+                stopped
+            }
             None => merge.in_place(system, batch, limits.symmetry),
         };
         if stopped {
