@@ -65,6 +65,17 @@ impl Expansion {
     }
 }
 
+/// The world that action `k` of `n` steps from: a copy of `world` for each action but the
+/// last, which takes `world` itself (one copy fewer per state).
+#[inline(always)]
+pub(super) fn copy_for(world: &mut Option<World>, k: usize, n: usize) -> World {
+    if k + 1 == n {
+        world.take().expect("the last action takes the world")
+    } else {
+        world.as_ref().expect("kept until the last action").clone()
+    }
+}
+
 /// Expands the states `range` of `visited` into `out` (empty): reads `visited` only.
 fn expand(
     system: &System,
@@ -95,11 +106,7 @@ fn expand(
         let before = out.candidates.len();
         let mut world = Some(world);
         for (k, &action) in actions.iter().enumerate() {
-            let mut next = if k + 1 == actions.len() {
-                world.take().expect("the last action takes the world")
-            } else {
-                world.as_ref().expect("kept until the last action").clone()
-            };
+            let mut next = copy_for(&mut world, k, actions.len());
             system.step_in_place(&mut next, action);
             if let Some(name) = next.server.unmodelled.clone() {
                 out.keys.extend(std::iter::repeat_n(0, key.len()));

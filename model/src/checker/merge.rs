@@ -1,7 +1,7 @@
 //! Merging a batch's expansions into the visited set in the one-threaded search's order
 //! (see [`Merge`]), on this thread or with its table work on every thread.
 
-use super::expand::{reduce, Expansion};
+use super::expand::{copy_for, reduce, Expansion};
 use crate::store::{hash_ids, Batch, Visited};
 use crate::system::System;
 use std::ops::Range;
@@ -50,11 +50,7 @@ impl Merge<'_> {
             }
             let mut world = Some(world);
             for (k, &action) in actions.iter().enumerate() {
-                let mut next = if k + 1 == actions.len() {
-                    world.take().expect("the last action takes the world")
-                } else {
-                    world.as_ref().expect("kept until the last action").clone()
-                };
+                let mut next = copy_for(&mut world, k, actions.len());
                 system.step_in_place(&mut next, action);
                 if let Some(name) = next.server.unmodelled.take() {
                     *self.unmodelled = Some(name);
