@@ -1,5 +1,6 @@
-//! Merging a batch's expansions into the visited set in the one-threaded search's order
-//! (see [`Merge`]), on this thread or with its table work on every thread.
+//! Merging successors into the visited set in the one-threaded search's order (see
+//! [`Merge`]): as they are made, on one thread ([`Merge::in_place`]), or a batch's
+//! expansions at once, with the table work on every thread ([`Merge::parallel`]).
 
 use super::expand::{copy_for, reduce, Expansion};
 use crate::store::{hash_ids, Batch, Visited};
@@ -85,13 +86,14 @@ impl Merge<'_> {
         false
     }
 
-    /// The same merge, its table work on `threads` threads: (1) on this thread, in order, the
-    /// keys of candidates that carry their world are made (parts interned), up to the first
-    /// final violation or unmodelled command; (2) on every thread, each owning some of the
-    /// visited set's shards, which candidates are the first of their state
-    /// ([`Visited::mark_first`]); (3) on this thread, in order, exactly the sequential merge
-    /// with "is it new" answered by (2): states numbered, violation and limit checked; (4) on
-    /// every thread, the table entries take their numbers ([`Visited::number`]).
+    /// The same merge for a batch's expansions, its table work on `threads` threads: (1) on
+    /// this thread, in order, the keys of candidates that carry their world are made (parts
+    /// interned), up to the first final violation or unmodelled command; (2) on every thread,
+    /// each owning some of the visited set's shards, which candidates are the first of their
+    /// state ([`Visited::mark_first`]); (3) on this thread, in order, exactly the merge of
+    /// [`Merge::in_place`] with "is it new" answered by (2): states numbered, violation and
+    /// limit checked; (4) on every thread, the table entries take their numbers
+    /// ([`Visited::number`]).
     pub(super) fn parallel(&mut self, expansions: &mut [Expansion], threads: usize) -> bool {
         let width = self.v.key_len();
         let total: usize = expansions.iter().map(|e| e.candidates.len()).sum();

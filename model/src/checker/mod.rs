@@ -21,9 +21,9 @@
 //! batch's successors are the first of their state in its shards — while the states are
 //! numbered on one thread, in order (`checker/merge.rs`). One thread (or a batch too small to
 //! share) expands and merges in one pass, each successor looked up once, as it is made.
-//! Verdict, state count, depth and
-//! counterexample do not depend on the thread count (tests run the catalogue with 1 and 2
-//! threads, and wide graphs with violations deep in them on 1, 2 and 3).
+//! Verdict, state count, depth and counterexample do not depend on the thread count (tests
+//! run the catalogue with 1 and 2 threads, and wide graphs with violations deep in them on 1,
+//! 2 and 3).
 //!
 //! Nothing of a trace is built while exploring ([`System::step_in_place`]); the trace is
 //! built only for the counterexample's path, by replaying it.
