@@ -214,12 +214,10 @@ impl Visited {
         depth: usize,
     ) -> Option<u32> {
         let h = hash_ids(key);
-        if self.contains_hashed(key, h) {
-            return None;
-        }
-        let idx = self.push(key, parent, action, depth);
-        self.shards[shard_of(h)].insert_unique(h, idx);
-        Some(idx)
+        let keys = &self.keys;
+        // One probe: the state is entered under the index it will get, if it is new.
+        let new = self.shards[shard_of(h)].insert_new(h, self.len, |i| same_ids(keys.get(i), key));
+        new.then(|| self.push(key, parent, action, depth))
     }
 
     /// Numbers a new state (one that [`Visited::mark_first`] marked first) without touching
