@@ -28,6 +28,7 @@ pub mod symmetry;
 pub mod system;
 pub mod trace;
 pub mod verdict;
+mod workers;
 pub mod world;
 
 pub use command::Command;

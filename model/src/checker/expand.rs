@@ -4,6 +4,7 @@
 use crate::store::{hash_ids, Visited};
 use crate::symmetry;
 use crate::system::{Action, System};
+use crate::workers::Workers;
 use crate::world::World;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -145,7 +146,7 @@ fn expand(
     }
 }
 
-/// Expands `batch` in chunks on `threads` threads (the calling one included) into buffers
+/// Expands `batch` in chunks on every thread of `workers` into buffers
 /// taken from `pool` (emptied expansions a merge gave back; new ones when it runs out): the
 /// expansions come back in chunk order. Reusing them keeps a batch's few megabytes of
 /// candidates from being freed and faulted in again (zeroed by the kernel) batch after batch.
@@ -153,7 +154,7 @@ pub(super) fn expand_parallel(
     system: &System,
     visited: &Visited,
     batch: Range<usize>,
-    threads: usize,
+    workers: &Workers,
     symmetric: bool,
     pool: &mut Vec<Expansion>,
 ) -> Vec<Expansion> {
@@ -171,16 +172,15 @@ pub(super) fn expand_parallel(
         let Some(range) = chunks.get(k) else {
             return;
         };
-        let mut out = spare[k].lock().expect("a chunk's buffer is taken once");
+        // Filled on this thread's own stack, not in place: the chunks' buffers sit side by
+        // side, and two threads pushing to neighbours would share (and fight over) the cache
+        // lines of their lengths on every successor.
+        let mut slot = spare[k].lock().expect("a chunk's buffer is taken once");
+        let mut out = std::mem::take(&mut *slot);
         expand(system, visited, range.clone(), symmetric, &mut out);
+        *slot = out;
     };
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-        run();
-        for w in workers {
-            w.join().expect("a worker thread panicked");
-        }
-    });
+    workers.each((0..workers.threads()).collect(), |_| run());
     spare
         .into_iter()
         .map(|m| m.into_inner().expect("every chunk expanded"))

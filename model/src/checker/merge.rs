@@ -5,6 +5,7 @@
 use super::expand::{copy_for, reduce, Expansion};
 use crate::store::{hash_ids, Batch, Visited};
 use crate::system::System;
+use crate::workers::Workers;
 use std::ops::Range;
 
 /// The merge of a batch's expansions into the visited set, in the one-threaded search's
@@ -19,6 +20,20 @@ pub(super) struct Merge<'a> {
     pub(super) unmodelled: &'a mut Option<String>,
     pub(super) truncated: &'a mut bool,
     pub(super) max_states: usize,
+    /// The parallel merge's buffers, kept from batch to batch (a batch's are megabytes: made
+    /// anew each time, their pages would be faulted in and zeroed again by the kernel).
+    pub(super) scratch: &'a mut Scratch,
+}
+
+/// What [`Merge::parallel`] builds for a batch, in candidate order: keys and hashes of the
+/// candidates that were not visited when the batch began, their places in the table if first
+/// of their state, and their new indices.
+#[derive(Default)]
+pub(super) struct Scratch {
+    keys: Vec<u32>,
+    hashes: Vec<u64>,
+    place: Vec<Option<u32>>,
+    index: Vec<Option<u32>>,
 }
 
 impl Merge<'_> {
@@ -86,7 +101,7 @@ impl Merge<'_> {
         false
     }
 
-    /// The same merge for a batch's expansions, its table work on `threads` threads: (1) on
+    /// The same merge for a batch's expansions, its table work on every thread of `workers`: (1) on
     /// this thread, in order, the keys of candidates that carry their world are made (parts
     /// interned), up to the first final violation or unmodelled command; (2) on every thread,
     /// each owning some of the visited set's shards, which candidates are the first of their
@@ -94,11 +109,18 @@ impl Merge<'_> {
     /// [`Merge::in_place`] with "is it new" answered by (2): states numbered, violation and
     /// limit checked; (4) on every thread, the table entries take their numbers
     /// ([`Visited::number`]).
-    pub(super) fn parallel(&mut self, expansions: &mut [Expansion], threads: usize) -> bool {
+    pub(super) fn parallel(&mut self, expansions: &mut [Expansion], workers: &Workers) -> bool {
         let width = self.v.key_len();
-        let total: usize = expansions.iter().map(|e| e.candidates.len()).sum();
-        let mut keys = Vec::with_capacity(total * width);
-        let mut hashes = Vec::with_capacity(total);
+        // Taken for the batch (numbering below needs `self`), given back at the end.
+        let mut scratch = std::mem::take(self.scratch);
+        let Scratch {
+            keys,
+            hashes,
+            place,
+            index,
+        } = &mut scratch;
+        keys.clear();
+        hashes.clear();
         'make: for exp in expansions.iter_mut() {
             let mut at = 0;
             for state in &exp.states {
@@ -124,14 +146,13 @@ impl Merge<'_> {
                 at += state.candidates;
             }
         }
-        let batch = Batch {
-            keys: &keys,
-            hashes: &hashes,
-        };
-        let place = self.v.mark_first(&batch, threads);
-        let mut index: Vec<Option<u32>> = vec![None; hashes.len()];
-        let stopped = self.number_in_order(expansions, &batch, &place, &mut index);
-        self.v.number(&batch, &place, &index, threads);
+        let batch = Batch { keys, hashes };
+        self.v.mark_first(&batch, workers, place);
+        index.clear();
+        index.resize(hashes.len(), None);
+        let stopped = self.number_in_order(expansions, &batch, place, index);
+        self.v.number(&batch, place, index, workers);
+        *self.scratch = scratch;
         stopped
     }
 

@@ -35,8 +35,9 @@ use crate::store::{Visited, ROOT};
 use crate::symmetry;
 use crate::system::{Action, System};
 use crate::trace::{Trace, TRACE_FORMAT_VERSION};
+use crate::workers::Workers;
 use expand::{expand_parallel, reduce, BATCH, CHUNK, PARALLEL_MIN};
-use merge::Merge;
+use merge::{Merge, Scratch};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -140,6 +141,8 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut truncated = false;
     // The parallel expansion's buffers, reused from batch to batch.
     let mut pool = Vec::new();
+    let workers = Workers::new(threads);
+    let mut scratch = Scratch::default();
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
         // One thread expands a chunk at a time, merging each successor as it is made (the
         // same search: a batch's boundaries change nothing but when the merge happens).
@@ -152,7 +155,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
                 system,
                 &v,
                 batch.clone(),
-                threads,
+                &workers,
                 limits.symmetry,
                 &mut pool,
             )
@@ -165,10 +168,11 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             unmodelled: &mut unmodelled,
             truncated: &mut truncated,
             max_states: limits.max_states,
+            scratch: &mut scratch,
         };
         let stopped = match expansions {
             Some(mut expansions) => {
-                let stopped = merge.parallel(&mut expansions, threads);
+                let stopped = merge.parallel(&mut expansions, &workers);
                 pool.extend(expansions.into_iter().map(|mut e| {
                     e.clear();
                     e

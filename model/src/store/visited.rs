@@ -4,6 +4,7 @@
 use super::table::Table;
 use super::Parts;
 use crate::system::Action;
+use crate::workers::Workers;
 use rustc_hash::FxHasher;
 use std::hash::Hasher;
 
@@ -142,36 +143,22 @@ impl Batch<'_> {
     }
 }
 
-/// Runs `work` once per thread on `threads` threads (this one included), each owning the
-/// shards `s` with `s % threads` its number: `work` gets a table by shard number with its own
-/// shards in it and `None` for the others'. The results come back in thread order.
+/// Runs `work` once per thread of `workers`, each run owning the shards `s` with
+/// `s % threads` its number: `work` gets a table by shard number with its own shards in it
+/// and `None` for the others'. The results come back in that order.
 fn on_shards<R: Send>(
     shards: &mut [Table],
-    threads: usize,
+    workers: &Workers,
     work: impl Fn(&mut [Option<&mut Table>]) -> R + Sync,
 ) -> Vec<R> {
-    let threads = threads.clamp(1, SHARDS);
+    let threads = workers.threads().clamp(1, SHARDS);
     let mut owned: Vec<Vec<Option<&mut Table>>> = (0..threads)
         .map(|_| (0..SHARDS).map(|_| None).collect())
         .collect();
     for (s, table) in shards.iter_mut().enumerate() {
         owned[s % threads][s] = Some(table);
     }
-    let work = &work;
-    std::thread::scope(|scope| {
-        let mut owned = owned.into_iter();
-        let mut here = owned.next().expect("at least one thread");
-        let others: Vec<_> = owned
-            .map(|mut mine| scope.spawn(move || work(&mut mine)))
-            .collect();
-        let mut results = vec![work(&mut here)];
-        results.extend(
-            others
-                .into_iter()
-                .map(|t| t.join().expect("a merge thread panicked")),
-        );
-        results
-    })
+    workers.each(owned, |mut mine| work(&mut mine))
 }
 
 impl Visited {
@@ -239,11 +226,16 @@ impl Visited {
     }
 
     /// The merge's parallel half: which of `batch`'s candidates (none of them a state visited
-    /// before the batch) is the first of its state in candidate order, on `threads` threads,
-    /// each owning the shards `s` with `s % threads` its number. A first one is entered in its
-    /// shard under a provisional number; the result holds its place there (`None` for the
-    /// others), where [`Visited::number`] gives it its index.
-    pub(crate) fn mark_first(&mut self, batch: &Batch<'_>, threads: usize) -> Vec<Option<u32>> {
+    /// before the batch) is the first of its state in candidate order, on every thread of
+    /// `workers`, each owning some shards ([`on_shards`]). A first one is entered in its
+    /// shard under a provisional number; `place` (emptied first) gets its place there (`None`
+    /// for the others), where [`Visited::number`] gives it its index.
+    pub(crate) fn mark_first(
+        &mut self,
+        batch: &Batch<'_>,
+        workers: &Workers,
+        place: &mut Vec<Option<u32>>,
+    ) {
         let width = self.keys.width;
         let n = batch.hashes.len();
         assert!(
@@ -258,7 +250,7 @@ impl Visited {
                 keys.get(e)
             }
         };
-        let lists = on_shards(&mut self.shards, threads, |tables| {
+        let lists = on_shards(&mut self.shards, workers, |tables| {
             // Room for the whole batch first: no table grows during it, so places stay put.
             let mut more = [0usize; SHARDS];
             for &h in batch.hashes {
@@ -288,11 +280,11 @@ impl Visited {
             }
             first
         });
-        let mut place = vec![None; n];
+        place.clear();
+        place.resize(n, None);
         for (o, at) in lists.into_iter().flatten() {
             place[o as usize] = Some(at);
         }
-        place
     }
 
     /// The merge's last half: the provisional entries [`Visited::mark_first`] made (at
@@ -303,9 +295,9 @@ impl Visited {
         batch: &Batch<'_>,
         place: &[Option<u32>],
         index: &[Option<u32>],
-        threads: usize,
+        workers: &Workers,
     ) {
-        on_shards(&mut self.shards, threads, |tables| {
+        on_shards(&mut self.shards, workers, |tables| {
             let mut unnumbered = Vec::new();
             for (o, &h) in batch.hashes.iter().enumerate() {
                 let (Some(at), Some(table)) = (place[o], tables[shard_of(h)].as_deref_mut()) else {
