@@ -8,10 +8,10 @@
 //!
 //! Why a pool kept alive rather than threads started per step: a search with 2 threads runs
 //! three parallel steps per batch (expansion, marking first successors, numbering them), a few
-//! hundred batches per large search; a new thread starts with an empty allocator heap, whose
-//! pages the kernel zeroes again as it fills them. Why the calling thread works too: on a
-//! 2-core machine, a pool of 2 with the caller waiting would leave the serial part of each
-//! merge competing with an idle worker that is still spinning.
+//! hundred batches per large search: a new thread starts with an empty allocator heap, whose
+//! pages the kernel zeroes again as it fills them. The calling thread works too, so that a
+//! search with N threads has N threads busy in its parallel steps and one in its serial ones
+//! (an idle rayon worker spins a little before it sleeps).
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::sync::{Arc, Mutex};

@@ -146,7 +146,7 @@ fn expand(
     }
 }
 
-/// Expands `batch` in chunks on every thread of `workers` into buffers
+/// Expands `batch` in chunks on every thread of `workers` (the calling one included) into buffers
 /// taken from `pool` (emptied expansions a merge gave back; new ones when it runs out): the
 /// expansions come back in chunk order. Reusing them keeps a batch's few megabytes of
 /// candidates from being freed and faulted in again (zeroed by the kernel) batch after batch.
@@ -172,13 +172,8 @@ pub(super) fn expand_parallel(
         let Some(range) = chunks.get(k) else {
             return;
         };
-        // Filled on this thread's own stack, not in place: the chunks' buffers sit side by
-        // side, and two threads pushing to neighbours would share (and fight over) the cache
-        // lines of their lengths on every successor.
-        let mut slot = spare[k].lock().expect("a chunk's buffer is taken once");
-        let mut out = std::mem::take(&mut *slot);
+        let mut out = spare[k].lock().expect("a chunk's buffer is taken once");
         expand(system, visited, range.clone(), symmetric, &mut out);
-        *slot = out;
     };
     workers.each((0..workers.threads()).collect(), |_| run());
     spare
