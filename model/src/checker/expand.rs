@@ -1,6 +1,8 @@
 //! Expanding the frontier: each state's successors, computed, reduced, looked up and checked,
-//! on one thread or in chunks on several; the visited set is only read here.
+//! on one thread or in chunks on several; the visited set is only read here. A chunk sends
+//! each state it makes to the merge once ([`Seen`]), however many of its states reach it.
 
+use super::seen::Seen;
 use crate::store::{hash_ids, Visited};
 use crate::symmetry;
 use crate::system::{Action, System};
@@ -40,6 +42,8 @@ pub(super) struct Expansion {
     pub(super) keys: Vec<u32>,
     /// Each key's hash ([`crate::store::hash_ids`]; unused where the key is).
     pub(super) hashes: Vec<u64>,
+    /// The chunk's successors so far, visited or not ([`Seen`]).
+    seen: Seen,
 }
 
 /// Frontier states expanded per batch and per chunk of a batch; a batch smaller than
@@ -93,6 +97,7 @@ fn expand(
     out.candidates.reserve(room);
     out.keys.reserve(room * width);
     out.hashes.reserve(room);
+    out.seen.clear(width, 2 * room);
     let mut key = vec![0u32; width];
     let mut actions = Vec::new();
     for idx in range {
@@ -126,7 +131,8 @@ fn expand(
             }
             let known = visited.parts.find_key(&next, parent, &mut key);
             let hash = if known { hash_ids(&key) } else { 0 };
-            if known && visited.contains_hashed(&key, hash) {
+            // Made already by this chunk, or visited before the batch: not a candidate.
+            if known && (out.seen.note(&key, hash) || visited.contains_hashed(&key, hash)) {
                 continue;
             }
             let violation = system.check(&next, false).err();

@@ -12,8 +12,9 @@
 //! **Parallel, and still the same search.** States are numbered in the order they are first
 //! reached, so the FIFO frontier is just the range of numbers not yet expanded. The frontier
 //! is expanded in batches of consecutive states; within a batch, chunks are expanded on every
-//! thread (successors computed, their parts looked up, already-visited ones dropped, the
-//! property checked on the rest), which only reads the visited set. The batch is then merged
+//! thread (successors computed, their parts looked up, already-visited ones and ones the
+//! chunk made already dropped (`checker/seen.rs`), the property checked on the rest), which
+//! only reads the visited set. The batch is then merged
 //! in frontier order, exactly as the one-threaded search visits it: the same states get the
 //! same numbers and parents, the first violation in that order wins, and the state limit
 //! stops at the same state. The merge's table work runs on every thread too — the visited
@@ -30,6 +31,7 @@
 
 mod expand;
 mod merge;
+mod seen;
 
 use crate::store::{Visited, ROOT};
 use crate::symmetry;
