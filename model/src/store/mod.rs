@@ -24,4 +24,5 @@ mod table;
 mod visited;
 
 pub(crate) use parts::Parts;
-pub(crate) use visited::{hash_ids, Batch, Visited, ROOT};
+pub(crate) use table::Table;
+pub(crate) use visited::{hash_ids, same_ids, Batch, Visited, ROOT};

@@ -1,5 +1,5 @@
-//! One shard of the visited set's hash table: state numbers by the hash of their id tuple,
-//! in open addressing with linear probing.
+//! One shard of the visited set's hash table (and a chunk's `checker::seen::Seen`): state
+//! numbers by the hash of their id tuple, in open addressing with linear probing.
 //!
 //! A slot is one `u64`: the number (a state index, or a provisional number during a merge) in
 //! the high half, the low 32 bits of the state's hash in the low half. Storing those bits
@@ -29,6 +29,7 @@ fn bits(slot: u64) -> u32 {
 }
 
 /// State numbers by hash (see the module doc).
+#[derive(Default)]
 pub(crate) struct Table {
     slots: Vec<u64>,
     len: usize,
@@ -120,6 +121,12 @@ impl Table {
             }
             at = (at + 1) & mask;
         }
+    }
+
+    /// Empties it, keeping its room.
+    pub(crate) fn clear(&mut self) {
+        self.slots.fill(EMPTY_SLOT);
+        self.len = 0;
     }
 
     /// Grows the table now so that `more` insertions will not grow it.

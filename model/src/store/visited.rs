@@ -74,7 +74,7 @@ fn unpack(a: u16) -> Action {
 /// Whether two id tuples are equal: every id compared, without a call to `memcmp` (a tuple
 /// is a few ids, and this runs for nearly every successor).
 #[inline]
-fn same_ids(a: &[u32], b: &[u32]) -> bool {
+pub(crate) fn same_ids(a: &[u32], b: &[u32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
