@@ -62,6 +62,10 @@ pub struct CheckArgs {
     /// Explore every renaming of the clients separately (slower; the verdicts are the same).
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Step every enabled client even where two steps commute (slower; the states,
+    /// verdicts and counterexamples are the same).
+    #[arg(long)]
+    pub no_sleep_sets: bool,
     /// Stop a search after this many states (its verdict is then UNKNOWN, never holds).
     #[arg(long, default_value_t = 50_000_000)]
     pub max_states: usize,
@@ -160,6 +164,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, String> {
         max_states: args.max_states,
         symmetry: !args.no_symmetry,
         threads: args.threads.unwrap_or_else(model::checker::default_threads),
+        sleep_sets: !args.no_sleep_sets,
     };
     let mut records: Vec<VerdictRecord> = Vec::with_capacity(jobs.len());
     let total = jobs.len();

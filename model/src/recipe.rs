@@ -329,6 +329,14 @@ pub trait Recipe: Send + Sync + fmt::Debug {
         self.next_at(me, local, now_ms)
     }
 
+    /// The operation thread `thread`'s program takes next at `now_ms`, `local` unchanged:
+    /// what the checker reads a step's footprint from (`crate::system::Footprint`). The
+    /// default runs [`Recipe::next_thread`] on a copy.
+    fn peek_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Op {
+        let mut probe = local.clone();
+        self.next_thread(me, &mut probe, thread, now_ms).op
+    }
+
     /// [`Recipe::rests_at`] for thread `thread`; [`Op::Finish`] there ends only that thread.
     fn rests_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Option<Rest> {
         debug_assert_eq!(thread, 0, "a recipe without threads");

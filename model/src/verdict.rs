@@ -76,6 +76,7 @@ pub fn run_system(
         counterexample,
         elapsed,
         unmodelled,
+        successors: _,
     } = checker::check(system, limits, progress);
     let row = system.row();
     VerdictRecord {

@@ -65,6 +65,7 @@ fn a_state_limit_stops_at_the_same_state_on_any_thread_count() {
                     threads,
                     max_states,
                     symmetry: false,
+                    ..Limits::default()
                 };
                 checker::check(&system, limits, &mut |_| {})
             })

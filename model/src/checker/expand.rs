@@ -3,6 +3,7 @@
 //! each state it makes to the merge once ([`Seen`]), however many of its states reach it.
 
 use super::seen::Seen;
+use super::sleep::{bit, skips, Sleeper};
 use crate::store::{hash_ids, Visited};
 use crate::symmetry;
 use crate::system::{Action, System};
@@ -20,6 +21,8 @@ pub(super) struct Candidate {
     pub(super) world: Option<Box<World>>,
     /// The property's verdict on it (as a non-final state).
     pub(super) violation: Option<String>,
+    /// The sleep set it is given if it is new (`checker/sleep.rs`), in its own names.
+    pub(super) sleep: u64,
     /// The Redis command the model does not implement that this step reached: the search
     /// stops here without a verdict.
     pub(super) unmodelled: Option<String>,
@@ -44,6 +47,8 @@ pub(super) struct Expansion {
     pub(super) hashes: Vec<u64>,
     /// The chunk's successors so far, visited or not ([`Seen`]).
     seen: Seen,
+    /// How many successors the chunk computed.
+    pub(super) successors: u64,
 }
 
 /// Frontier states expanded per batch and per chunk of a batch; a batch smaller than
@@ -67,6 +72,7 @@ impl Expansion {
         self.candidates.clear();
         self.keys.clear();
         self.hashes.clear();
+        self.successors = 0;
     }
 }
 
@@ -87,6 +93,7 @@ fn expand(
     visited: &Visited,
     range: Range<usize>,
     symmetric: bool,
+    sleeper: &mut Sleeper<'_>,
     out: &mut Expansion,
 ) {
     let width = visited.key_len();
@@ -110,9 +117,20 @@ fn expand(
             None
         };
         let before = out.candidates.len();
+        let sleep = visited.sleep(idx as u32);
+        sleeper.begin(&world, &actions);
+        let todo = actions.iter().filter(|&&a| !skips(sleep, a)).count();
+        let (mut taken, mut stepped) = (0, 0u64);
         let mut world = Some(world);
-        for (k, &action) in actions.iter().enumerate() {
-            let mut next = copy_for(&mut world, k, actions.len());
+        for &action in &actions {
+            if skips(sleep, action) {
+                continue;
+            }
+            let passed = sleeper.passed_on(action, sleep, stepped);
+            stepped |= bit(action);
+            let mut next = copy_for(&mut world, taken, todo);
+            taken += 1;
+            out.successors += 1;
             system.step_in_place(&mut next, action);
             if let Some(name) = next.server.unmodelled.clone() {
                 out.keys.extend(std::iter::repeat_n(0, key.len()));
@@ -121,6 +139,7 @@ fn expand(
                     action,
                     world: None,
                     violation: None,
+                    sleep: 0,
                     unmodelled: Some(name),
                 });
                 break;
@@ -142,6 +161,7 @@ fn expand(
                 action,
                 world: (!known).then(|| Box::new(next)),
                 violation,
+                sleep: passed,
                 unmodelled: None,
             });
         }
@@ -162,6 +182,7 @@ pub(super) fn expand_parallel(
     batch: Range<usize>,
     workers: &Workers,
     symmetric: bool,
+    sleep_sets: bool,
     pool: &mut Vec<Expansion>,
 ) -> Vec<Expansion> {
     let chunks: Vec<Range<usize>> = batch
@@ -173,13 +194,23 @@ pub(super) fn expand_parallel(
         .map(|_| Mutex::new(pool.pop().unwrap_or_default()))
         .collect();
     let next = AtomicUsize::new(0);
-    let run = || loop {
-        let k = next.fetch_add(1, Ordering::Relaxed);
-        let Some(range) = chunks.get(k) else {
-            return;
-        };
-        let mut out = spare[k].lock().expect("a chunk's buffer is taken once");
-        expand(system, visited, range.clone(), symmetric, &mut out);
+    let run = || {
+        let mut sleeper = Sleeper::new(system, sleep_sets);
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = chunks.get(k) else {
+                return;
+            };
+            let mut out = spare[k].lock().expect("a chunk's buffer is taken once");
+            expand(
+                system,
+                visited,
+                range.clone(),
+                symmetric,
+                &mut sleeper,
+                &mut out,
+            );
+        }
     };
     workers.each((0..workers.threads()).collect(), |_| run());
     spare

@@ -3,6 +3,7 @@
 //! expansions at once, with the table work on every thread ([`Merge::parallel`]).
 
 use super::expand::{copy_for, reduce, Expansion};
+use super::sleep::{bit, skips, Sleeper};
 use crate::store::{hash_ids, Batch, Visited};
 use crate::system::System;
 use crate::workers::Workers;
@@ -19,6 +20,8 @@ pub(super) struct Merge<'a> {
     pub(super) found: &'a mut Option<(u32, String)>,
     pub(super) unmodelled: &'a mut Option<String>,
     pub(super) truncated: &'a mut bool,
+    /// Successors computed so far.
+    pub(super) successors: &'a mut u64,
     pub(super) max_states: usize,
     /// The parallel merge's buffers, kept from batch to batch (a batch's are megabytes: made
     /// anew each time, their pages would be faulted in and zeroed again by the kernel).
@@ -45,6 +48,7 @@ impl Merge<'_> {
         system: &System,
         range: Range<usize>,
         symmetric: bool,
+        sleeper: &mut Sleeper<'_>,
     ) -> bool {
         let mut parent = vec![0u32; self.v.key_len()];
         let mut key = parent.clone();
@@ -64,9 +68,20 @@ impl Merge<'_> {
                     return true;
                 }
             }
+            let sleep = self.v.sleep(idx);
+            sleeper.begin(&world, &actions);
+            let todo = actions.iter().filter(|&&a| !skips(sleep, a)).count();
+            let (mut taken, mut stepped) = (0, 0u64);
             let mut world = Some(world);
-            for (k, &action) in actions.iter().enumerate() {
-                let mut next = copy_for(&mut world, k, actions.len());
+            for &action in &actions {
+                if skips(sleep, action) {
+                    continue;
+                }
+                let passed = sleeper.passed_on(action, sleep, stepped);
+                stepped |= bit(action);
+                let mut next = copy_for(&mut world, taken, todo);
+                taken += 1;
+                *self.successors += 1;
                 system.step_in_place(&mut next, action);
                 if let Some(name) = next.server.unmodelled.take() {
                     *self.unmodelled = Some(name);
@@ -76,7 +91,7 @@ impl Merge<'_> {
                 if !self.v.parts.find_key(&next, &parent, &mut key) {
                     self.v.parts.intern_key(&next, &mut key);
                 }
-                if let Some(new) = self.v.insert(&key, idx, action, depth + 1) {
+                if let Some(new) = self.v.insert(&key, idx, action, depth + 1, passed) {
                     if let Err(why) = system.check(&next, false) {
                         *self.found = Some((new, why));
                         *self.max_depth = (*self.max_depth).max(depth + 1);
@@ -121,6 +136,7 @@ impl Merge<'_> {
         } = &mut scratch;
         keys.clear();
         hashes.clear();
+        *self.successors += expansions.iter().map(|e| e.successors).sum::<u64>();
         'make: for exp in expansions.iter_mut() {
             let mut at = 0;
             for state in &exp.states {
@@ -183,7 +199,7 @@ impl Merge<'_> {
                     }
                     if place[o].is_some() {
                         let key = &batch.keys[o * width..(o + 1) * width];
-                        let new = self.v.push(key, idx, cand.action, depth + 1);
+                        let new = self.v.push(key, idx, cand.action, depth + 1, cand.sleep);
                         index[o] = Some(new);
                         if let Some(why) = cand.violation {
                             *self.found = Some((new, why));

@@ -32,6 +32,7 @@
 mod expand;
 mod merge;
 mod seen;
+mod sleep;
 
 use crate::store::{Visited, ROOT};
 use crate::symmetry;
@@ -41,6 +42,7 @@ use crate::workers::Workers;
 use expand::{expand_parallel, reduce, BATCH, CHUNK, PARALLEL_MIN};
 use merge::{Merge, Scratch};
 use serde::{Deserialize, Serialize};
+use sleep::Sleeper;
 use std::time::{Duration, Instant};
 
 /// The answer of one search.
@@ -72,6 +74,10 @@ pub struct Limits {
     pub symmetry: bool,
     /// Threads expanding the frontier (at least 1). The result does not depend on it.
     pub threads: usize,
+    /// Skip client steps that commute with one taken before them (`checker/sleep.rs`): the
+    /// same states, depths and counterexamples, fewer successors computed. Only without
+    /// symmetry reduction (with it, sleep sets are not used).
+    pub sleep_sets: bool,
 }
 
 impl Default for Limits {
@@ -80,6 +86,7 @@ impl Default for Limits {
             max_states: 50_000_000,
             symmetry: true,
             threads: default_threads(),
+            sleep_sets: true,
         }
     }
 }
@@ -97,6 +104,9 @@ pub struct CheckResult {
     pub states: usize,
     /// Longest shortest path from the start (the BFS depth reached).
     pub depth: usize,
+    /// Successors computed (steps taken from a state, whatever they reached): what sleep
+    /// sets save.
+    pub successors: u64,
     pub counterexample: Option<Trace>,
     pub elapsed: Duration,
     /// A real Redis command the model does not implement, reached by some schedule: the
@@ -129,7 +139,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let init = reduce(system.initial(), limits.symmetry);
     let mut unmodelled = init.server.unmodelled.clone();
     v.parts.intern_key(&init, &mut key);
-    v.insert(&key, ROOT, Action::Tick, 0);
+    v.insert(&key, ROOT, Action::Tick, 0, 0);
     // A state is checked for `Always` when reached and for `AtEnd` when found final; both
     // happen in BFS order, so the first violation has the fewest steps.
     if let Err(why) = system.check(&init, false) {
@@ -141,10 +151,12 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
     let mut max_depth = 0usize;
     let mut last_report = Instant::now();
     let mut truncated = false;
+    let mut successors = 0u64;
     // The parallel expansion's buffers, reused from batch to batch.
     let mut pool = Vec::new();
     let workers = Workers::new(threads);
     let mut scratch = Scratch::default();
+    let mut sleeper = Sleeper::new(system, limits.sleep_sets && !limits.symmetry);
     'search: while found.is_none() && unmodelled.is_none() && cursor < v.len() {
         // One thread expands a chunk at a time, merging each successor as it is made (the
         // same search: a batch's boundaries change nothing but when the merge happens).
@@ -159,6 +171,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
                 batch.clone(),
                 &workers,
                 limits.symmetry,
+                sleeper.on(),
                 &mut pool,
             )
         });
@@ -169,6 +182,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
             found: &mut found,
             unmodelled: &mut unmodelled,
             truncated: &mut truncated,
+            successors: &mut successors,
             max_states: limits.max_states,
             scratch: &mut scratch,
         };
@@ -181,7 +195,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
                 }));
                 stopped
             }
-            None => merge.in_place(system, batch, limits.symmetry),
+            None => merge.in_place(system, batch, limits.symmetry, &mut sleeper),
         };
         if stopped {
             break 'search;
@@ -213,6 +227,7 @@ pub fn check(system: &System, limits: Limits, progress: &mut dyn FnMut(Progress)
         verdict,
         states: v.len(),
         depth: max_depth,
+        successors,
         counterexample,
         elapsed: started.elapsed(),
         unmodelled,

@@ -194,6 +194,21 @@ impl<P: Program> Recipe for Runner<P> {
         }
     }
 
+    fn peek_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Op {
+        // What `next_thread` would return, read from the same outcome without writing the
+        // trail it leaves.
+        let o = self.outcome(me, whole(&local.trail), now_ms);
+        let pending = if thread == 0 {
+            o.pending.as_ref()
+        } else {
+            o.threads
+                .iter()
+                .find(|t| t.slot == thread)
+                .and_then(|t| t.pending.as_ref())
+        };
+        pending.map_or(Op::Finish, op_of)
+    }
+
     fn rests_thread(&self, me: &ClientCtx, local: &Local, thread: u8, now_ms: u64) -> Option<Rest> {
         if thread == 0 {
             return self.rests_at(me, local, now_ms);

@@ -123,6 +123,9 @@ pub(crate) struct Visited {
     keys: Column<u32>,
     parents: Column<u32>,
     actions: Column<u16>,
+    /// Each state's sleep set: the clients' steps and crashes its expansion skips
+    /// (`crate::checker`'s sleep sets).
+    sleep: Column<u64>,
     /// `level_starts[d]`: the index of the first state at depth `d` (BFS adds states in order
     /// of depth).
     level_starts: Vec<u32>,
@@ -168,6 +171,7 @@ impl Visited {
             keys: Column::new(clients + 1),
             parents: Column::new(1),
             actions: Column::new(1),
+            sleep: Column::new(1),
             level_starts: Vec::new(),
             shards: (0..SHARDS).map(|_| Table::new()).collect(),
             len: 0,
@@ -191,25 +195,34 @@ impl Visited {
             .is_some()
     }
 
-    /// Adds the state `key`, reached from `parent` by `action` at `depth`, if it is new; its
-    /// index then. Depths must not decrease from one insertion to the next.
+    /// Adds the state `key`, reached from `parent` by `action` at `depth` with sleep set
+    /// `sleep`, if it is new; its index then. Depths must not decrease from one insertion to
+    /// the next.
     pub(crate) fn insert(
         &mut self,
         key: &[u32],
         parent: u32,
         action: Action,
         depth: usize,
+        sleep: u64,
     ) -> Option<u32> {
         let h = hash_ids(key);
         let keys = &self.keys;
         // One probe: the state is entered under the index it will get, if it is new.
         let new = self.shards[shard_of(h)].insert_new(h, self.len, |i| same_ids(keys.get(i), key));
-        new.then(|| self.push(key, parent, action, depth))
+        new.then(|| self.push(key, parent, action, depth, sleep))
     }
 
     /// Numbers a new state (one that [`Visited::mark_first`] marked first) without touching
     /// the table: its index. Depths must not decrease from one call to the next.
-    pub(crate) fn push(&mut self, key: &[u32], parent: u32, action: Action, depth: usize) -> u32 {
+    pub(crate) fn push(
+        &mut self,
+        key: &[u32],
+        parent: u32,
+        action: Action,
+        depth: usize,
+        sleep: u64,
+    ) -> u32 {
         let idx = self.len;
         assert!(
             idx < PROVISIONAL,
@@ -218,11 +231,17 @@ impl Visited {
         self.keys.push(key);
         self.parents.push(&[parent]);
         self.actions.push(&[pack(action)]);
+        self.sleep.push(&[sleep]);
         while self.level_starts.len() <= depth {
             self.level_starts.push(idx);
         }
         self.len += 1;
         idx
+    }
+
+    /// State `idx`'s sleep set (see [`Visited::insert`]).
+    pub(crate) fn sleep(&self, idx: u32) -> u64 {
+        self.sleep.get(idx)[0]
     }
 
     /// The merge's parallel half: which of `batch`'s candidates (none of them a state visited

@@ -21,10 +21,12 @@ use std::sync::Arc;
 
 mod bounds;
 mod clients;
+mod footprint;
 mod stateright_model;
 
 pub use bounds::{bound_server, Bounds};
 pub use clients::{served_note, wait_over};
+pub use footprint::{independent, Footprint};
 
 /// One thing that can happen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
