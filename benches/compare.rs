@@ -3,7 +3,9 @@
 //!
 //! Each measurement runs in a child process of this binary, so its peak memory (VmHWM) is its
 //! own. Rows: `counter/watch-retry` for 2–5 clients (the minimal model checked with
-//! stateright's single-threaded BFS, the suite's checker with 1 thread and without symmetry;
+//! stateright's single-threaded BFS, the suite's checker with 1 thread and without symmetry,
+//! sleep sets on as `check` runs it (`model/src/checker/sleep.rs`: the same states, fewer
+//! successors);
 //! the unique-state counts must be equal), the same with 2 threads, and `lock/set-nx-ex-del`
 //! under `pause` with 3 clients. Then "cost as work grows": states/s and bytes/state (what
 //! the search added to resident memory: peak RSS minus RSS before it, per state) of both models side by side, and their ratio, on graphs of about 10^4
@@ -112,8 +114,8 @@ fn child(args: &[String]) {
             let c = m.checker().threads(1).spawn_bfs().join();
             c.unique_state_count()
         }
-        "full-counter" | "full-lock" => {
-            let (row, property, faults) = if kind == "full-counter" {
+        "full-counter" | "full-lock" | "full-counter-all-steps" | "full-lock-all-steps" => {
+            let (row, property, faults) = if kind.starts_with("full-counter") {
                 ("counter/watch-retry", "no-lost-update", FaultModel::None)
             } else {
                 ("lock/set-nx-ex-del", "no-lost-wakeup", FaultModel::Pause)
@@ -124,6 +126,8 @@ fn child(args: &[String]) {
             let limits = Limits {
                 symmetry: false,
                 threads,
+                // `…-all-steps`: the search without sleep sets, every enabled step taken.
+                sleep_sets: !kind.ends_with("-all-steps"),
                 ..Limits::default()
             };
             let r = checker::check(&system, limits, &mut |_| {});
@@ -166,10 +170,15 @@ fn compare(label: &str, min: &str, full: &str, clients: usize, retries: u16) {
     let m = measure(min, clients, retries, 1);
     let one = measure(full, clients, retries, 1);
     let two = measure(full, clients, retries, 2);
+    let all = measure(&format!("{full}-all-steps"), clients, retries, 1);
     assert_eq!(m.states, one.states, "{label}: same graph");
     assert_eq!(one.states, two.states, "{label}: same graph on 2 threads");
+    assert_eq!(
+        one.states, all.states,
+        "{label}: same graph without sleep sets"
+    );
     println!(
-        "{label:<34} {:>9} | min {:>6.2}s {:>9.0}/s {:>6.0} MiB | full 1t {:>6.2}s {:>9.0}/s {:>6.0} MiB | speed {:>4.2}x (per CPU s {:>4.2}x) mem {:>4.2}x | 2t {:>6.2}s {:>9.0}/s scale {:>4.2}x (cores used min {:.2} 1t {:.2} 2t {:.2})",
+        "{label:<34} {:>9} | min {:>6.2}s {:>9.0}/s {:>6.0} MiB | full 1t {:>6.2}s {:>9.0}/s {:>6.0} MiB | speed {:>4.2}x (per CPU s {:>4.2}x; without sleep sets {:>4.2}x) mem {:>4.2}x | 2t {:>6.2}s {:>9.0}/s scale {:>4.2}x (cores used min {:.2} 1t {:.2} 2t {:.2})",
         m.states,
         m.secs,
         m.rate(),
@@ -179,6 +188,7 @@ fn compare(label: &str, min: &str, full: &str, clients: usize, retries: u16) {
         one.mib(),
         one.rate() / m.rate(),
         one.cpu_rate() / m.cpu_rate(),
+        all.rate() / m.rate(),
         one.mib() / m.mib(),
         two.secs,
         two.rate(),
@@ -204,7 +214,7 @@ fn main() {
         .unwrap_or(1);
     println!("same graph, no symmetry; min = hand model on stateright BFS (1 thread); full = redis-races checker");
     println!(
-        "speed = full/min states/s (1 thread each), mem = full/min peak RSS, scale = 1t/2t wall;"
+        "speed = full/min states/s (1 thread each; and the full search without sleep sets), mem = full/min peak RSS, scale = 1t/2t wall;"
     );
     println!("cores used = CPU s / wall s (below 1 or 2: the machine was busy with other work)");
     for _ in 0..repeat {

@@ -13,7 +13,8 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// A successor that was not visited when its batch began.
+/// A successor its chunk had not made before (it may have been visited before the batch:
+/// the merge tells).
 pub(super) struct Candidate {
     pub(super) action: Action,
     /// The world itself when one of its parts was never seen (its key is then made by the
@@ -150,8 +151,10 @@ fn expand(
             }
             let known = visited.parts.find_key(&next, parent, &mut key);
             let hash = if known { hash_ids(&key) } else { 0 };
-            // Made already by this chunk, or visited before the batch: not a candidate.
-            if known && (out.seen.note(&key, hash) || visited.contains_hashed(&key, hash)) {
+            // Made already by this chunk: not a candidate. One visited before the batch is
+            // left to the merge, which looks every candidate up once, a few ahead (one
+            // lookup here too would be two cache misses per new state on a large graph).
+            if known && out.seen.note(&key, hash) {
                 continue;
             }
             let violation = system.check(&next, false).err();

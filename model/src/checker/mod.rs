@@ -12,9 +12,8 @@
 //! **Parallel, and still the same search.** States are numbered in the order they are first
 //! reached, so the FIFO frontier is just the range of numbers not yet expanded. The frontier
 //! is expanded in batches of consecutive states; within a batch, chunks are expanded on every
-//! thread (successors computed, their parts looked up, already-visited ones and ones the
-//! chunk made already dropped (`checker/seen.rs`), the property checked on the rest), which
-//! only reads the visited set. The batch is then merged
+//! thread (successors computed, their parts looked up, ones the chunk made already dropped
+//! (`checker/seen.rs`), the property checked on the rest), which only reads the visited set. The batch is then merged
 //! in frontier order, exactly as the one-threaded search visits it: the same states get the
 //! same numbers and parents, the first violation in that order wins, and the state limit
 //! stops at the same state. The merge's table work runs on every thread too — the visited
@@ -25,6 +24,10 @@
 //! Verdict, state count, depth and counterexample do not depend on the thread count (tests
 //! run the catalogue with 1 and 2 threads, and wide graphs with violations deep in them on 1,
 //! 2 and 3).
+//!
+//! Without symmetry reduction, a state skips the client steps that commute with one taken
+//! before them on its way (sleep sets, `checker/sleep.rs`): every state is still reached, at
+//! its depth and first from the same parent, so nothing above changes but the work.
 //!
 //! Nothing of a trace is built while exploring ([`System::step_in_place`]); the trace is
 //! built only for the counterexample's path, by replaying it.

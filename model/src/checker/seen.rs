@@ -3,7 +3,7 @@
 //!
 //! Why: a batch's states are expanded against the visited set as it was when the batch
 //! began, so a state reached from several of the batch's states is a candidate once per
-//! path to it, and every copy is checked, copied into the batch and looked up again by the
+//! path to it, and every copy is checked, copied into the batch and looked up by the
 //! merge. Neighbouring frontier states mostly differ in one client, so most of those copies
 //! come from the same chunk (c=5 r=2: 2.44 M candidates for 0.76 M new states before, 0.97 M
 //! after).

@@ -187,14 +187,6 @@ impl Visited {
         self.len as usize
     }
 
-    /// Whether the state `key`, whose hash ([`hash_ids`]) is `h`, has been visited.
-    pub(crate) fn contains_hashed(&self, key: &[u32], h: u64) -> bool {
-        let keys = &self.keys;
-        self.shards[shard_of(h)]
-            .find(h, |i| same_ids(keys.get(i), key))
-            .is_some()
-    }
-
     /// Adds the state `key`, reached from `parent` by `action` at `depth` with sleep set
     /// `sleep`, if it is new; its index then. Depths must not decrease from one insertion to
     /// the next.
@@ -244,8 +236,8 @@ impl Visited {
         self.sleep.get(idx)[0]
     }
 
-    /// The merge's parallel half: which of `batch`'s candidates (none of them a state visited
-    /// before the batch) is the first of its state in candidate order, on every thread of
+    /// The merge's parallel half: which of `batch`'s candidates is the first of its state in
+    /// candidate order (a state visited before the batch has no first), on every thread of
     /// `workers`, each owning some shards ([`on_shards`]). A first one is entered in its
     /// shard under a provisional number; `place` (emptied first) gets its place there (`None`
     /// for the others), where [`Visited::number`] gives it its index.
