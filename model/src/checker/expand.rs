@@ -3,7 +3,7 @@
 //! each state it makes to the merge once ([`Seen`]), however many of its states reach it.
 
 use super::seen::Seen;
-use super::sleep::{bit, skips, Sleeper};
+use super::sleep::{Sleeper, Turns};
 use crate::store::{hash_ids, Visited};
 use crate::symmetry;
 use crate::system::{Action, System};
@@ -118,19 +118,14 @@ fn expand(
             None
         };
         let before = out.candidates.len();
-        let sleep = visited.sleep(idx as u32);
         sleeper.begin(&world, &actions);
-        let todo = actions.iter().filter(|&&a| !skips(sleep, a)).count();
-        let (mut taken, mut stepped) = (0, 0u64);
+        let mut turns = Turns::new(visited.sleep(idx as u32), &actions);
         let mut world = Some(world);
         for &action in &actions {
-            if skips(sleep, action) {
+            let Some((passed, k, n)) = turns.take(sleeper, action) else {
                 continue;
-            }
-            let passed = sleeper.passed_on(action, sleep, stepped);
-            stepped |= bit(action);
-            let mut next = copy_for(&mut world, taken, todo);
-            taken += 1;
+            };
+            let mut next = copy_for(&mut world, k, n);
             out.successors += 1;
             system.step_in_place(&mut next, action);
             if let Some(name) = next.server.unmodelled.clone() {

@@ -3,7 +3,7 @@
 //! expansions at once, with the table work on every thread ([`Merge::parallel`]).
 
 use super::expand::{copy_for, reduce, Expansion};
-use super::sleep::{bit, skips, Sleeper};
+use super::sleep::{Sleeper, Turns};
 use crate::store::{hash_ids, Batch, Visited};
 use crate::system::System;
 use crate::workers::Workers;
@@ -68,19 +68,14 @@ impl Merge<'_> {
                     return true;
                 }
             }
-            let sleep = self.v.sleep(idx);
             sleeper.begin(&world, &actions);
-            let todo = actions.iter().filter(|&&a| !skips(sleep, a)).count();
-            let (mut taken, mut stepped) = (0, 0u64);
+            let mut turns = Turns::new(self.v.sleep(idx), &actions);
             let mut world = Some(world);
             for &action in &actions {
-                if skips(sleep, action) {
+                let Some((passed, k, n)) = turns.take(sleeper, action) else {
                     continue;
-                }
-                let passed = sleeper.passed_on(action, sleep, stepped);
-                stepped |= bit(action);
-                let mut next = copy_for(&mut world, taken, todo);
-                taken += 1;
+                };
+                let mut next = copy_for(&mut world, k, n);
                 *self.successors += 1;
                 system.step_in_place(&mut next, action);
                 if let Some(name) = next.server.unmodelled.take() {

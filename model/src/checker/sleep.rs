@@ -86,6 +86,44 @@ pub(super) fn bit(action: Action) -> u64 {
 /// Where crashes' bits start.
 const CRASH: usize = 32;
 
+/// One state's expansion under its sleep set: which of its enabled actions it takes, in
+/// order, and the sleep set each one passes on.
+pub(super) struct Turns {
+    sleep: u64,
+    stepped: u64,
+    taken: usize,
+    todo: usize,
+}
+
+impl Turns {
+    /// For a state whose sleep set is `sleep` and whose enabled actions are `actions`.
+    pub(super) fn new(sleep: u64, actions: &[Action]) -> Self {
+        Turns {
+            sleep,
+            stepped: 0,
+            taken: 0,
+            todo: actions.iter().filter(|&&a| !skips(sleep, a)).count(),
+        }
+    }
+
+    /// The state's next enabled action, `action`: `None` if its sleep set skips it; else the
+    /// sleep set its successor is given, and which of the taken actions it is (`k` of `n`,
+    /// for `copy_for`).
+    pub(super) fn take(
+        &mut self,
+        sleeper: &Sleeper<'_>,
+        action: Action,
+    ) -> Option<(u64, usize, usize)> {
+        if skips(self.sleep, action) {
+            return None;
+        }
+        let passed = sleeper.passed_on(action, self.sleep, self.stepped);
+        self.stepped |= bit(action);
+        self.taken += 1;
+        Some((passed, self.taken - 1, self.todo))
+    }
+}
+
 impl<'s> Sleeper<'s> {
     /// Sleep sets for `system` if `on` (and the system has at most [`MAX_CLIENTS`] clients).
     pub(super) fn new(system: &'s System, on: bool) -> Self {
