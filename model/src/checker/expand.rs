@@ -22,7 +22,7 @@ pub(super) struct Candidate {
     pub(super) world: Option<Box<World>>,
     /// The property's verdict on it (as a non-final state).
     pub(super) violation: Option<String>,
-    /// The sleep set it is given if it is new (`checker/sleep.rs`), in its own names.
+    /// The sleep set it is given if it is new (`checker/sleep.rs`).
     pub(super) sleep: u64,
     /// The Redis command the model does not implement that this step reached: the search
     /// stops here without a verdict.
