@@ -63,7 +63,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_symmetry: bool,
     /// Step every enabled client even where two steps commute (slower; the states,
-    /// verdicts and counterexamples are the same).
+    /// verdicts and counterexamples are the same). Sleep sets are used only with
+    /// --no-symmetry.
     #[arg(long)]
     pub no_sleep_sets: bool,
     /// Stop a search after this many states (its verdict is then UNKNOWN, never holds).
