@@ -13,14 +13,15 @@
 //! reached, so the FIFO frontier is just the range of numbers not yet expanded. The frontier
 //! is expanded in batches of consecutive states; within a batch, chunks are expanded on every
 //! thread (successors computed, their parts looked up, ones the chunk made already dropped
-//! (`checker/seen.rs`), the property checked on the rest), which only reads the visited set. The batch is then merged
-//! in frontier order, exactly as the one-threaded search visits it: the same states get the
-//! same numbers and parents, the first violation in that order wins, and the state limit
-//! stops at the same state. The merge's table work runs on every thread too — the visited
-//! table is split in shards by hash, each thread owns some, and a thread finds which of the
-//! batch's successors are the first of their state in its shards — while the states are
-//! numbered on one thread, in order (`checker/merge.rs`). One thread (or a batch too small to
-//! share) expands and merges in one pass, each successor looked up once, as it is made.
+//! (`checker/seen.rs`), the property checked on the rest), which only reads the visited set.
+//! The batch is then merged in frontier order, exactly as the one-threaded search visits it:
+//! the same states get the same numbers and parents, the first violation in that order wins,
+//! and the state limit stops at the same state. The merge's table work runs on every thread
+//! too — the visited table is split in shards by hash, each thread owns some, and a thread
+//! finds which of the batch's successors are the first of their state in its shards — while
+//! the states are numbered on one thread, in order (`checker/merge.rs`). One thread (or a
+//! batch too small to share) expands and merges in one pass, each successor looked up once,
+//! as it is made.
 //! Verdict, state count, depth and counterexample do not depend on the thread count (tests
 //! run the catalogue with 1 and 2 threads, and wide graphs with violations deep in them on 1,
 //! 2 and 3).

@@ -36,8 +36,9 @@
 //! on; the claim does not need it, and every set skips only what it may.)
 //!
 //! A sleep set is a bit mask over clients' steps and crashes (bit `i`: `Action::Step(i)`,
-//! bit `32 + i`: `Action::Crash(i)`); no other action is ever independent. Searches with more than 32 clients, or with sleep sets turned off
-//! (`Limits::sleep_sets`), give every state the empty set: the full search.
+//! bit `32 + i`: `Action::Crash(i)`); no other action is ever independent. Searches with more
+//! than 32 clients, or with sleep sets turned off (`Limits::sleep_sets`), give every state the
+//! empty set: the full search.
 //!
 //! **Not with symmetry reduction.** The proof needs `t·a`, reached by two paths, to be one
 //! stored state. Under symmetry reduction a state is stored as its orbit's canonical world,
@@ -46,7 +47,7 @@
 //! canonicalize differently (sound for symmetry reduction — each is a renaming of the world
 //! it stands for — but then the second path may end in another representative). Measured
 //! with `benches/reductions.rs -- --symmetry`: sleep sets renamed along with the worlds reach
-//! other states in 12 of 390 searches of the catalogue. So a symmetric search gives every
+//! other states in 10 of 390 searches of the catalogue. So a symmetric search gives every
 //! state the empty set.
 
 use crate::system::{independent, Action, Footprint, System};
@@ -160,9 +161,8 @@ impl<'s> Sleeper<'s> {
         }
     }
 
-    /// The sleep set step `b` passes on from a state whose set is `sleep`, where the client
-    /// steps in `stepped` were taken before `b` (step 3 of the module doc), in the state's
-    /// names.
+    /// The sleep set step `b` passes on from a state whose set is `sleep`, where the actions
+    /// in `stepped` were taken before `b` (step 3 of the module doc).
     pub(super) fn passed_on(&self, b: Action, sleep: u64, stepped: u64) -> u64 {
         let kb = bit(b);
         if kb == 0 {
